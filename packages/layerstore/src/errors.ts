@@ -1,0 +1,65 @@
+/**
+ * Typed errors of the layer store. Callers branch on `code` (stable) or class,
+ * never on message text.
+ */
+export type LayerstoreErrorCode =
+  | 'TSBUILD_DIGEST_INVALID'
+  | 'TSBUILD_DIGEST_MISMATCH'
+  | 'TSBUILD_SIZE_MISMATCH'
+  | 'TSBUILD_BLOB_NOT_FOUND'
+  | 'TSBUILD_IMAGE_NOT_FOUND'
+  | 'TSBUILD_REFERENCE_INVALID'
+  | 'TSBUILD_MANIFEST_INVALID'
+  | 'TSBUILD_TAR_INVALID'
+  | 'TSBUILD_LAYER_UNSAFE'
+  | 'TSBUILD_STORE_IO'
+  | 'TSBUILD_STORE_LOCKED'
+  | 'TSBUILD_NO_SPACE'
+  | 'TSBUILD_UNSUPPORTED';
+
+export class LayerstoreError extends Error {
+  readonly code: LayerstoreErrorCode;
+  constructor(code: LayerstoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LayerstoreError';
+    this.code = code;
+  }
+}
+
+/** Content did not match the digest or size it was promised under. */
+export class IntegrityError extends LayerstoreError {
+  constructor(
+    code: 'TSBUILD_DIGEST_MISMATCH' | 'TSBUILD_SIZE_MISMATCH',
+    message: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(code, message);
+    this.name = 'IntegrityError';
+  }
+}
+
+export class NotFoundError extends LayerstoreError {
+  constructor(code: 'TSBUILD_BLOB_NOT_FOUND' | 'TSBUILD_IMAGE_NOT_FOUND', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A tar stream that is malformed, or an entry that would leave its root. */
+export class TarError extends LayerstoreError {
+  constructor(code: 'TSBUILD_TAR_INVALID' | 'TSBUILD_LAYER_UNSAFE', message: string, readonly entry?: string) {
+    super(code, message);
+    this.name = 'TarError';
+  }
+}
+
+/** Wrap a Node fs error (ENOSPC gets its own code so the CLI can say so plainly). */
+export function ioError(what: string, cause: unknown): LayerstoreError {
+  const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return new LayerstoreError('TSBUILD_NO_SPACE', `${what}: no space left on device`, { cause });
+  }
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new LayerstoreError('TSBUILD_STORE_IO', `${what}: ${detail}`, { cause });
+}

@@ -1,0 +1,214 @@
+/**
+ * The local store: an OCI image layout (`oci-layout`, `index.json`, `blobs/`) plus
+ * private folders beside it (`ingest/`, `snapshots/`, `cache/`, `locks/`, `tmp/`).
+ * See DESIGN.md "The store". Any number of tsbuild processes may open one store.
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256, isDigest, type Digest } from '../digest.js';
+import { LayerstoreError, NotFoundError, ioError } from '../errors.js';
+import { MediaType } from '../image/media-types.js';
+import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
+import { canonicalConfig } from '../image/canonical.js';
+import { familiarString, parseReference, withDefaultTag } from '../reference.js';
+import { BlobStore } from './blobs.js';
+import { pidAlive, writeFileAtomic } from './fsutil.js';
+import { defaultStoreRoot } from './root.js';
+import { chainIds, Snapshots } from './snapshots.js';
+import { TagIndex } from './tags.js';
+
+/** An image whose manifest and config are in the store. */
+export interface StoredImage {
+  manifestDescriptor: Descriptor;
+  manifest: Manifest;
+  config: ImageConfig;
+  /** The image ID, as docker shows it: the config digest. */
+  id: Digest;
+}
+
+export interface ImageListing {
+  image: StoredImage;
+  tags: string[];
+}
+
+export class Store {
+  readonly blobs: BlobStore;
+  readonly tags: TagIndex;
+  readonly snapshots: Snapshots;
+  readonly locksDir: string;
+  readonly tmpDir: string;
+  readonly cacheDir: string;
+
+  private constructor(readonly root: string) {
+    this.blobs = new BlobStore(root);
+    this.locksDir = join(root, 'locks');
+    this.tmpDir = join(root, 'tmp');
+    this.cacheDir = join(root, 'cache');
+    this.tags = new TagIndex(root, this.locksDir);
+    this.snapshots = new Snapshots(root);
+  }
+
+  /** Open (creating if needed) the store at `root`, and clean what crashed writers left. */
+  static async open(root: string = defaultStoreRoot()): Promise<Store> {
+    const store = new Store(root);
+    try {
+      await mkdir(root, { recursive: true, mode: 0o711 });
+      await store.blobs.init();
+      await store.snapshots.init();
+      await mkdir(store.locksDir, { recursive: true });
+      await mkdir(store.tmpDir, { recursive: true });
+      await mkdir(store.cacheDir, { recursive: true });
+      const layoutFile = join(root, 'oci-layout');
+      const layout = await readFile(layoutFile, 'utf8').catch(() => undefined);
+      if (layout === undefined) await writeFileAtomic(layoutFile, '{"imageLayoutVersion":"1.0.0"}');
+      const index = await readFile(store.tags.path, 'utf8').catch(() => undefined);
+      if (index === undefined) await store.tags.read().then((i) => writeFileAtomic(store.tags.path, `${JSON.stringify(i, null, 2)}\n`));
+    } catch (err) {
+      if (err instanceof LayerstoreError) throw err;
+      throw ioError(`open store at ${root}`, err);
+    }
+    await store.recover();
+    return store;
+  }
+
+  /** Remove leftovers of dead processes: ingest files, unfinished snapshots, temp dirs. */
+  async recover(): Promise<void> {
+    const dead = (name: string) => {
+      const m = /^(?:\.new-|\.del-|\.tmp-)?(\d+)-/.exec(name);
+      return m !== null && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]));
+    };
+    for (const dir of [this.blobs.ingestDir, this.snapshots.dir, this.tmpDir]) {
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        if (!isDigest(`sha256:${name}`) && dead(name)) await rm(join(dir, name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Write config and manifest for layers already in the store; returns the image. */
+  async putImage(config: ImageConfig, layers: Descriptor[], annotations?: Record<string, string>): Promise<StoredImage> {
+    const configBytes = Buffer.from(JSON.stringify(canonicalConfig(config)));
+    const cfg = await this.blobs.writeBytes(configBytes);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
+      layers,
+      ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const m = await this.blobs.writeBytes(manifestBytes);
+    return {
+      manifestDescriptor: { mediaType: MediaType.ociManifest, digest: m.digest, size: m.size },
+      manifest,
+      config: JSON.parse(configBytes.toString()) as ImageConfig,
+      id: cfg.digest,
+    };
+  }
+
+  async tag(image: StoredImage, name: string): Promise<void> {
+    await this.tags.set(name, {
+      ...image.manifestDescriptor,
+      platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) },
+    });
+  }
+
+  async loadImage(manifestDescriptor: Descriptor): Promise<StoredImage> {
+    const manifest = await this.blobs.readJson<Manifest>(manifestDescriptor, `manifest ${manifestDescriptor.digest}`);
+    if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) {
+      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `manifest ${manifestDescriptor.digest} is not an image manifest`);
+    }
+    const config = await this.blobs.readJson<ImageConfig>(manifest.config, `config ${manifest.config.digest}`);
+    return { manifestDescriptor, manifest, config, id: manifest.config.digest };
+  }
+
+  /**
+   * Find an image by tag (`app`, `app:1`, `localhost:5000/app:1`), by image ID
+   * (config digest, full or a hex prefix of at least 4 characters, like docker), or
+   * by manifest digest.
+   */
+  async resolveImage(name: string): Promise<StoredImage> {
+    const tags = await this.tags.list();
+    const tagName = normaliseTagName(name);
+    const byTag = tagName === undefined ? undefined : tags.find((t) => t.name === tagName);
+    if (byTag) return this.loadImage(byTag.descriptor);
+    const hex = name.startsWith('sha256:') ? name.slice(7) : name;
+    if (/^[a-f0-9]{4,64}$/.test(hex)) {
+      const matches = new Map<Digest, StoredImage>();
+      for (const t of tags) {
+        const img = await this.loadImage(t.descriptor);
+        if (img.id.slice(7).startsWith(hex) || t.descriptor.digest.slice(7) === hex) matches.set(img.id, img);
+      }
+      if (matches.size === 1) return [...matches.values()][0]!;
+      if (matches.size > 1) throw new LayerstoreError('TSBUILD_REFERENCE_INVALID', `image ID prefix ${name} is ambiguous`);
+    }
+    throw new NotFoundError('TSBUILD_IMAGE_NOT_FOUND', `image ${JSON.stringify(name)} not found in the store at ${this.root}`);
+  }
+
+  async listImages(): Promise<ImageListing[]> {
+    const byDigest = new Map<Digest, ImageListing>();
+    for (const t of await this.tags.list()) {
+      let entry = byDigest.get(t.descriptor.digest);
+      if (!entry) {
+        entry = { image: await this.loadImage(t.descriptor), tags: [] };
+        byDigest.set(t.descriptor.digest, entry);
+      }
+      entry.tags.push(t.name);
+    }
+    return [...byDigest.values()];
+  }
+
+  /** Every blob digest and snapshot chain id that some tag reaches. */
+  async reachable(): Promise<{ blobs: Set<Digest>; snapshots: Set<Digest> }> {
+    const blobs = new Set<Digest>();
+    const snapshots = new Set<Digest>();
+    for (const t of await this.tags.list()) {
+      blobs.add(t.descriptor.digest);
+      let image: StoredImage;
+      try {
+        image = await this.loadImage(t.descriptor);
+      } catch {
+        continue;
+      }
+      blobs.add(image.manifest.config.digest);
+      for (const l of image.manifest.layers) blobs.add(l.digest);
+      for (const d of image.config.rootfs.diff_ids) blobs.add(d);
+      for (const c of chainIds(image.config.rootfs.diff_ids)) snapshots.add(c);
+    }
+    return { blobs, snapshots };
+  }
+
+  /** A private scratch directory under tmp/ (same filesystem as the store), removed on crash recovery. */
+  async makeTempDir(prefix = ''): Promise<string> {
+    const dir = join(this.tmpDir, `${process.pid}-${prefix}${sha256(String(Math.random())).slice(7, 19)}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  /** Small JSON records under cache/ (e.g. compressed-blob mappings). */
+  async readRecord<T>(kind: string, key: string): Promise<T | undefined> {
+    const text = await readFile(join(this.cacheDir, kind, key), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeRecord(kind: string, key: string, value: unknown): Promise<void> {
+    await writeFileAtomic(join(this.cacheDir, kind, key), JSON.stringify(value));
+  }
+
+  async removeRecord(kind: string, key: string): Promise<void> {
+    await rm(join(this.cacheDir, kind, key), { force: true });
+  }
+}
+
+/** `app` -> `app:latest`; undefined when `name` is not a reference at all. */
+export function normaliseTagName(name: string): string | undefined {
+  try {
+    return familiarString(withDefaultTag(parseReference(name)));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Tags live in the OCI layout's `index.json` as manifest descriptors annotated with
+ * `org.opencontainers.image.ref.name`, so `skopeo inspect oci:<root>:<tag>` reads them.
+ * Every update takes the index lock, re-reads, changes, and replaces the file
+ * atomically, so concurrent tsbuild processes never lose a tag.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDigest } from '../digest.js';
+import { LayerstoreError, ioError } from '../errors.js';
+import { MediaType } from '../image/media-types.js';
+import { REF_NAME_ANNOTATION, type Descriptor, type Index } from '../image/types.js';
+import { writeFileAtomic } from './fsutil.js';
+import { withLock } from './lock.js';
+
+export interface Tag {
+  name: string;
+  descriptor: Descriptor;
+}
+
+export class TagIndex {
+  readonly path: string;
+
+  constructor(readonly root: string, private readonly locksDir: string) {
+    this.path = join(root, 'index.json');
+  }
+
+  async read(): Promise<Index> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
+      throw ioError(`read ${this.path}`, err);
+    }
+    let index: Index;
+    try {
+      index = JSON.parse(text) as Index;
+    } catch (err) {
+      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${this.path} is not valid JSON`, { cause: err });
+    }
+    if (!Array.isArray(index.manifests) || index.manifests.some((m) => !isDigest(m.digest))) {
+      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${this.path} is not an OCI image index`);
+    }
+    return index;
+  }
+
+  async list(): Promise<Tag[]> {
+    const index = await this.read();
+    const tags: Tag[] = [];
+    for (const d of index.manifests) {
+      const name = d.annotations?.[REF_NAME_ANNOTATION];
+      if (name !== undefined) tags.push({ name, descriptor: d });
+    }
+    return tags;
+  }
+
+  async get(name: string): Promise<Descriptor | undefined> {
+    return (await this.list()).find((t) => t.name === name)?.descriptor;
+  }
+
+  /** Point `name` at a manifest (replacing what it pointed at). */
+  async set(name: string, descriptor: Descriptor): Promise<void> {
+    await this.update((manifests) => [
+      ...manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== name),
+      { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME_ANNOTATION]: name } },
+    ]);
+  }
+
+  /** Remove a tag; returns whether it existed. */
+  async remove(name: string): Promise<boolean> {
+    let found = false;
+    await this.update((manifests) =>
+      manifests.filter((d) => {
+        const hit = d.annotations?.[REF_NAME_ANNOTATION] === name;
+        found ||= hit;
+        return !hit;
+      }),
+    );
+    return found;
+  }
+
+  private async update(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
+    await withLock(this.locksDir, 'index.lock', async () => {
+      const index = await this.read();
+      const manifests = change(index.manifests).sort((a, b) => refName(a).localeCompare(refName(b)) || a.digest.localeCompare(b.digest));
+      const next: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+      await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`).catch((err) => {
+        throw ioError(`write ${this.path}`, err);
+      });
+    });
+  }
+}
+
+function refName(d: Descriptor): string {
+  return d.annotations?.[REF_NAME_ANNOTATION] ?? '';
+}
+
+export function emptyIndex(): Index {
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+}
