@@ -1,0 +1,27 @@
+/** @tsbuild/layerstore: images, blobs, layers and the local store. Knows nothing of Dockerfiles. */
+export * from './errors.js';
+export * from './digest.js';
+export * from './reference.js';
+export * from './image/media-types.js';
+export * from './image/types.js';
+export { BlobStore, MAX_JSON_BLOB, type BlobRef, type WriteResult, type Expected } from './store/blobs.js';
+export { Store, normaliseTagName, type StoredImage, type ImageListing } from './store/store.js';
+export { Snapshots, chainIds, type PreparedSnapshot } from './store/snapshots.js';
+export { ensureSnapshots, type UnpackOptions } from './store/unpack.js';
+export { TagIndex, type Tag } from './store/tags.js';
+export { acquireLock, withLock, type Lock } from './store/lock.js';
+export { defaultStoreRoot } from './store/root.js';
+export { writeFileAtomic } from './store/fsutil.js';
+export { RootFs, isWhiteout, isOverlayXattr, copyMeta, type Entry, type RootFsOptions } from './layer/rootfs.js';
+export { applyTar, type ApplyOptions } from './layer/apply.js';
+export { diffEntries, type DiffOptions } from './layer/diff.js';
+export { commitLayer, layerAs, openUncompressed, type CommittedLayer } from './layer/commit.js';
+export { autoDecompress, compressor, decompressor, detectFormat, peek, type Format } from './layer/compress.js';
+export * from './layer/paths.js';
+export { convertLayers } from './export/convert.js';
+export { writeOciArchive, writeOciLayout, layoutIndex, type ExportImage } from './export/oci.js';
+export { writeDockerArchive } from './export/docker-archive.js';
+export { writeRootfs } from './export/rootfs.js';
+export { layerAsStream } from './export/layer-stream.js';
+export * from './tar/index.js';
+export { SysError, getXattr, setXattr, listXattrs, removeXattr, mknod, makedev, majorOf, minorOf } from './sys/libc.js';

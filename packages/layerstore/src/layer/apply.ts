@@ -1,0 +1,195 @@
+/**
+ * Apply tar entries to a RootFs: layers (with OCI whiteouts) and ADD archives
+ * (whiteout names kept as plain files).
+ *
+ * Rules (OCI image-spec layer.md, SECURITY.md section A):
+ * - names are bytes; a leading '/' is dropped; a '..' climbing above the root is rejected;
+ * - every parent path is resolved inside the root, following symlinks (this layer's and
+ *   lower layers') with chroot semantics; the final component is never followed;
+ * - a directory entry over a directory merges; any other collision replaces;
+ * - `.wh.<name>` hides <name> of lower layers, `.wh..wh..opq` hides all lower children of
+ *   its directory and applies first; neither touches entries of the same layer;
+ *   `.wh.`, `.wh..`, `.wh...` are invalid; other `.wh..wh.` names (AUFS) are skipped;
+ * - hardlinks link the named entry itself (not a symlink's target), inside the root;
+ * - owner is set before mode (chown clears setuid), times last; directory times after
+ *   all entries; `trusted.overlay.*` from an archive is never applied.
+ */
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, symlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TarError, LayerstoreError } from '../errors.js';
+import { mknod, makedev, setXattr, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
+import type { TarEntry, TarHeader } from '../tar/index.js';
+import { entryComponents, hostPath, key, show, type Components } from './paths.js';
+import { isOverlayXattr, type RootFs } from './rootfs.js';
+
+export interface ApplyOptions {
+  /** Treat `.wh.` names as whiteouts (layers) rather than files (ADD archives). */
+  whiteouts: boolean;
+  /** Create device nodes (default: only when running as root; skipped with a warning otherwise). */
+  devices?: boolean;
+  /** Extract below this canonical directory instead of the root. */
+  at?: Components;
+  /** Force ownership of everything extracted. */
+  chown?: { uid: number; gid: number };
+  onWarning?: (message: string) => void;
+}
+
+const WH = Buffer.from('.wh.');
+const WH_META = Buffer.from('.wh..wh.');
+const OPQ = Buffer.from('.wh..wh..opq');
+
+export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, opts: ApplyOptions): Promise<{ entries: number }> {
+  const created = new Set<string>();
+  const dirTimes: Array<{ host: Buffer; mtime: number }> = [];
+  const warn = opts.onWarning ?? (() => {});
+  const devices = opts.devices ?? process.getuid?.() === 0;
+  let count = 0;
+
+  for await (const { header, body } of entries) {
+    count++;
+    const name = show(header.name);
+    try {
+      const rel = entryComponents(header.name);
+      const full = [...(opts.at ?? []), ...rel];
+      const base = full[full.length - 1];
+      if (opts.whiteouts && base && base.subarray(0, WH.length).equals(WH)) {
+        await drain(body);
+        await applyWhiteout(root, full, base, created, header.name);
+        continue;
+      }
+      if (rel.length === 0 && header.type !== 'directory') {
+        throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid entry ${name}: refusing to change the type of the root directory`, name);
+      }
+      const target = rel.length === 0 ? full : [...(await root.resolve(hostlessPath(full.slice(0, -1)), { followFinal: true })), base!];
+      switch (header.type) {
+        case 'directory': {
+          const { host, existingDir } = await root.prepareCreate(target, true);
+          if (!existingDir) await mkdir(host);
+          await setMeta(host, header, opts, warn, false);
+          dirTimes.push({ host, mtime: header.mtime });
+          await drain(body);
+          break;
+        }
+        case 'file': {
+          const { host } = await root.prepareCreate(target, false);
+          await pipeline(Readable.from(body), createWriteStream(host, { flags: 'wx', mode: 0o600 }));
+          await setMeta(host, header, opts, warn, true);
+          break;
+        }
+        case 'symlink': {
+          const { host } = await root.prepareCreate(target, false);
+          await symlink(header.linkname ?? Buffer.alloc(0), host);
+          await setMeta(host, header, opts, warn, true, true);
+          await drain(body);
+          break;
+        }
+        case 'link': {
+          await drain(body);
+          const linkRel = entryComponents(header.linkname ?? Buffer.alloc(0));
+          const linkFull = [...(opts.at ?? []), ...linkRel];
+          if (linkRel.length === 0) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: empty target`, name);
+          const linkTarget = [...(await root.resolve(hostlessPath(linkFull.slice(0, -1)), { followFinal: true })), linkFull[linkFull.length - 1]!];
+          const found = await root.lookup(linkTarget);
+          if (!found) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: target ${show(header.linkname ?? '')} does not exist`, name);
+          if (found.stat.isDirectory()) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: target ${show(header.linkname ?? '')} is a directory`, name);
+          const from = found.layer === 0 ? found.host : await root.copyUp(linkTarget);
+          const { host } = await root.prepareCreate(target, false);
+          if (key(linkTarget) === key(target)) break;
+          await link(from, host);
+          break;
+        }
+        case 'char':
+        case 'block':
+        case 'fifo': {
+          await drain(body);
+          if (header.type !== 'fifo' && !devices) {
+            warn(`skipping device node ${name}: not running as root`);
+            break;
+          }
+          const major = header.devmajor ?? 0;
+          const minor = header.devminor ?? 0;
+          if (major > 0xffffffff || minor > 0xffffffff || major < 0 || minor < 0) {
+            throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid device ${name}: major/minor out of range`, name);
+          }
+          const { host } = await root.prepareCreate(target, false);
+          const kind = header.type === 'char' ? S_IFCHR : header.type === 'block' ? S_IFBLK : S_IFIFO;
+          mknod(host, kind | 0o600, header.type === 'fifo' ? 0n : makedev(major, minor));
+          await setMeta(host, header, opts, warn, true);
+          break;
+        }
+      }
+      created.add(key(target));
+    } catch (err) {
+      throw wrapEntryError(err, name);
+    }
+  }
+  for (const { host, mtime } of dirTimes.reverse()) await lutimes(host, mtime, mtime).catch(() => {});
+  return { entries: count };
+}
+
+async function applyWhiteout(root: RootFs, full: Components, base: Buffer, created: Set<string>, raw: Buffer): Promise<void> {
+  const parentRel = full.slice(0, -1);
+  const parent = await root.resolve(hostlessPath(parentRel), { followFinal: true });
+  if (base.equals(OPQ)) {
+    await root.makeOpaque(parent);
+    if (root.whiteoutMode === 'delete') {
+      await root.clearChildren(parent, (cs) => {
+        const k = key(cs);
+        if (created.has(k)) return true;
+        for (const c of created) if (c.startsWith(`${k}/`)) return true;
+        return false;
+      });
+    }
+    return;
+  }
+  if (base.subarray(0, WH_META.length).equals(WH_META)) return; // AUFS metadata
+  const victim = base.subarray(WH.length);
+  if (victim.length === 0 || victim.equals(Buffer.from('.')) || victim.equals(Buffer.from('..'))) {
+    throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid whiteout entry ${show(raw)}`, show(raw));
+  }
+  const target = [...parent, victim];
+  if (created.has(key(target))) return; // an entry of this same layer stays
+  await root.remove(target);
+}
+
+/** Canonical components back into an absolute in-root path for `RootFs.resolve`. */
+function hostlessPath(cs: Components): Buffer {
+  return Buffer.concat([Buffer.from('/'), hostPath(Buffer.alloc(0), cs).subarray(1)]);
+}
+
+async function setMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): Promise<void> {
+  const uid = opts.chown?.uid ?? h.uid;
+  const gid = opts.chown?.gid ?? h.gid;
+  await lchown(host, uid, gid);
+  if (!isSymlink) await chmod(host, h.mode & 0o7777);
+  for (const [name, value] of h.xattrs ?? []) {
+    if (isOverlayXattr(name)) {
+      warn(`${show(h.name)}: ignoring extended attribute ${name}`);
+      continue;
+    }
+    try {
+      setXattr(host, name, value);
+    } catch (err) {
+      if (err instanceof SysError && ['ENOTSUP', 'EPERM', 'EOPNOTSUPP'].includes(err.errno)) warn(`${show(h.name)}: cannot set ${name}: ${err.errno}`);
+      else throw err;
+    }
+  }
+  if (times) await lutimes(host, h.mtime, h.mtime);
+}
+
+async function drain(body: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of body) {
+    // discard
+  }
+}
+
+function wrapEntryError(err: unknown, name: string): Error {
+  if (err instanceof LayerstoreError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC') return new LayerstoreError('TSBUILD_NO_SPACE', `${name}: no space left on device`, { cause: err });
+  if (e.code === 'ENOTDIR') return new TarError('TSBUILD_LAYER_UNSAFE', `${name}: a parent is not a directory`, name);
+  return new TarError('TSBUILD_TAR_INVALID', `${name}: ${e.message ?? String(err)}`, name);
+}
+
