@@ -1,0 +1,60 @@
+/**
+ * Typed errors of the builder. Every error carries a stable `code`; errors about a
+ * Dockerfile carry its file and line range, and print as `Dockerfile:7: message`.
+ * Wrap once, at the instruction boundary (STYLE.md example 6).
+ */
+export type BuildErrorCode =
+  | 'TSBUILD_DOCKERFILE_EMPTY'
+  | 'TSBUILD_DOCKERFILE_SYNTAX'
+  | 'TSBUILD_UNKNOWN_INSTRUCTION'
+  | 'TSBUILD_UNKNOWN_FLAG'
+  | 'TSBUILD_INVALID_ARGUMENT'
+  | 'TSBUILD_NO_FROM'
+  | 'TSBUILD_UNKNOWN_STAGE'
+  | 'TSBUILD_EXPANSION'
+  | 'TSBUILD_CONTEXT_NOT_FOUND'
+  | 'TSBUILD_CONTEXT_ESCAPE'
+  | 'TSBUILD_SOURCE_NOT_FOUND'
+  | 'TSBUILD_DOCKERIGNORE'
+  | 'TSBUILD_UNSUPPORTED'
+  | 'TSBUILD_STEP_FAILED'
+  | 'TSBUILD_USAGE'
+  | 'TSBUILD_CANCELLED';
+
+export interface SourceLocation {
+  file: string;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+}
+
+export class BuildError extends Error {
+  readonly code: BuildErrorCode;
+  location: SourceLocation | undefined;
+
+  constructor(code: BuildErrorCode, message: string, options?: { cause?: unknown; location?: SourceLocation }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BuildError';
+    this.code = code;
+    this.location = options?.location;
+  }
+
+  /** `Dockerfile:7: message` when located, else the message. */
+  override toString(): string {
+    return this.location ? `${this.location.file}:${this.location.startLine}: ${this.message}` : this.message;
+  }
+
+  /** Attach a location unless one is already set (the innermost location wins). */
+  at(location: SourceLocation): this {
+    this.location ??= location;
+    return this;
+  }
+}
+
+/** Bad command-line usage: the CLI exits 2. */
+export class UsageError extends BuildError {
+  constructor(message: string) {
+    super('TSBUILD_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
