@@ -1,0 +1,134 @@
+/**
+ * `build()`: Dockerfile + context -> an image in the store, tagged. Everything that
+ * can be checked without touching the store (parsing, stages, flags, the context)
+ * is checked first; a build that fails later removes the blobs and snapshots it
+ * created, so a failed build leaves the store as it found it.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { familiarString, parseTag, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
+import { BuildError } from '../errors.js';
+import { openContext } from '../context/source-tree.js';
+import { parse } from '../dockerfile/instructions/index.js';
+import { planBuild } from '../dockerfile/stages.js';
+import type { EventSink } from './events.js';
+import { Solver } from './solver.js';
+import { hostPlatform, withContainerConfig } from './state.js';
+import { StoreChanges } from './rollback.js';
+
+export interface BuildOptions {
+  store: Store;
+  contextDir: string;
+  /** Path of the Dockerfile (default: CONTEXT/Dockerfile). */
+  dockerfile?: string;
+  tags?: string[];
+  buildArgs?: ReadonlyMap<string, string>;
+  target?: string;
+  /** Extra labels (`--label`). */
+  labels?: ReadonlyMap<string, string>;
+  /** SOURCE_DATE_EPOCH: clamp every time in the image to this (seconds). */
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+}
+
+export interface BuildResult {
+  image: StoredImage;
+  /** Tags written, familiar form (`app:latest`). */
+  tags: string[];
+  warnings: string[];
+}
+
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const emit: EventSink = opts.onEvent ?? (() => {});
+  const started = performance.now();
+  const warnings: string[] = [];
+  const warn = (message: string, location?: { file: string; startLine: number }) => {
+    warnings.push(location ? `${location.file}:${location.startLine}: ${message}` : message);
+    emit({ type: 'warning', message, ...(location ? { location } : {}) });
+  };
+
+  const tags = (opts.tags ?? []).map((t) => {
+    try {
+      return familiarString(parseTag(t));
+    } catch (err) {
+      throw new BuildError('TSBUILD_USAGE', `-t ${t}: ${(err as Error).message}`);
+    }
+  });
+  const dockerfilePath = resolve(opts.dockerfile ?? resolve(opts.contextDir, 'Dockerfile'));
+  const fileLabel = opts.dockerfile ? displayName(opts.dockerfile) : 'Dockerfile';
+  let text: string;
+  try {
+    text = await readFile(dockerfilePath, 'utf8');
+  } catch (err) {
+    throw new BuildError('TSBUILD_CONTEXT_NOT_FOUND', `cannot read Dockerfile ${dockerfilePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  const df = parse(text, fileLabel);
+  for (const w of df.parsed.warnings) warn(w.message, w.location);
+  const buildArgs = opts.buildArgs ?? new Map<string, string>();
+  const plan = planBuild(df, { buildArgs, platformArgs: platformArgs(), ...(opts.target !== undefined ? { target: opts.target } : {}) });
+  const context = await openContext(resolve(opts.contextDir), dockerfilePath);
+  emit({ type: 'build-start', dockerfile: dockerfilePath, context: context.dir, stages: plan.needed.length });
+
+  const store = opts.store;
+  const changes = await StoreChanges.begin(store);
+  const tmpDir = await store.makeTempDir('build-');
+  try {
+    const solver = new Solver({
+      store,
+      plan,
+      context,
+      escape: df.parsed.escape,
+      buildArgs,
+      emit,
+      tmpDir,
+      ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    let state = await solver.solveAll();
+    const unused = [...plan.buildArgNames].filter((n) => !solver.usedBuildArgs.has(n) && !plan.globalArgs.has(n) && !PROXY_ARGS.has(n.toUpperCase()));
+    if (unused.length > 0) warn(`one or more build-args [${unused.join(' ')}] were not consumed`);
+    if (opts.labels && opts.labels.size > 0) {
+      state = withContainerConfig(state, (c) => ({ ...c, Labels: { ...c.Labels, ...Object.fromEntries(opts.labels!) } }));
+    }
+    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+    const config = { ...state.config, created };
+    const annotations: Record<string, string> = {};
+    if (state.base) {
+      annotations['org.opencontainers.image.base.name'] = state.base.name;
+      annotations['org.opencontainers.image.base.digest'] = state.base.digest;
+    }
+    const image = await store.putImage(config, state.layers.map((l) => l.descriptor), annotations);
+    for (const t of tags) await store.tag(image, t);
+    changes.commit();
+    emit({ type: 'build-done', imageId: image.id, durationMs: performance.now() - started });
+    return { image, tags, warnings };
+  } catch (err) {
+    await changes.rollback().catch(() => {});
+    if (err instanceof LayerstoreError && !(err instanceof BuildError)) {
+      throw new BuildError('TSBUILD_STEP_FAILED', err.message, { cause: err });
+    }
+    throw err;
+  } finally {
+    await import('node:fs/promises').then((fs) => fs.rm(tmpDir, { recursive: true, force: true }));
+  }
+}
+
+const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY']);
+
+function platformArgs(): Map<string, string> {
+  const p = hostPlatform();
+  const platform = `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+  const out = new Map<string, string>();
+  for (const prefix of ['TARGET', 'BUILD']) {
+    out.set(`${prefix}PLATFORM`, platform);
+    out.set(`${prefix}OS`, p.os);
+    out.set(`${prefix}ARCH`, p.architecture);
+    out.set(`${prefix}VARIANT`, p.variant ?? '');
+  }
+  return out;
+}
+
+function displayName(path: string): string {
+  return path.split('/').pop() || path;
+}

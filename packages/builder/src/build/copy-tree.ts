@@ -1,0 +1,110 @@
+/**
+ * Copy entries from a SourceTree into a RootFs (the new layer's upper dir).
+ * Like BuildKit: file contents, modes and mtimes are kept; owners are root (context) or
+ * kept (stages, images) unless --chown; --chmod applies to every copied entry;
+ * symlinks inside copied directories are copied as symlinks; hardlinked files stay
+ * hardlinked; a directory over a directory merges (and takes the source's metadata).
+ */
+import type { Stats } from 'node:fs';
+import { chmod, copyFile, lchown, link, lutimes, mkdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { getXattr, isOverlayXattr, listXattrs, makedev, mknod, setXattr, majorOf, minorOf, type Components, type RootFs } from '@tsbuild/layerstore';
+import type { SourceTree } from '../context/source-tree.js';
+
+export interface CopyOptions {
+  owner?: { uid: number; gid: number };
+  mode?: number;
+  /** Called with each copied path (for progress). */
+  onEntry?: () => void;
+  signal?: AbortSignal;
+}
+
+export class Copier {
+  /** Source inode -> upper path of its first copy (hardlinks stay hardlinks). */
+  private readonly links = new Map<string, Buffer>();
+
+  constructor(private readonly src: SourceTree, private readonly dst: RootFs, private readonly opts: CopyOptions) {}
+
+  /** Copy the entry at `from` (canonical in the source) to `to` (canonical in the destination). */
+  async copyEntry(from: Components, to: Components, st: Stats, host: Buffer): Promise<void> {
+    this.opts.signal?.throwIfAborted();
+    this.opts.onEntry?.();
+    if (st.isDirectory()) {
+      const { host: dir, existingDir } = await this.dst.prepareCreate(to, true);
+      if (!existingDir) await mkdir(dir);
+      await this.copyChildren(from, to);
+      await this.applyMeta(host, dir, st);
+      return;
+    }
+    const { host: target } = await this.dst.prepareCreate(to, false);
+    if (st.isFile()) {
+      const id = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? this.links.get(id) : undefined;
+      if (first) {
+        await link(first, target);
+        return;
+      }
+      await copyFile(host, target, fsc.COPYFILE_FICLONE);
+      if (st.nlink > 1) this.links.set(id, target);
+    } else if (st.isSymbolicLink()) {
+      await symlink(await readlink(host, { encoding: 'buffer' }), target);
+    } else if (st.isSocket()) {
+      await writeFile(target, '');
+    } else if (st.isFIFO()) {
+      mknod(target, 0o010000 | 0o600);
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      mknod(target, (st.isCharacterDevice() ? 0o020000 : 0o060000) | 0o600, makedev(majorOf(st.rdev), minorOf(st.rdev)));
+    }
+    await this.applyMeta(host, target, st);
+  }
+
+  /** Copy the visible children of a source directory into an existing destination directory. */
+  async copyChildren(from: Components, to: Components): Promise<void> {
+    const root = this.src.root;
+    for (const name of await root.readdir(from)) {
+      const child = [...from, name];
+      const e = await root.lookup(child);
+      if (!e) continue;
+      if (this.src.hidden(child)) {
+        if (!e.stat.isDirectory() || this.src.canSkip(child)) continue;
+        // An excluded directory with re-included descendants: create it only if needed.
+        await this.copyHiddenDir(child, [...to, name]);
+        continue;
+      }
+      await this.copyEntry(child, [...to, name], e.stat, e.host);
+    }
+  }
+
+  private async copyHiddenDir(from: Components, to: Components): Promise<void> {
+    const root = this.src.root;
+    for (const name of await root.readdir(from)) {
+      const child = [...from, name];
+      const e = await root.lookup(child);
+      if (!e) continue;
+      if (this.src.hidden(child)) {
+        if (e.stat.isDirectory() && !this.src.canSkip(child)) await this.copyHiddenDir(child, [...to, name]);
+        continue;
+      }
+      await this.dst.ensureDir(to, this.createdDirOwner());
+      await this.copyEntry(child, [...to, name], e.stat, e.host);
+    }
+  }
+
+  /** Owner and mode for directories created to hold copied entries. */
+  createdDirOwner(): { mode: number; uid: number; gid: number } {
+    return { mode: 0o755, uid: this.opts.owner?.uid ?? 0, gid: this.opts.owner?.gid ?? 0 };
+  }
+
+  private async applyMeta(from: Buffer, to: Buffer, st: Stats): Promise<void> {
+    const uid = this.opts.owner?.uid ?? (this.src.keepOwners ? st.uid : 0);
+    const gid = this.opts.owner?.gid ?? (this.src.keepOwners ? st.gid : 0);
+    await lchown(to, uid, gid);
+    if (!st.isSymbolicLink()) await chmod(to, this.opts.mode ?? st.mode & 0o7777);
+    for (const name of listXattrs(from)) {
+      if (isOverlayXattr(name) || name === 'security.selinux') continue;
+      const v = getXattr(from, name);
+      if (v) setXattr(to, name, v);
+    }
+    await lutimes(to, st.atime, st.mtime);
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Solves a build plan: each needed stage once (memoised), stages that do not depend
+ * on each other concurrently, the instructions of a stage in order.
+ */
+import { ensureSnapshots, familiarString, parseReference, withDefaultTag, NotFoundError, type Store } from '@tsbuild/layerstore';
+import { BuildError } from '../errors.js';
+import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
+import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
+import { ShellLex } from '../dockerfile/shell-lex.js';
+import { stageByRef, type BuildPlan, type Stage } from '../dockerfile/stages.js';
+import { applyCopy, type FsStepContext } from './copy.js';
+import * as cfg from './dispatch-config.js';
+import type { EventSink, StepInfo } from './events.js';
+import { hostPlatform, imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
+import { applyWorkdir } from './workdir.js';
+
+export interface SolverOptions {
+  store: Store;
+  plan: BuildPlan;
+  context: BuildContext;
+  escape: '\\' | '`';
+  buildArgs: ReadonlyMap<string, string>;
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+  emit: EventSink;
+  /** Scratch directory for empty source trees. */
+  tmpDir: string;
+}
+
+/** Kinds of instruction that become a build step with progress (the rest only change config). */
+const FS_KINDS = new Set(['COPY', 'ADD', 'WORKDIR', 'RUN']);
+
+export class Solver {
+  private readonly results = new Map<number, Promise<StageState>>();
+  private readonly lex: ShellLex;
+  private stepCounter = 0;
+  readonly usedBuildArgs = new Set<string>();
+
+  constructor(private readonly opts: SolverOptions) {
+    this.lex = new ShellLex(opts.escape);
+  }
+
+  solve(stage: Stage): Promise<StageState> {
+    let p = this.results.get(stage.index);
+    if (!p) {
+      p = this.run(stage);
+      p.catch(() => {}); // awaited by whoever needs it; avoid unhandled rejections for parallel waiters
+      this.results.set(stage.index, p);
+    }
+    return p;
+  }
+
+  /** Solve every needed stage (independent ones run at the same time); returns the target's state. */
+  async solveAll(): Promise<StageState> {
+    const { plan } = this.opts;
+    const all = plan.needed.map((s) => this.solve(s));
+    await Promise.all(all);
+    return this.solve(plan.target);
+  }
+
+  private stepName(stage: Stage, i: number, text: string): string {
+    const label = stage.name ?? `stage-${stage.index}`;
+    const shown = text.length > 200 ? `${text.slice(0, 197)}...` : text;
+    return `[${label} ${i}/${stage.instructions.length + 1}] ${shown}`;
+  }
+
+  private async step<T>(name: string, fn: (step: StepInfo) => Promise<T>): Promise<T> {
+    const step: StepInfo = { id: ++this.stepCounter, name };
+    const started = performance.now();
+    this.opts.emit({ type: 'step-start', step });
+    try {
+      const out = await fn(step);
+      this.opts.emit({ type: 'step-done', step, durationMs: performance.now() - started, cached: false });
+      return out;
+    } catch (err) {
+      this.opts.emit({ type: 'step-error', step, durationMs: performance.now() - started, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  private created(): string {
+    const sde = this.opts.sourceDateEpoch;
+    return sde !== undefined ? new Date(sde * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+  }
+
+  private async run(stage: Stage): Promise<StageState> {
+    this.opts.signal?.throwIfAborted();
+    let state = await this.step(this.stepName(stage, 1, stage.from.raw.original), () => this.base(stage));
+    const triggers = state.config.config?.OnBuild ?? [];
+    const instructions: Instruction[] = [];
+    if (triggers.length > 0) {
+      state = withContainerConfig(state, (c) => {
+        const out = { ...c };
+        delete out.OnBuild;
+        return out;
+      });
+      for (const t of triggers) instructions.push(parseTrigger(t, stage.from.location));
+    }
+    instructions.push(...stage.instructions);
+    let n = 1;
+    for (const ins of instructions) {
+      this.opts.signal?.throwIfAborted();
+      n++;
+      if (FS_KINDS.has(ins.kind)) {
+        const current = state;
+        state = await this.step(this.stepName(stage, n, ins.raw.original), () => this.dispatch(current, ins, stage));
+      } else {
+        state = await this.dispatch(state, ins, stage);
+      }
+    }
+    return state;
+  }
+
+  private async base(stage: Stage): Promise<StageState> {
+    if (stage.baseStage !== undefined) {
+      const parent = await this.solve(this.opts.plan.stages[stage.baseStage]!);
+      return { ...parent, args: new Map(), cmdSet: false };
+    }
+    if (stage.image.toLowerCase() === 'scratch') return scratchState(platformOf(stage.from.platform, stage));
+    return this.imageBase(stage.image, stage.from.location);
+  }
+
+  private async imageBase(name: string, location: Stage['from']['location']): Promise<StageState> {
+    const { store } = this.opts;
+    let image;
+    try {
+      image = await store.resolveImage(name);
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new BuildError('TSBUILD_SOURCE_NOT_FOUND', `base image ${JSON.stringify(name)} not found in the local store at ${store.root}`, { location, cause: err });
+      }
+      throw err;
+    }
+    const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
+    const layers = image.manifest.layers.map((descriptor, i) => ({ descriptor, diffId: image.config.rootfs.diff_ids[i]!, snapshot: snapshots[i]! }));
+    let baseName = name;
+    try {
+      baseName = familiarString(withDefaultTag(parseReference(name)));
+    } catch {
+      // an image ID: keep as written
+    }
+    return imageState(image.config, layers, { name: baseName, digest: image.manifestDescriptor.digest });
+  }
+
+  private configContext(): cfg.ConfigStepContext {
+    return {
+      lex: this.lex,
+      created: this.created(),
+      buildArg: (name) => {
+        if (!this.opts.buildArgs.has(name)) return undefined;
+        this.usedBuildArgs.add(name);
+        return this.opts.buildArgs.get(name);
+      },
+      globalArg: (name) => {
+        const g = this.opts.plan.globalArgs.get(name);
+        if (g && this.opts.buildArgs.has(name)) this.usedBuildArgs.add(name);
+        return g ? { value: g.value } : undefined;
+      },
+    };
+  }
+
+  private fsContext(stage: Stage): FsStepContext {
+    return {
+      ...this.configContext(),
+      store: this.opts.store,
+      context: this.opts.context,
+      ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      fromSource: (ref) => this.fromSource(ref, stage),
+    };
+  }
+
+  /** COPY --from: an earlier stage by name or index, else an image in the store. */
+  private async fromSource(ref: string, stage: Stage): Promise<SourceTree> {
+    const other = stageByRef(this.opts.plan.stages, ref, stage.index);
+    if (other) {
+      const state = await this.solve(other);
+      return layersTree(lowerDirs(state), `stage ${JSON.stringify(other.name ?? String(other.index))}`, this.opts.tmpDir);
+    }
+    if (/^\d+$/.test(ref) || this.opts.plan.stages.some((s) => s.name === ref.toLowerCase())) {
+      throw new BuildError('TSBUILD_UNKNOWN_STAGE', `--from=${ref}: stage ${ref} is not defined before this one`);
+    }
+    try {
+      const state = await this.imageBase(ref, stage.from.location);
+      return layersTree(lowerDirs(state), `image ${JSON.stringify(ref)}`, this.opts.tmpDir);
+    } catch (err) {
+      if (err instanceof BuildError && err.code === 'TSBUILD_SOURCE_NOT_FOUND') {
+        throw new BuildError('TSBUILD_UNKNOWN_STAGE', `--from=${ref}: no stage named ${JSON.stringify(ref)} and no such image in the local store`);
+      }
+      throw err;
+    }
+  }
+
+  private async dispatch(state: StageState, ins: Instruction, stage: Stage): Promise<StageState> {
+    try {
+      switch (ins.kind) {
+        case 'ENV':
+          return cfg.applyEnv(state, ins, this.configContext());
+        case 'LABEL':
+          return cfg.applyLabel(state, ins, this.configContext());
+        case 'ARG':
+          return cfg.applyArg(state, ins, this.configContext());
+        case 'USER':
+          return cfg.applyUser(state, ins, this.configContext());
+        case 'EXPOSE':
+          return cfg.applyExpose(state, ins, this.configContext());
+        case 'VOLUME':
+          return cfg.applyVolume(state, ins, this.configContext());
+        case 'STOPSIGNAL':
+          return cfg.applyStopSignal(state, ins, this.configContext());
+        case 'SHELL':
+          return cfg.applyShell(state, ins, this.configContext());
+        case 'CMD':
+        case 'ENTRYPOINT':
+          return cfg.applyCmd(state, ins, this.configContext());
+        case 'HEALTHCHECK':
+          return cfg.applyHealthcheck(state, ins, this.configContext());
+        case 'ONBUILD':
+          return cfg.applyOnbuild(state, ins);
+        case 'MAINTAINER':
+          return cfg.applyMaintainer(state, ins, this.configContext());
+        case 'WORKDIR':
+          return await applyWorkdir(state, ins, this.fsContext(stage));
+        case 'COPY':
+        case 'ADD':
+          return await applyCopy(state, ins, this.fsContext(stage));
+        case 'RUN':
+          throw new BuildError('TSBUILD_UNSUPPORTED', 'RUN is not supported yet: this build of tsbuild has no sandbox to run commands in', { location: ins.location });
+        case 'FROM':
+          throw new BuildError('TSBUILD_DOCKERFILE_SYNTAX', 'unexpected FROM', { location: ins.location });
+      }
+    } catch (err) {
+      if (err instanceof BuildError) throw err.at(ins.location);
+      if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('TSBUILD_')) {
+        throw new BuildError('TSBUILD_STEP_FAILED', err.message, { cause: err, location: ins.location });
+      }
+      throw err;
+    }
+  }
+}
+
+function platformOf(spec: string | undefined, stage: Stage): { architecture: string; os: string; variant?: string } {
+  if (spec === undefined) return hostPlatform();
+  const [os, architecture, variant] = spec.split('/');
+  if (!os || !architecture) {
+    throw new BuildError('TSBUILD_INVALID_ARGUMENT', `FROM --platform: invalid platform ${JSON.stringify(spec)}: want os/arch[/variant]`, { location: stage.from.location });
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}

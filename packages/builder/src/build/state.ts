@@ -1,0 +1,118 @@
+/**
+ * The state of a stage between instructions: the image config being built, its layers
+ * (with the snapshot directory of each), and what only exists at build time (ARGs in
+ * scope, whether CMD was set in this stage). States are values: every instruction
+ * returns a new one.
+ */
+import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const DEFAULT_SHELL = ['/bin/sh', '-c'];
+
+export interface LayerRef {
+  descriptor: Descriptor;
+  diffId: Digest;
+  /** Host directory of the unpacked layer in overlay form (a store snapshot). */
+  snapshot: string;
+}
+
+export interface StageState {
+  readonly config: ImageConfig;
+  readonly layers: readonly LayerRef[];
+  /** ARGs declared in this stage, with their values (undefined: declared, not set). */
+  readonly args: ReadonlyMap<string, string | undefined>;
+  /** CMD was set by an instruction of this stage (so ENTRYPOINT does not reset it). */
+  readonly cmdSet: boolean;
+  /** The base image, for the org.opencontainers.image.base.* annotations. */
+  readonly base?: { name: string; digest: Digest };
+}
+
+export function hostPlatform(): { architecture: string; os: string; variant?: string } {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const out: { architecture: string; os: string; variant?: string } = { architecture: arch[process.arch] ?? process.arch, os: 'linux' };
+  if (process.arch === 'arm64') out.variant = 'v8';
+  return out;
+}
+
+export function scratchState(platform = hostPlatform()): StageState {
+  return {
+    config: {
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      config: { Env: [`PATH=${DEFAULT_PATH}`] },
+      rootfs: { type: 'layers', diff_ids: [] },
+      history: [],
+    },
+    layers: [],
+    args: new Map(),
+    cmdSet: false,
+  };
+}
+
+/** A stage starting from an existing image (its layers already have snapshots). */
+export function imageState(config: ImageConfig, layers: LayerRef[], base?: { name: string; digest: Digest }): StageState {
+  const env = config.config?.Env ?? [];
+  const withPath = env.some((e) => e.startsWith('PATH=')) ? env : [...env, `PATH=${DEFAULT_PATH}`];
+  return {
+    config: { ...config, config: { ...config.config, Env: withPath } },
+    layers,
+    args: new Map(),
+    cmdSet: false,
+    ...(base ? { base } : {}),
+  };
+}
+
+export function withContainerConfig(state: StageState, change: (c: ContainerConfig) => ContainerConfig): StageState {
+  return { ...state, config: { ...state.config, config: change({ ...state.config.config }) } };
+}
+
+export function withHistory(state: StageState, entry: HistoryEntry): StageState {
+  return { ...state, config: { ...state.config, history: [...(state.config.history ?? []), entry] } };
+}
+
+export function withLayer(state: StageState, layer: LayerRef): StageState {
+  return {
+    ...state,
+    layers: [...state.layers, layer],
+    config: { ...state.config, rootfs: { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] } },
+  };
+}
+
+/** `K=V` list lookup; the last entry wins. */
+export function envValue(env: readonly string[] | undefined, name: string): string | undefined {
+  let out: string | undefined;
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if ((eq === -1 ? e : e.slice(0, eq)) === name) out = eq === -1 ? '' : e.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Set or replace `name` in a `K=V` list, keeping its position when it exists. */
+export function setEnv(env: readonly string[] | undefined, name: string, value: string): string[] {
+  const list = [...(env ?? [])];
+  const i = list.findIndex((e) => e === name || e.startsWith(`${name}=`));
+  if (i === -1) list.push(`${name}=${value}`);
+  else list[i] = `${name}=${value}`;
+  return list;
+}
+
+/** Variables for expansion: stage ARGs, overridden by the image's ENV (Docker's precedence). */
+export function expansionLookup(state: StageState): (name: string) => string | undefined {
+  const env = state.config.config?.Env;
+  return (name) => {
+    const fromEnv = envValue(env, name);
+    if (fromEnv !== undefined) return fromEnv;
+    return state.args.get(name);
+  };
+}
+
+/** Snapshot directories of the state's layers, top first (overlay lowerdir order). */
+export function lowerDirs(state: StageState): string[] {
+  return state.layers.map((l) => l.snapshot).reverse();
+}
+
+export function shellOf(state: StageState): string[] {
+  return state.config.config?.Shell ?? DEFAULT_SHELL;
+}

@@ -1,0 +1,49 @@
+/** WORKDIR: sets the working directory and creates it (owned by the current USER), as a layer. */
+import { posix } from 'node:path';
+import type { Components, RootFs } from '@tsbuild/layerstore';
+import { BuildError } from '../errors.js';
+import type { WorkdirInstruction } from '../dockerfile/instructions/index.js';
+import type { FsStepContext } from './copy.js';
+import { layerStep } from './layer-step.js';
+import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from './state.js';
+import { resolveUser, UserNotFoundError } from './users.js';
+
+export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, ctx: FsStepContext): Promise<StageState> {
+  let dir: string;
+  try {
+    dir = ctx.lex.processWord(ins.path, expansionLookup(state));
+  } catch (err) {
+    throw err instanceof BuildError ? err.at(ins.location) : err;
+  }
+  const previous = state.config.config?.WorkingDir || '/';
+  const workdir = posix.resolve(previous, dir);
+  const user = state.config.config?.User;
+  const layer = await layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
+    let owner = { uid: 0, gid: 0 };
+    if (user) {
+      try {
+        owner = await resolveUser(user, root);
+      } catch (err) {
+        if (err instanceof UserNotFoundError) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `WORKDIR: ${err.message}`, { location: ins.location });
+        throw err;
+      }
+    }
+    const cs = await root.resolve(workdir, { followFinal: true });
+    const existing = await root.lookup(cs);
+    if (existing && !existing.stat.isDirectory()) {
+      throw new BuildError('TSBUILD_INVALID_ARGUMENT', `WORKDIR ${workdir}: not a directory`, { location: ins.location });
+    }
+    if (!existing) await ensureOwnedDir(root, cs, owner);
+  });
+  const next = withContainerConfig(withLayer(state, layer), (c) => ({ ...c, WorkingDir: workdir }));
+  return withHistory(next, { created: ctx.created, created_by: `WORKDIR ${workdir}`, comment: 'buildkit.dockerfile.v0' });
+}
+
+/** Create missing directories along `cs`, each owned by `owner` (like `mkdir -p` as that user). */
+async function ensureOwnedDir(root: RootFs, cs: Components, owner: { uid: number; gid: number }): Promise<void> {
+  for (let i = 1; i <= cs.length; i++) {
+    const prefix = cs.slice(0, i);
+    if (await root.lookup(prefix)) continue;
+    await root.ensureDir(prefix, { mode: 0o755, uid: owner.uid, gid: owner.gid });
+  }
+}

@@ -1,0 +1,93 @@
+/** `tsbuild images`, `tsbuild inspect`, `tsbuild history`: views of the store in docker's shapes. */
+import type { ContainerConfig, Store, StoredImage } from '@tsbuild/layerstore';
+import { humanSize, since, table } from './format.js';
+
+/** The Config object as `docker image inspect` shows it: every key present. */
+function dockerConfig(c: ContainerConfig | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    Hostname: '',
+    Domainname: '',
+    User: c?.User ?? '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+  };
+  if (c?.ExposedPorts) out.ExposedPorts = c.ExposedPorts;
+  Object.assign(out, { Tty: false, OpenStdin: false, StdinOnce: false, Env: c?.Env ?? null, Cmd: c?.Cmd ?? null });
+  if (c?.Healthcheck) out.Healthcheck = c.Healthcheck;
+  if (c?.ArgsEscaped) out.ArgsEscaped = c.ArgsEscaped;
+  Object.assign(out, {
+    Image: '',
+    Volumes: c?.Volumes ?? null,
+    WorkingDir: c?.WorkingDir ?? '',
+    Entrypoint: c?.Entrypoint ?? null,
+    OnBuild: c?.OnBuild ?? null,
+    Labels: c?.Labels ?? null,
+  });
+  if (c?.StopSignal) out.StopSignal = c.StopSignal;
+  if (c?.Shell) out.Shell = c.Shell;
+  return out;
+}
+
+export function imageSize(image: StoredImage): number {
+  return image.manifest.layers.reduce((n, l) => n + l.size, 0);
+}
+
+export async function inspectImages(store: Store, names: string[]): Promise<object[]> {
+  const tags = await store.tags.list();
+  const out: object[] = [];
+  for (const name of names) {
+    const image = await store.resolveImage(name);
+    const c = image.config;
+    out.push({
+      Id: image.id,
+      RepoTags: tags.filter((t) => t.descriptor.digest === image.manifestDescriptor.digest).map((t) => t.name),
+      RepoDigests: [],
+      Parent: '',
+      Comment: '',
+      Created: c.created ?? '',
+      DockerVersion: '',
+      Author: c.author ?? '',
+      Config: dockerConfig(c.config),
+      Architecture: c.architecture,
+      ...(c.variant ? { Variant: c.variant } : {}),
+      Os: c.os,
+      Size: imageSize(image),
+      RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
+      Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+      Descriptor: image.manifestDescriptor,
+    });
+  }
+  return out;
+}
+
+export async function listImages(store: Store, opts: { quiet: boolean; noTrunc: boolean }): Promise<string> {
+  const listing = await store.listImages();
+  const id = (d: string) => (opts.noTrunc ? d : d.slice(7, 19));
+  if (opts.quiet) return [...new Set(listing.map((l) => id(l.image.id)))].map((l) => `${l}\n`).join('');
+  const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
+  for (const { image, tags } of listing) {
+    for (const t of [...tags].sort()) {
+      const colon = t.lastIndexOf(':');
+      rows.push([t.slice(0, colon), t.slice(colon + 1), id(image.id), since(image.config.created), humanSize(imageSize(image))]);
+    }
+  }
+  return table(rows);
+}
+
+export async function imageHistory(store: Store, name: string, opts: { noTrunc: boolean; human: boolean }): Promise<string> {
+  const image = await store.resolveImage(name);
+  const history = image.config.history ?? [];
+  const layers = image.manifest.layers;
+  const rows = [['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']];
+  let li = layers.length - 1;
+  const entries = [...history].reverse();
+  entries.forEach((h, i) => {
+    const size = h.empty_layer ? 0 : (layers[li--]?.size ?? 0);
+    let by = (h.created_by ?? '').replace(/\s+/g, ' ');
+    if (!opts.noTrunc && by.length > 45) by = `${by.slice(0, 44)}…`;
+    const idCol = i === 0 ? (opts.noTrunc ? image.id : image.id.slice(7, 19)) : '<missing>';
+    rows.push([idCol, opts.human ? since(h.created) : (h.created ?? ''), by, opts.human ? humanSize(size) : String(size), h.comment ?? '']);
+  });
+  return table(rows);
+}

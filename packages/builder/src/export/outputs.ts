@@ -1,0 +1,125 @@
+/**
+ * `-o/--output` specs (`type=oci,dest=out.tar`) and exporting an image to them:
+ *   type=oci,dest=FILE[,tar=true]      OCI archive (gzip layers by default)
+ *   type=oci,dest=DIR,tar=false        OCI layout directory
+ *   type=docker,dest=FILE              docker-archive for `docker load` (uncompressed like `docker save`)
+ *   type=local,dest=DIR                the root filesystem as a directory
+ * Options: compression=uncompressed|gzip|zstd, compression-level=N, name=REF[;REF...].
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  convertLayers,
+  familiarString,
+  parseTag,
+  writeDockerArchive,
+  writeOciArchive,
+  writeOciLayout,
+  writeRootfs,
+  type Compression,
+  type Store,
+  type StoredImage,
+} from '@tsbuild/layerstore';
+import { UsageError } from '../errors.js';
+
+export interface OutputSpec {
+  type: 'oci' | 'docker' | 'local';
+  dest: string;
+  tar: boolean;
+  compression?: Compression;
+  compressionLevel?: number;
+  names?: string[];
+}
+
+const KEYS: Record<OutputSpec['type'], string[]> = {
+  oci: ['type', 'dest', 'tar', 'compression', 'compression-level', 'name'],
+  docker: ['type', 'dest', 'compression', 'compression-level', 'name'],
+  local: ['type', 'dest'],
+};
+
+export function parseOutput(spec: string): OutputSpec {
+  const bad = (why: string) => new UsageError(`-o ${spec}: ${why}`);
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) {
+      if (fields.size === 0 && !spec.includes('=')) {
+        // `-o DIR` is BuildKit's shorthand for type=local,dest=DIR
+        fields.set('type', 'local');
+        fields.set('dest', part);
+        continue;
+      }
+      throw bad(`expected key=value, got ${JSON.stringify(part)}`);
+    }
+    const k = part.slice(0, eq).trim();
+    if (fields.has(k)) throw bad(`duplicate key ${k}`);
+    fields.set(k, part.slice(eq + 1));
+  }
+  const type = fields.get('type');
+  if (type !== 'oci' && type !== 'docker' && type !== 'local') throw bad(`unknown output type ${JSON.stringify(type ?? '')}: want oci, docker or local`);
+  for (const k of fields.keys()) if (!KEYS[type].includes(k)) throw bad(`unknown key ${JSON.stringify(k)} for type=${type}`);
+  const dest = fields.get('dest');
+  if (!dest) throw bad('dest= is required');
+  const out: OutputSpec = { type, dest: resolve(dest), tar: type !== 'local' };
+  const tar = fields.get('tar');
+  if (tar !== undefined) {
+    if (tar !== 'true' && tar !== 'false') throw bad(`tar must be true or false`);
+    out.tar = tar === 'true';
+  }
+  const compression = fields.get('compression');
+  if (compression !== undefined) {
+    const map: Record<string, Compression> = { uncompressed: 'none', none: 'none', gzip: 'gzip', zstd: 'zstd' };
+    const c = map[compression];
+    if (!c) throw bad(`unknown compression ${JSON.stringify(compression)}: want uncompressed, gzip or zstd`);
+    out.compression = c;
+  }
+  const level = fields.get('compression-level');
+  if (level !== undefined) {
+    if (!/^-?\d+$/.test(level)) throw bad('compression-level must be an integer');
+    out.compressionLevel = Number(level);
+  }
+  const names = fields.get('name');
+  if (names !== undefined) {
+    out.names = names.split(';').map((n) => {
+      try {
+        return familiarString(parseTag(n));
+      } catch (err) {
+        throw bad((err as Error).message);
+      }
+    });
+  }
+  return out;
+}
+
+export interface ExportOptions {
+  /** Names recorded in archives when the output gives none (the -t tags). */
+  names: string[];
+  /** Archive entry times (SOURCE_DATE_EPOCH), default 0. */
+  mtime?: number;
+  onWarning?: (message: string) => void;
+}
+
+export async function exportImage(store: Store, image: StoredImage, out: OutputSpec, opts: ExportOptions): Promise<void> {
+  const names = out.names ?? opts.names;
+  if (out.type === 'local') {
+    await writeRootfs(store, image, out.dest, opts.onWarning ? { onWarning: opts.onWarning } : {});
+    return;
+  }
+  const compression = out.compression ?? (out.type === 'oci' ? 'gzip' : 'none');
+  const converted = await convertLayers(store, image, compression, out.compressionLevel);
+  const items = [{ image: converted, names }];
+  if (out.type === 'docker') {
+    if (!out.tar) throw new UsageError('-o type=docker: tar=false is not supported');
+    await writeDockerArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
+    return;
+  }
+  if (out.tar) await writeOciArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
+  else {
+    await mkdir(out.dest, { recursive: true });
+    await writeOciLayout(store, out.dest, items);
+  }
+}
+
+export function describeOutput(out: OutputSpec): string {
+  return `exporting to ${out.type}${out.type !== 'local' && !out.tar ? ' layout' : ''} ${out.dest}`;
+}
