@@ -11,6 +11,12 @@ import { runBuild, type BuildArgs, type Io } from './cli/build-command.js';
 import { imageHistory, inspectImages, listImages } from './cli/inspect.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
 
+/** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
 function exitCode(err: unknown): number {
   if (err instanceof UsageError || (err instanceof BuildError && err.code === 'TSBUILD_USAGE')) return 2;
   return 1;
@@ -43,9 +49,10 @@ async function main(argv: string[]): Promise<number> {
     .version(false)
     .option('version', { type: 'boolean', describe: 'Print the version and the Dockerfile syntax level' })
     .strict()
+    .parserConfiguration({ 'boolean-negation': false, 'camel-case-expansion': false })
     .exitProcess(false)
     .fail((msg, err) => {
-      usage = msg ?? err?.message ?? 'invalid usage';
+      throw new UsageError(msg ?? err?.message ?? 'invalid usage');
     })
     .command(
       ['build [context]', '$0 [context]'],
@@ -54,11 +61,11 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('context', { type: 'string', describe: 'Build context directory' })
           .option('file', { alias: 'f', type: 'string', describe: 'Dockerfile (default: CONTEXT/Dockerfile)' })
-          .option('tag', { alias: 't', type: 'string', array: true, default: [], describe: 'Name and tag the image (name:tag)' })
-          .option('build-arg', { type: 'string', array: true, default: [], describe: 'Set a build-time variable (KEY=VALUE)' })
-          .option('label', { type: 'string', array: true, default: [], describe: 'Set a label on the image (KEY=VALUE)' })
+          .option('tag', { alias: 't', type: 'string', default: [] as string[], describe: 'Name and tag the image (name:tag)' })
+          .option('build-arg', { type: 'string', default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE)' })
+          .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
           .option('target', { type: 'string', describe: 'Build this stage' })
-          .option('output', { alias: 'o', type: 'string', array: true, default: [], describe: 'Export: type=oci|docker|local,dest=PATH[,tar=false][,compression=gzip|zstd|uncompressed]' })
+          .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH[,tar=false][,compression=gzip|zstd|uncompressed]' })
           .option('iidfile', { type: 'string', describe: 'Write the image ID to this file' })
           .option('progress', { type: 'string', default: 'auto', describe: 'auto, plain, tty or json' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' }),
@@ -70,10 +77,10 @@ async function main(argv: string[]): Promise<number> {
         }
         const args: BuildArgs = {
           context: a.context,
-          tag: a.tag as string[],
-          buildArg: a['build-arg'] as string[],
-          label: a.label as string[],
-          output: a.output as string[],
+          tag: list(a.tag),
+          buildArg: list(a['build-arg']),
+          label: list(a.label),
+          output: list(a.output),
           progress: a.progress as string,
           quiet: a.quiet as boolean,
           ...(a.file !== undefined ? { file: a.file } : {}),
@@ -121,8 +128,15 @@ async function main(argv: string[]): Promise<number> {
       },
     );
 
-  const parsed = await parser.parseAsync();
-  if (parsed.version) {
+  let parsed: { version?: unknown };
+  try {
+    parsed = await parser.parseAsync();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    usage = err.message;
+    parsed = {};
+  }
+  if (parsed.version && usage === undefined) {
     io.stdout.write(`tsbuild ${VERSION}\nDockerfile syntax: ${SYNTAX_LEVEL}\n`);
     return 0;
   }

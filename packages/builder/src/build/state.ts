@@ -40,7 +40,7 @@ export function scratchState(platform = hostPlatform()): StageState {
       architecture: platform.architecture,
       os: platform.os,
       ...(platform.variant ? { variant: platform.variant } : {}),
-      config: { Env: [`PATH=${DEFAULT_PATH}`] },
+      config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' },
       rootfs: { type: 'layers', diff_ids: [] },
       history: [],
     },
@@ -55,7 +55,7 @@ export function imageState(config: ImageConfig, layers: LayerRef[], base?: { nam
   const env = config.config?.Env ?? [];
   const withPath = env.some((e) => e.startsWith('PATH=')) ? env : [...env, `PATH=${DEFAULT_PATH}`];
   return {
-    config: { ...config, config: { ...config.config, Env: withPath } },
+    config: { ...config, config: { ...config.config, Env: withPath, WorkingDir: config.config?.WorkingDir || '/' } },
     layers,
     args: new Map(),
     cmdSet: false,

@@ -1,6 +1,5 @@
 /** WORKDIR: sets the working directory and creates it (owned by the current USER), as a layer. */
 import { posix } from 'node:path';
-import type { Components, RootFs } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import type { WorkdirInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
@@ -33,17 +32,8 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
     if (existing && !existing.stat.isDirectory()) {
       throw new BuildError('TSBUILD_INVALID_ARGUMENT', `WORKDIR ${workdir}: not a directory`, { location: ins.location });
     }
-    if (!existing) await ensureOwnedDir(root, cs, owner);
+    if (!existing) await root.ensureDir(cs, { mode: 0o755, uid: owner.uid, gid: owner.gid });
   });
   const next = withContainerConfig(withLayer(state, layer), (c) => ({ ...c, WorkingDir: workdir }));
   return withHistory(next, { created: ctx.created, created_by: `WORKDIR ${workdir}`, comment: 'buildkit.dockerfile.v0' });
-}
-
-/** Create missing directories along `cs`, each owned by `owner` (like `mkdir -p` as that user). */
-async function ensureOwnedDir(root: RootFs, cs: Components, owner: { uid: number; gid: number }): Promise<void> {
-  for (let i = 1; i <= cs.length; i++) {
-    const prefix = cs.slice(0, i);
-    if (await root.lookup(prefix)) continue;
-    await root.ensureDir(prefix, { mode: 0o755, uid: owner.uid, gid: owner.gid });
-  }
 }

@@ -192,8 +192,8 @@ export class RootFs {
 
   /**
    * Make `cs` a real directory in the upper dir, copying up ancestors that exist below
-   * (same mode, owner, times and xattrs) and creating missing ones as 0755 root:root.
-   * Fails when a non-directory is in the way.
+   * (same mode, owner, times and xattrs) and creating missing ones with `create`'s mode
+   * and owner (default 0755 root:root). Fails when a non-directory is in the way.
    */
   async ensureDir(cs: Components, create: { mode?: number; uid?: number; gid?: number } = {}): Promise<Buffer> {
     for (let i = 1; i <= cs.length; i++) {
@@ -212,14 +212,12 @@ export class RootFs {
       const parentFresh = this.freshDirs.has(key(prefix.slice(0, -1)));
       // Anything left in the upper at this name (a whiteout) is replaced.
       await rm(host, { force: true, recursive: true });
+      await mkdir(host);
       if (e) {
-        await mkdir(host);
         await copyMeta(e.host, host, e.stat);
       } else {
-        const last = i === cs.length;
-        await mkdir(host);
-        await lchown(host, last ? (create.uid ?? 0) : 0, last ? (create.gid ?? 0) : 0);
-        await chmod(host, last ? (create.mode ?? 0o755) : 0o755);
+        await lchown(host, create.uid ?? 0, create.gid ?? 0);
+        await chmod(host, create.mode ?? 0o755);
         if (parentFresh || this.lowers.length === 0 || !(await this.existsBelow(prefix))) this.freshDirs.add(k);
       }
       this.upperDirs.add(k);
