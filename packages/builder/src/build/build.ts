@@ -114,7 +114,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
-const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY']);
+/** Build args BuildKit accepts without an ARG: the proxy variables and SOURCE_DATE_EPOCH. */
+const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY', 'SOURCE_DATE_EPOCH']);
 
 function platformArgs(): Map<string, string> {
   const p = hostPlatform();
