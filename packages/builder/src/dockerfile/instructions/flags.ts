@@ -11,7 +11,8 @@ export class Flags {
     for (const f of raw.flags) {
       const kind = spec[f.name];
       if (!kind) throw this.error(`unknown flag: ${f.name}`, 'TSBUILD_UNKNOWN_FLAG');
-      if (kind !== 'bool' && f.value === undefined) throw this.error(`missing a value on flag: ${f.name}`);
+      // `--link` alone is true; `--link=` (an empty value) is an error, as in BuildKit.
+      if (kind !== 'bool' ? f.value === undefined : f.value === '') throw this.error(`missing a value on flag: ${f.name}`);
       if (kind === 'bool' && f.value !== undefined && !['true', 'false'].includes(f.value.toLowerCase())) {
         throw this.error(`expecting boolean value for flag ${f.name}, not: ${f.value}`);
       }

@@ -41,7 +41,7 @@ export function toInstruction(raw: RawInstruction, escape: string): Instruction 
     case 'MAINTAINER':
       return parseMaintainer(raw);
     case 'ONBUILD':
-      return parseOnbuild(raw);
+      return parseOnbuild(raw, escape);
     case 'COPY':
     case 'ADD':
       return parseCopy(raw);

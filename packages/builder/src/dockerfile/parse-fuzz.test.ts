@@ -1,0 +1,65 @@
+/**
+ * SECURITY.md case 92 for the parser: hostile input ends in a result or a BuildError,
+ * quickly. Long lines of the characters each stage treats specially (line endings,
+ * escapes, quotes, heredoc markers, `$`, JSON brackets, directive blanks), then seeded
+ * random Dockerfiles built from the same characters.
+ */
+import test from 'ava';
+import { BuildError } from '../errors.js';
+import { parse } from './instructions/index.js';
+
+const LONG = 65_000;
+
+function parseOrError(text: string): 'ok' | string {
+  try {
+    parse(text);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof BuildError) return err.code;
+    throw err;
+  }
+}
+
+const hostile: Record<string, string> = {
+  'carriage returns': `FROM a\nRUN x${'\r'.repeat(LONG)}y\n`,
+  'escapes': `FROM a\nRUN ${'\\'.repeat(LONG)}\n`,
+  'escaped blanks': `FROM a\nRUN ${'\\ '.repeat(LONG / 2)}x\n`,
+  'double quotes': `FROM a\nRUN <<${'"'.repeat(LONG)}\n`,
+  'single quotes': `FROM a\nCOPY ${"'".repeat(LONG)} /x\n`,
+  'heredoc markers': `FROM a\nRUN ${'<<'.repeat(LONG / 2)}\n`,
+  'heredoc markers with blanks': `FROM a\nRUN ${'<< '.repeat(LONG / 3)}\n`,
+  'dollars and braces': `FROM a\nRUN <<EOF ${'${'.repeat(LONG / 2)}\nEOF\n`,
+  'brackets': `FROM a\nCMD ${'['.repeat(LONG)}\n`,
+  'directive blanks': `#escape=${' '.repeat(LONG)}x\nFROM a\n`,
+  'flag quotes': `FROM a\nRUN --a=${'"\\'.repeat(LONG / 2)}\n`,
+  'words': `FROM a\nENV ${'a=b '.repeat(LONG / 4)}\n`,
+  'many lines': 'FROM a\n' + 'RUN x \\\n'.repeat(20_000) + 'y\n',
+  'many heredocs': 'FROM a\nRUN ' + '<<E '.repeat(10_000) + '\n' + 'E\n'.repeat(10_000),
+};
+
+for (const [name, text] of Object.entries(hostile)) {
+  test(`hostile input: ${name}`, (t) => {
+    const start = performance.now();
+    t.notThrows(() => parseOrError(text));
+    t.true(performance.now() - start < 2000, `took ${Math.round(performance.now() - start)} ms`);
+  });
+}
+
+test('random Dockerfiles parse or fail with a BuildError', (t) => {
+  const alphabet = ['\n', '\r\n', '\r', ' ', '\t', '\\', '`', '"', "'", '#', '=', '<<', '<<-', '-', '--', '$', '{', '}', '[', ']', ',', 'a', 'EOF', '\uFEFF', '\u00a0', 'é'];
+  const keywords = ['FROM ', 'RUN ', 'COPY ', 'ADD ', 'ENV ', 'LABEL ', 'ARG ', 'ONBUILD ', 'HEALTHCHECK ', 'CMD ', 'SHELL ', '# escape=', '# syntax='];
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const codes = new Set<string>();
+  for (let i = 0; i < 3000; i++) {
+    let text = '';
+    const len = rand(60);
+    for (let j = 0; j < len; j++) text += rand(4) === 0 ? keywords[rand(keywords.length)]! : alphabet[rand(alphabet.length)]!;
+    codes.add(parseOrError(text));
+  }
+  t.true(codes.has('ok'));
+  t.true(codes.size > 3, [...codes].join(', '));
+});
