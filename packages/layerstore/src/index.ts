@@ -25,3 +25,5 @@ export { writeRootfs } from './export/rootfs.js';
 export { layerAsStream } from './export/layer-stream.js';
 export * from './tar/index.js';
 export { SysError, getXattr, setXattr, listXattrs, removeXattr, mknod, makedev, majorOf, minorOf } from './sys/libc.js';
+export { importOciArchive, importOciLayout, type ImportOptions } from './import/import.js';
+export { selectEntry, selectPlatform, isIndexMediaType } from './import/select.js';

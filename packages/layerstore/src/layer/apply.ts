@@ -42,7 +42,7 @@ const OPQ = Buffer.from('.wh..wh..opq');
 
 export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, opts: ApplyOptions): Promise<{ entries: number }> {
   const created = new Set<string>();
-  const dirTimes: Array<{ host: Buffer; mtime: number }> = [];
+  const dirTimes: Array<{ cs: Components; mtime: number }> = [];
   const warn = opts.onWarning ?? (() => {});
   const devices = opts.devices ?? process.getuid?.() === 0;
   let count = 0;
@@ -68,7 +68,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
           const { host, existingDir } = await root.prepareCreate(target, true);
           if (!existingDir) await mkdir(host);
           await setMeta(host, header, opts, warn, false);
-          dirTimes.push({ host, mtime: header.mtime });
+          dirTimes.push({ cs: target, mtime: header.mtime });
           await drain(body);
           break;
         }
@@ -94,9 +94,9 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
           const found = await root.lookup(linkTarget);
           if (!found) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: target ${show(header.linkname ?? '')} does not exist`, name);
           if (found.stat.isDirectory()) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: target ${show(header.linkname ?? '')} is a directory`, name);
+          if (key(linkTarget) === key(target)) break; // a link to itself: replacing it would delete it
           const from = found.layer === 0 ? found.host : await root.copyUp(linkTarget);
           const { host } = await root.prepareCreate(target, false);
-          if (key(linkTarget) === key(target)) break;
           await link(from, host);
           break;
         }
@@ -125,7 +125,12 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
       throw wrapEntryError(err, name);
     }
   }
-  for (const { host, mtime } of dirTimes.reverse()) await lutimes(host, mtime, mtime).catch(() => {});
+  // A later entry may have replaced a directory (or a parent) with a symlink: look each
+  // one up again rather than trusting its old host path.
+  for (const { cs, mtime } of dirTimes.reverse()) {
+    const e = await root.lookup(cs).catch(() => undefined);
+    if (e?.layer === 0 && e.stat.isDirectory()) await lutimes(e.host, mtime, mtime).catch(() => {});
+  }
   return { entries: count };
 }
 
@@ -186,7 +191,11 @@ async function drain(body: AsyncIterable<Buffer>): Promise<void> {
 }
 
 function wrapEntryError(err: unknown, name: string): Error {
-  if (err instanceof LayerstoreError) return err;
+  if (err instanceof TarError) return err;
+  if (err instanceof LayerstoreError) {
+    // RootFs names the path it was resolving; say which entry it was for.
+    return err.code === 'TSBUILD_LAYER_UNSAFE' ? new TarError('TSBUILD_LAYER_UNSAFE', `${name}: ${err.message}`, name) : err;
+  }
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOSPC') return new LayerstoreError('TSBUILD_NO_SPACE', `${name}: no space left on device`, { cause: err });
   if (e.code === 'ENOTDIR') return new TarError('TSBUILD_LAYER_UNSAFE', `${name}: a parent is not a directory`, name);

@@ -77,7 +77,13 @@ function hostDecompressor(format: 'bzip2' | 'xz'): Duplex {
     if (drained) finish(child.exitCode);
   });
   child.on('error', (err) => out.destroy(err));
-  const duplex = Duplex.from({ writable: child.stdin, readable: out });
+  // A tool that gives up on bad input stops reading: its exit status says why, not EPIPE.
+  const input = new PassThrough();
+  input.pipe(child.stdin);
+  child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') out.destroy(err);
+  });
+  const duplex = Duplex.from({ writable: input, readable: out });
   duplex.on('close', () => {
     if (!exited) child.kill('SIGKILL');
   });
@@ -107,6 +113,11 @@ export async function peek(input: Readable, n: number): Promise<{ bytes: Buffer;
       chunks.push(chunk);
       have += chunk.length;
       continue;
+    }
+    // 'end' may already have been emitted (right after the 'readable' that announced it).
+    if (input.readableEnded) {
+      ended = true;
+      break;
     }
     ended = await new Promise<boolean>((resolve, reject) => {
       const done = (value: boolean) => () => {

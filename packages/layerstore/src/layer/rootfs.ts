@@ -210,7 +210,9 @@ export class RootFs {
         continue;
       }
       const parentFresh = this.freshDirs.has(key(prefix.slice(0, -1)));
-      // Anything left in the upper at this name (a whiteout) is replaced.
+      // Anything left in the upper at this name (a whiteout) is replaced; a directory
+      // over a whiteout is opaque, so what the whiteout hid stays hidden.
+      const overWhiteout = !e && this.whiteoutMode === 'overlay' && (await lstatOrNull(host)) !== null;
       await rm(host, { force: true, recursive: true });
       await mkdir(host);
       if (e) {
@@ -218,7 +220,11 @@ export class RootFs {
       } else {
         await lchown(host, create.uid ?? 0, create.gid ?? 0);
         await chmod(host, create.mode ?? 0o755);
-        if (parentFresh || this.lowers.length === 0 || !(await this.existsBelow(prefix))) this.freshDirs.add(k);
+        if (overWhiteout) {
+          setXattr(host, OPAQUE_XATTRS[0]!, Buffer.from('y'));
+          this.opaqueCache.set(`0:${k}`, true);
+          this.freshDirs.add(k);
+        } else if (parentFresh || this.lowers.length === 0 || !(await this.existsBelow(prefix))) this.freshDirs.add(k);
       }
       this.upperDirs.add(k);
     }
@@ -245,6 +251,11 @@ export class RootFs {
       return { host, existingDir: true };
     }
     if (e) await this.remove(cs, { keepWhiteout: false });
+    else if (!parentFresh && (await lstatOrNull(host)) !== null) {
+      // A whiteout of a lower entry: a directory replaces it as an opaque one.
+      if (mergeDir) return { host: await this.ensureDir(cs), existingDir: true };
+      await rm(host, { force: true });
+    }
     return { host, existingDir: false };
   }
 
@@ -275,14 +286,21 @@ export class RootFs {
     this.freshDirs.add(key(cs));
   }
 
-  /** Delete the children of a directory in the upper dir, except those `keep` accepts. */
+  /**
+   * Delete what is below a directory in the upper dir, except entries `keep` accepts;
+   * the children of a kept directory face the same test (an opaque directory hides
+   * lower entries at every depth, also under directories the new layer touched).
+   */
   async clearChildren(cs: Components, keep: (child: Components) => boolean): Promise<void> {
     const host = await this.ensureDir(cs);
     for (const name of await readdir(host, { encoding: 'buffer' })) {
       const child = [...cs, name];
-      if (keep(child)) continue;
-      await rm(this.upperPath(child), { recursive: true, force: true });
-      this.forget(child);
+      if (!keep(child)) {
+        await rm(this.upperPath(child), { recursive: true, force: true });
+        this.forget(child);
+      } else if ((await lstat(this.upperPath(child))).isDirectory()) {
+        await this.clearChildren(child, keep);
+      }
     }
   }
 
@@ -305,7 +323,7 @@ export class RootFs {
     for (const set of [this.upperDirs, this.freshDirs]) {
       for (const d of set) if (d === k || d.startsWith(`${k}/`)) set.delete(d);
     }
-    this.opaqueCache.delete(`0:${k}`);
+    for (const c of this.opaqueCache.keys()) if (c === `0:${k}` || c.startsWith(`0:${k}/`)) this.opaqueCache.delete(c);
   }
 
   private async lowerStatOf(host: Buffer): Promise<Stats | null> {

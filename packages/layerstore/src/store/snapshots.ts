@@ -72,14 +72,16 @@ export class Snapshots {
       path,
       commit: async (chainId: Digest) => {
         const final = this.path(chainId);
-        done = true;
         try {
           await rename(path, final);
+          done = true;
           for (const fn of this.onCommit) fn(chainId);
           await fsyncDir(this.dir);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
+          // Until the rename or the discard, abort() must still be able to clean up.
           if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw ioError(`commit snapshot ${chainId}`, err);
+          done = true;
           await rm(path, { recursive: true, force: true });
         }
         return final;

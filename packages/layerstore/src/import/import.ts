@@ -1,0 +1,113 @@
+/**
+ * Bring an image from an OCI layout directory or an OCI archive into the store.
+ * Every blob is verified against its digest on the way in; manifests and indexes are
+ * kept byte for byte (so digests stay the same); the image is then read from the store.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDigest, parseDigest, type Digest } from '../digest.js';
+import { LayerstoreError, ioError } from '../errors.js';
+import { MAX_JSON_BLOB } from '../store/blobs.js';
+import type { Store, StoredImage } from '../store/store.js';
+import type { Descriptor, Index, Manifest, Platform } from '../image/types.js';
+import { readTar } from '../tar/index.js';
+import { isIndexMediaType, selectEntry, selectPlatform } from './select.js';
+
+export interface ImportOptions {
+  /** The image's name inside the layout/archive (its ref.name), if it holds several. */
+  name?: string;
+  platform: Platform;
+}
+
+/** Follow an index entry down to a single image manifest already in the store. */
+async function resolveToImage(store: Store, entry: Descriptor, where: string, platform: Platform, fetch: (d: Descriptor) => Promise<void>): Promise<StoredImage> {
+  let desc = entry;
+  for (let depth = 0; isIndexMediaType(desc.mediaType); depth++) {
+    if (depth > 4) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: indexes nested too deep`);
+    await fetch(desc);
+    const index = await store.blobs.readJson<Index>(desc, `index ${desc.digest}`);
+    desc = selectPlatform(index, platform, where);
+  }
+  await fetch(desc);
+  const manifest = await store.blobs.readJson<Manifest>(desc, `manifest ${desc.digest}`);
+  if (!manifest.config || !Array.isArray(manifest.layers)) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: ${desc.digest} is not an image manifest`);
+  for (const d of [manifest.config, ...manifest.layers]) {
+    parseDigest(d.digest);
+    await fetch(d);
+  }
+  return store.loadImage(desc);
+}
+
+/** An OCI image layout directory (`oci:DIR[:NAME]`, `oci-layout://DIR[:NAME]`). */
+export async function importOciLayout(store: Store, dir: string, opts: ImportOptions): Promise<StoredImage> {
+  const where = `OCI layout ${dir}`;
+  const index = await readIndex(join(dir, 'index.json'), where);
+  const entry = selectEntry(index, where, opts.name);
+  const fetch = async (d: Descriptor) => {
+    const digest = parseDigest(d.digest);
+    if ((await store.blobs.size(digest)) === d.size) return;
+    const path = join(dir, 'blobs', 'sha256', digest.slice(7));
+    await stat(path).catch((err) => {
+      throw ioError(`${where}: blob ${digest}`, err);
+    });
+    await store.blobs.write(createReadStream(path), { digest, size: d.size, what: `${where}: blob ${digest}` });
+  };
+  return resolveToImage(store, entry, where, opts.platform, fetch);
+}
+
+/** An OCI archive: a tar of an OCI layout (`oci-archive:FILE[:NAME]`). Streamed once. */
+export async function importOciArchive(store: Store, file: string, opts: ImportOptions): Promise<StoredImage> {
+  const where = `OCI archive ${file}`;
+  let indexBytes: Buffer | undefined;
+  const seen = new Set<Digest>();
+  try {
+    for await (const entry of readTar(createReadStream(file, { highWaterMark: 1 << 20 }))) {
+      const name = entry.header.name.toString('utf8').replace(/^\.\//, '');
+      const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
+      if (entry.header.type === 'file' && m) {
+        const digest = `sha256:${m[1]}` as Digest;
+        await store.blobs.write(entry.body, { digest, size: entry.header.size, what: `${where}: blob ${digest}` });
+        seen.add(digest);
+      } else if (entry.header.type === 'file' && name === 'index.json') {
+        if (entry.header.size > MAX_JSON_BLOB) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: index.json is larger than ${MAX_JSON_BLOB} bytes`);
+        const chunks: Buffer[] = [];
+        for await (const c of entry.body) chunks.push(c);
+        indexBytes = Buffer.concat(chunks);
+      }
+    }
+  } catch (err) {
+    if (err instanceof LayerstoreError) throw err;
+    throw ioError(`read ${where}`, err);
+  }
+  if (!indexBytes) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where} has no index.json: not an OCI archive`);
+  const index = parseIndex(indexBytes, where);
+  const entry = selectEntry(index, where, opts.name);
+  const fetch = async (d: Descriptor) => {
+    if (!seen.has(d.digest) && (await store.blobs.size(d.digest)) !== d.size) {
+      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where} lacks blob ${d.digest}`);
+    }
+  };
+  return resolveToImage(store, entry, where, opts.platform, fetch);
+}
+
+async function readIndex(path: string, where: string): Promise<Index> {
+  const st = await stat(path).catch((err) => {
+    throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where}: no index.json (${(err as NodeJS.ErrnoException).code})`);
+  });
+  if (st.size > MAX_JSON_BLOB) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: index.json is larger than ${MAX_JSON_BLOB} bytes`);
+  return parseIndex(await readFile(path), where);
+}
+
+function parseIndex(bytes: Buffer, where: string): Index {
+  let index: Index;
+  try {
+    index = JSON.parse(bytes.toString('utf8')) as Index;
+  } catch (err) {
+    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: index.json is not JSON`, { cause: err });
+  }
+  if (!Array.isArray(index.manifests) || index.manifests.some((m) => !isDigest(m.digest) || typeof m.size !== 'number' || m.size < 0)) {
+    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: index.json is not an OCI image index`);
+  }
+  return index;
+}
