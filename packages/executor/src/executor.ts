@@ -1,0 +1,328 @@
+/**
+ * The real executor: runs each request in a fresh sandbox on a single-use worker thread
+ * (worker.ts) and does, on the main thread, what needs tsbuild's own credentials: the
+ * cgroup, killing the sandbox (SIGKILL to its init ends the whole PID namespace), and the
+ * cleanup that makes the upper dir exactly the command's changes.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { createCgroup, type Cgroup } from './cgroups.js';
+import { ExecutorError } from './errors.js';
+import { initMemfd } from './init.js';
+import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
+import { WorkerPool } from './pool.js';
+import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
+import { removeStubs } from './stubs.js';
+import type { Executor, RunRequest, RunResult } from './types.js';
+
+const SIGKILL = 9;
+
+/**
+ * What must not outlive tsbuild if it exits while sandboxes run (process.exit() from a
+ * signal handler, say): their inits, killed (which kills each whole sandbox), and their
+ * throwaway upper dirs. A `kill -9` leaves the dirs, but not the processes: the inits
+ * die with tsbuild (init.ts).
+ */
+const live = { inits: new Set<number>(), dirs: new Set<string>() };
+let exitHook = false;
+function onExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const fd of live.inits) {
+      try {
+        pidfdSendSignal(fd, SIGKILL);
+      } catch {
+        /* exiting anyway */
+      }
+    }
+    for (const dir of live.dirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+let hostResolvConf: string | undefined;
+function defaultResolvConf(): string {
+  if (hostResolvConf === undefined) {
+    try {
+      hostResolvConf = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      hostResolvConf = '';
+    }
+  }
+  return hostResolvConf;
+}
+
+export interface ExecutorOptions {
+  /** Sandbox workers kept started and idle (default 2). */
+  poolSize?: number;
+}
+
+export function createExecutor(opts: ExecutorOptions = {}): Executor {
+  return new SandboxExecutor(opts.poolSize ?? 2);
+}
+
+class SandboxExecutor implements Executor {
+  private readonly pool: WorkerPool;
+  private readonly running = new Set<{ kill(): void; finished: Promise<unknown> }>();
+  private mountpoint: string | undefined;
+  private closed = false;
+
+  constructor(poolSize: number) {
+    if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
+    initMemfd();
+    this.pool = new WorkerPool(poolSize);
+  }
+
+  async run(req: RunRequest): Promise<RunResult> {
+    const cancelled = () => new ExecutorError('TSBUILD_CANCELLED', this.closed ? 'the executor is closed' : 'run cancelled', { cause: req.signal?.reason });
+    if (this.closed || req.signal?.aborted) throw cancelled();
+    const started = performance.now();
+    const id = randomBytes(8).toString('hex');
+    if (req.rootfs.upperdir !== undefined && req.rootfs.workdir === undefined) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'rootfs.workdir is required with rootfs.upperdir');
+    const throwaway = req.rootfs.upperdir === undefined ? mkdtempSync(join(tmpdir(), 'tsbuild-run-')) : undefined;
+    if (throwaway) {
+      for (const d of ['upper', 'work']) mkdirSync(join(throwaway, d));
+      live.dirs.add(throwaway);
+      onExit();
+    }
+    this.mountpoint ??= sandboxMountpoint();
+    const plan = makePlan(req, this.mountpoint, throwaway);
+    let cgroup: Cgroup | undefined;
+    try {
+      try {
+        cgroup = createCgroup(id, req.limits);
+      } catch (err) {
+        if (err instanceof ExecutorError && err.code === 'TSBUILD_SANDBOX_SETUP') return { exitCode: 125, setupError: err.message, durationMs: performance.now() - started };
+        throw err;
+      }
+      const { worker, tid } = await this.pool.take();
+      const unused = async () => {
+        await worker.terminate();
+        this.pool.refill();
+      };
+      if (this.closed || req.signal?.aborted) {
+        await unused();
+        throw cancelled();
+      }
+      try {
+        // v1: the worker thread joins the cgroup, so the processes it spawns are born in it.
+        cgroup?.enterThread(tid);
+      } catch (err) {
+        cgroup?.leaveThread(tid);
+        await unused();
+        return { exitCode: 125, setupError: (err as Error).message, durationMs: performance.now() - started };
+      }
+      return await this.supervise(worker, tid, plan, req, cgroup, started);
+    } finally {
+      await cgroup?.remove().catch(() => {});
+      if (throwaway) {
+        await rm(throwaway, { recursive: true, force: true }).catch(() => {});
+        live.dirs.delete(throwaway);
+      }
+    }
+  }
+
+  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: Cgroup | undefined, started: number): Promise<RunResult> {
+    let initPidfd: number | undefined;
+    let initPid: number | undefined;
+    let commandPid: number | undefined;
+    let done = false;
+    let outcome: { result: RunResult } | { error: ExecutorError } | undefined;
+    let stubs: StubRecord[] = [];
+    let cancelled = false;
+    let threadInCgroup = cgroup !== undefined;
+    const kill = () => {
+      if (initPidfd !== undefined) pidfdSendSignal(initPidfd, SIGKILL);
+    };
+    const leaveCgroup = () => {
+      if (threadInCgroup) cgroup?.leaveThread(tid);
+      threadInCgroup = false;
+    };
+    const onAbort = () => {
+      if (outcome) return;
+      cancelled = true;
+      kill();
+    };
+    const send = (m: ToWorker) => worker.postMessage(m);
+    // The replacement worker starts once this sandbox is set up, not while it is.
+    let refilled = false;
+    const refill = () => {
+      if (!refilled) this.pool.refill();
+      refilled = true;
+    };
+
+    const finished = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'init':
+            initPidfd = m.pidfd;
+            initPid = m.pid;
+            live.inits.add(m.pidfd);
+            onExit();
+            if (cancelled) kill();
+            break;
+          case 'started':
+            commandPid = m.pid;
+            refill();
+            leaveCgroup();
+            cgroup?.started([initPid!, m.pid]);
+            break;
+          case 'stdout':
+            req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+            break;
+          case 'stderr':
+            req.onStderr?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+            break;
+          case 'exited': {
+            const signal = m.signal ?? undefined;
+            const exitCode = m.code ?? 128 + (signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0);
+            outcome = { result: { exitCode, ...(signal ? { signal } : {}), durationMs: 0 } };
+            break;
+          }
+          case 'failed':
+            refill();
+            outcome = m.code === 'TSBUILD_SANDBOX_UNSUPPORTED'
+              ? { error: new ExecutorError(m.code, m.message) }
+              : { result: { exitCode: m.exitCode, setupError: m.message, durationMs: 0 } };
+            break;
+          case 'done':
+            done = true;
+            stubs = m.stubs;
+            break;
+        }
+      });
+      worker.once('error', (err) => {
+        kill();
+        outcome ??= { error: new ExecutorError('TSBUILD_SANDBOX_SETUP', `sandbox worker failed: ${err.message}`, { cause: err }) };
+      });
+      worker.once('exit', () => {
+        refill();
+        resolve();
+      });
+    });
+
+    const entry = { kill: onAbort, finished };
+    this.running.add(entry);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    send({ type: 'run', plan });
+    const stopStdin = pipeStdin(req.stdin, send);
+
+    return finished.then(() => {
+      stopStdin();
+      req.signal?.removeEventListener('abort', onAbort);
+      this.running.delete(entry);
+      leaveCgroup();
+      if (!done) reapAfterCrash(initPidfd, commandPid);
+      if (initPidfd !== undefined) {
+        live.inits.delete(initPidfd);
+        close(initPidfd);
+      }
+      if (!plan.rootfs.throwaway) {
+        try {
+          removeStubs(plan.rootfs.upperdir, stubs);
+        } catch (err) {
+          throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `removing mount points from ${plan.rootfs.upperdir}`, { cause: err });
+        }
+      }
+      if (cancelled) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled', { cause: req.signal?.reason });
+      if (!outcome) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'sandbox worker ended without a result');
+      if ('error' in outcome) throw outcome.error;
+      return { ...outcome.result, durationMs: performance.now() - started };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const running = [...this.running];
+    for (const r of running) r.kill();
+    await Promise.allSettled(running.map((r) => r.finished));
+    await this.pool.close();
+    if (this.mountpoint?.startsWith(tmpdir())) {
+      try {
+        rmdirSync(this.mountpoint);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+/**
+ * The worker thread died without reaping its children (a bug): they are now children of
+ * another thread of tsbuild, and nobody else waits for them. Kill the sandbox and reap.
+ */
+function reapAfterCrash(initPidfd: number | undefined, commandPid: number | undefined): void {
+  const reap = (idtype: number, id: number, options: number) => {
+    try {
+      waitid(idtype, id, options);
+    } catch {
+      /* already reaped */
+    }
+  };
+  if (initPidfd !== undefined) {
+    pidfdSendSignal(initPidfd, SIGKILL);
+    reap(P.PIDFD, initPidfd, 0); // returns once every process of the namespace is dead
+  }
+  // By pid, so only if it is a zombie already: never wait on a pid someone else got.
+  if (commandPid !== undefined) reap(P.PID, commandPid, W.NOHANG);
+}
+
+/**
+ * An empty directory to mount each sandbox's root on. Every sandbox mounts it in its own
+ * mount namespace, so one directory serves all runs of all tsbuild processes and nothing
+ * is left behind when tsbuild dies: /run/tsbuild/root, root-owned, or a temporary
+ * directory (removed by close()) where /run is not writable.
+ */
+function sandboxMountpoint(): string {
+  const dir = '/run/tsbuild/root';
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (st.isDirectory() && st.uid === 0 && lstatSync('/run/tsbuild').uid === 0) return dir;
+  } catch {
+    /* fall through */
+  }
+  return mkdtempSync(join(tmpdir(), 'tsbuild-sandbox-'));
+}
+
+function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undefined): SandboxPlan {
+  const { rootfs, process: proc } = req;
+  const hostname = proc.hostname ?? 'tsbuild';
+  return {
+    mountpoint,
+    rootfs: {
+      lowerdirs: rootfs.lowerdirs,
+      upperdir: rootfs.upperdir ?? join(throwaway!, 'upper'),
+      workdir: rootfs.workdir ?? join(throwaway!, 'work'),
+      readonly: rootfs.readonly ?? false,
+      throwaway: throwaway !== undefined,
+    },
+    process: { args: proc.args, env: proc.env, cwd: proc.cwd, user: proc.user, hostname },
+    mounts: req.mounts ?? [],
+    network: req.network,
+    files: {
+      hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
+      resolvConf: req.resolvConf ?? defaultResolvConf(),
+      hostname: `${hostname}\n`,
+    },
+    stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
+    initFd: initMemfd(),
+  };
+}
+
+function pipeStdin(stdin: RunRequest['stdin'], send: (m: ToWorker) => void): () => void {
+  if (!stdin || stdin === 'ignore') return () => {};
+  const onData = (chunk: Buffer | string) => send({ type: 'stdin', data: typeof chunk === 'string' ? Buffer.from(chunk) : chunk });
+  const onEnd = () => send({ type: 'stdin-end' });
+  stdin.on('data', onData);
+  stdin.once('end', onEnd);
+  return () => {
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * A sandbox's life: cancellation, leftover processes, tsbuild dying under it, streaming,
+ * concurrency. Needs root.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExecutorError } from './errors.js';
+import { createExecutor } from './executor.js';
+import { Fixture, sh } from './testing/fixture.js';
+import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
+import type { Executor } from './types.js';
+
+const test = (process.getuid?.() === 0 ? anyTest : anyTest.skip) as TestFn<unknown>;
+
+let fx: Fixture;
+let ex: Executor;
+let rootfs: string;
+let before: HostSnapshot;
+
+test.before(() => {
+  before = snapshotHost();
+  fx = new Fixture();
+  rootfs = fx.rootfs();
+  ex = createExecutor({ poolSize: 3 });
+});
+
+test.after.always(async () => {
+  await ex?.close();
+  fx?.cleanup();
+});
+
+test.after('no mount and no process of ours is left on the host', (t) => {
+  t.deepEqual(newMounts(before, [fx.dir]), []);
+  t.deepEqual(descendants(), []);
+  t.deepEqual(zombies(), []);
+});
+
+/** Host processes whose command line is exactly `args`. */
+function processesRunning(args: string[]): number[] {
+  const want = args.join('\0') + '\0';
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        return readFileSync(`/proc/${n}/cmdline`, 'latin1') === want;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (cond()) return true;
+    await sleep(10);
+  }
+  return cond();
+}
+
+test('an AbortSignal kills a running sandbox promptly, with every process in it', async (t) => {
+  const ac = new AbortController();
+  const marker = ['sleep', '1001'];
+  const run = sh(ex, [rootfs], 'sleep 1001 & echo started; exec sleep 1000', {
+    signal: ac.signal,
+    onStdout: () => ac.abort(new Error('user pressed ctrl-c')),
+  });
+  const started = Date.now();
+  const err = await t.throwsAsync(run, { instanceOf: ExecutorError });
+  t.is(err?.code, 'TSBUILD_CANCELLED');
+  t.is((err?.cause as Error).message, 'user pressed ctrl-c');
+  t.true(Date.now() - started < 15_000, 'killed, not waited for');
+  t.deepEqual(processesRunning(marker), []);
+});
+
+test('an already aborted signal runs nothing', async (t) => {
+  const err = await t.throwsAsync(sh(ex, [rootfs], 'true', { signal: AbortSignal.abort() }), { instanceOf: ExecutorError });
+  t.is(err?.code, 'TSBUILD_CANCELLED');
+});
+
+test('processes left in the background die when the command exits', async (t) => {
+  const started = Date.now();
+  const r = await sh(ex, [rootfs], 'sleep 1002 & sleep 1003 > /dev/null 2>&1 & echo bye');
+  t.is(r.code, 0, r.err);
+  t.is(r.out, 'bye\n');
+  t.true(Date.now() - started < 15_000, 'the run did not wait for the leftovers');
+  t.deepEqual([...processesRunning(['sleep', '1002']), ...processesRunning(['sleep', '1003'])], []);
+});
+
+test('close() kills running sandboxes and waits for them', async (t) => {
+  const own = createExecutor({ poolSize: 1 });
+  let ready!: () => void;
+  const isRunning = new Promise<void>((r) => (ready = r));
+  const run = sh(own, [rootfs], 'echo up; exec sleep 1004', { onStdout: () => ready() });
+  await isRunning;
+  await own.close();
+  const err = await t.throwsAsync(run, { instanceOf: ExecutorError });
+  t.is(err?.code, 'TSBUILD_CANCELLED');
+  t.deepEqual(processesRunning(['sleep', '1004']), []);
+  await t.throwsAsync(sh(own, [rootfs], 'true'), { instanceOf: ExecutorError });
+});
+
+test('kill -9 of tsbuild leaves no sandbox process behind', async (t) => {
+  const lib = new URL('./index.js', import.meta.url).href;
+  const rootfsSpec = { lowerdirs: [rootfs], ...fx.layer() };
+  const script = `
+    const { createExecutor } = await import(${JSON.stringify(lib)});
+    const ex = createExecutor({ poolSize: 1 });
+    await ex.run({ rootfs: ${JSON.stringify(rootfsSpec)}, network: 'none',
+      process: { args: ['/bin/sh', '-c', 'sleep 1006 & exec sleep 1005'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } } });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  t.true(await waitFor(() => processesRunning(['sleep', '1005']).length === 1 && processesRunning(['sleep', '1006']).length === 1, 10_000), 'the sandbox started');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  t.true(await waitFor(() => processesRunning(['sleep', '1005']).length + processesRunning(['sleep', '1006']).length === 0, 3000), 'the sandbox died with tsbuild');
+});
+
+test('process.exit() while a sandbox runs kills it and removes its throwaway layer', async (t) => {
+  const lib = new URL('./index.js', import.meta.url).href;
+  const tmp = fx.path('tmpdir');
+  const script = `
+    const { createExecutor } = await import(${JSON.stringify(lib)});
+    const ex = createExecutor({ poolSize: 1 });
+    void ex.run({ rootfs: { lowerdirs: [${JSON.stringify(rootfs)}] }, network: 'none',
+      process: { args: ['/bin/sh', '-c', 'echo up; exec sleep 1007'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+      onStdout: () => process.exit(3) });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
+  const code = await new Promise((r) => child.once('exit', r));
+  t.is(code, 3);
+  t.true(await waitFor(() => processesRunning(['sleep', '1007']).length === 0, 3000));
+  t.deepEqual(readdirSync(tmp), []);
+});
+
+test('stdin can be a stream', async (t) => {
+  const r = await sh(ex, [rootfs], 'tr a-z A-Z', { stdin: Readable.from(['hello ', 'world\n']) });
+  t.is(r.code, 0, r.err);
+  t.is(r.out, 'HELLO WORLD\n');
+});
+
+test('large output is streamed completely, stdout and stderr apart', async (t) => {
+  let bytes = 0;
+  let err = '';
+  const r = await ex.run({
+    rootfs: { lowerdirs: [rootfs] },
+    network: 'none',
+    process: { args: ['/bin/sh', '-c', 'head -c 5000000 /dev/zero; echo to-stderr >&2'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+    onStdout: (b) => (bytes += b.length),
+    onStderr: (b) => (err += b.toString()),
+  });
+  t.is(r.exitCode, 0);
+  t.is(bytes, 5_000_000);
+  t.is(err, 'to-stderr\n');
+});
+
+test('sandboxes run concurrently without seeing each other', async (t) => {
+  const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => sh(ex, [rootfs], `echo ${i} > /tmp/me; sleep 0.2; cat /tmp/me; ls /proc | grep -c '^[0-9]'`)));
+  t.deepEqual(runs.map((r) => r.out.trim().split('\n')[0]), ['0', '1', '2', '3', '4', '5']);
+  for (const r of runs) t.true(Number(r.out.trim().split('\n')[1]) <= 4, r.out);
+});
+
+test('orphans are reaped inside the sandbox', async (t) => {
+  // Each `sh -c 'sleep 0 &'` leaves an orphan that the init must reap; zombies would pile up.
+  const r = await sh(ex, [rootfs], `for i in 1 2 3 4 5 6 7 8; do sh -c 'true &'; done; sleep 0.3; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l`);
+  t.is(r.code, 0, r.err);
+  t.is(r.out.trim(), '0');
+});

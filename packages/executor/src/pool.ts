@@ -1,0 +1,73 @@
+/**
+ * Pre-started sandbox workers. A worker is used for one run only (its thread ends inside
+ * the sandbox's namespaces with dropped credentials), so each one taken is replaced in
+ * the background once its run is over. Starting a worker costs tens of milliseconds; keeping a few ready takes
+ * that off the path of a run. Idle workers are unref'd: they never keep tsbuild alive.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FromWorker } from './protocol.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export interface ReadyWorker { worker: Worker; tid: number }
+
+function start(): Promise<ReadyWorker> {
+  // A worker inherits tsbuild's execArgv; --input-type (tsbuild started with -e) would
+  // make Node refuse the worker's file entry point.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(WORKER_URL, { execArgv, stdout: false, stderr: false });
+  worker.unref();
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    const onExit = (code: number) => reject(new Error(`sandbox worker exited (${code}) before it was ready`));
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.once('message', (m: FromWorker) => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (m.type === 'ready') resolve({ worker, tid: m.tid });
+      else reject(new Error(`unexpected first message ${m.type} from a sandbox worker`));
+    });
+  });
+}
+
+export class WorkerPool {
+  private readonly idle: Array<Promise<ReadyWorker>> = [];
+  private closed = false;
+
+  constructor(private readonly size: number) {
+    for (let i = 0; i < size; i++) this.idle.push(this.guarded());
+  }
+
+  /** A ready worker, removed from the pool; call refill() once its sandbox is set up. */
+  async take(): Promise<ReadyWorker> {
+    const w = await (this.idle.shift() ?? start());
+    w.worker.ref();
+    return w;
+  }
+
+  /**
+   * Start a replacement. Called once the run that took a worker has set up its sandbox
+   * rather than when it takes it: a starting worker costs tens of milliseconds of CPU,
+   * which would otherwise compete with that setup.
+   */
+  refill(): void {
+    if (!this.closed && this.idle.length < this.size) this.idle.push(this.guarded());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const idle = this.idle.splice(0);
+    await Promise.all(idle.map(async (p) => {
+      const w = await p.catch(() => undefined);
+      await w?.worker.terminate();
+    }));
+  }
+
+  /** A start whose failure is reported by the run that takes it, not as an unhandled rejection. */
+  private guarded(): Promise<ReadyWorker> {
+    const p = start();
+    p.catch(() => {});
+    return p;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Messages between the executor (main thread) and a sandbox worker thread.
+ *
+ *   worker: ready ─────────────────────────────────────────────────────────────┐
+ *   main:   run(plan) ──> worker: init (PID 1 exists) ─> started ─> stdout/stderr* ─> exited
+ *                                             └──────────> failed (setup error)    │
+ *   main:   on exited/failed, SIGKILL the init (the whole PID namespace dies)  <───┘
+ *   worker: done (init reaped, stubs listed) and the thread ends
+ */
+import type { ExecutorErrorCode } from './errors.js';
+import type { MountSpec, UserSpec } from './types.js';
+
+/** Everything the worker needs, as plain data. */
+export interface SandboxPlan {
+  /** An empty host directory: the rootfs is mounted on it in the sandbox's own mount namespace. */
+  mountpoint: string;
+  rootfs: { lowerdirs: string[]; upperdir: string; workdir: string; readonly: boolean; throwaway: boolean };
+  process: { args: string[]; env: string[]; cwd: string; user: UserSpec; hostname: string };
+  mounts: MountSpec[];
+  network: 'host' | 'none';
+  files: { hosts: string; resolvConf: string; hostname: string };
+  stdin: 'ignore' | 'pipe';
+  /** fd of the sealed init program (see init.ts). */
+  initFd: number;
+}
+
+/**
+ * A mount point the sandbox created in the merged rootfs, or a directory of the lower
+ * layers that creating it copied up into the upper dir. Paths are absolute inside the
+ * root, with symlinks already resolved. `mode`/`uid`/`gid` are the attributes a
+ * copied-up directory had, so its removal can check nothing else changed it.
+ */
+export interface StubRecord {
+  path: string;
+  kind: 'file' | 'dir' | 'copied-up';
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export type ToWorker = { type: 'run'; plan: SandboxPlan } | { type: 'stdin'; data: Uint8Array } | { type: 'stdin-end' };
+
+export type FromWorker =
+  | { type: 'ready'; tid: number }
+  | { type: 'init'; pid: number; pidfd: number }
+  | { type: 'started'; pid: number }
+  | { type: 'stdout' | 'stderr'; data: Uint8Array }
+  | { type: 'exited'; code: number | null; signal: string | null }
+  | { type: 'failed'; code: ExecutorErrorCode; message: string; exitCode: number }
+  | { type: 'done'; stubs: StubRecord[] };

@@ -1,0 +1,32 @@
+/**
+ * Drop the worker thread to the command's credentials just before it spawns the
+ * command, which inherits them: the thread's credentials are per-thread when changed
+ * with raw syscalls (libc.ts). For a root process execve() gives permitted = bounding
+ * set, so the bounding set is what limits a root command to Docker's capabilities.
+ */
+import { capset, cloexecFrom, dropBoundingCap, prctl, PR, PR_CAP_AMBIENT_CLEAR_ALL, setThreadGroups, setThreadResgid, setThreadResuid } from '../libc.js';
+import { installSeccomp } from './seccomp.js';
+import type { ResolvedUser } from './user.js';
+
+/**
+ * Docker's default capability set (SECURITY.md (d)): CHOWN, DAC_OVERRIDE, FSETID,
+ * FOWNER, MKNOD, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE,
+ * SYS_CHROOT, KILL, AUDIT_WRITE.
+ */
+export const DEFAULT_CAPS = 0x00000000a80425fbn;
+
+export function dropPrivileges(user: ResolvedUser): void {
+  // No fd of tsbuild reaches the command: the fd table is shared with the whole
+  // process, and tsbuild never execs itself, so marking everything from 3 up
+  // close-on-exec is harmless for it.
+  cloexecFrom(3);
+  prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
+  for (let cap = 0; cap < 64; cap++) if ((DEFAULT_CAPS & (1n << BigInt(cap))) === 0n) dropBoundingCap(cap);
+  // Still holding CAP_SYS_ADMIN, so no_new_privs is not needed for the filter.
+  installSeccomp();
+  capset({ effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS, inheritable: 0n });
+  setThreadGroups(user.groups);
+  setThreadResgid(user.gid);
+  // From uid 0 to any other uid the kernel clears the permitted and effective sets.
+  setThreadResuid(user.uid);
+}

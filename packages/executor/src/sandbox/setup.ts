@@ -1,0 +1,210 @@
+/**
+ * Building a sandbox, on the worker thread that will start the command.
+ *
+ * Namespaces, root, cwd, credentials and capabilities are per-thread in the kernel, and
+ * posix_spawn clones from the calling thread, so everything here changes only this
+ * thread and what it spawns. Everything is synchronous on purpose: libuv's thread pool
+ * (async fs) runs in tsbuild's own namespaces and root, never in the sandbox's.
+ *
+ * Order (runc's, adapted): unshare -> make / rprivate -> overlay rootfs -> detached
+ * mounts opened on the host side (files tmpfs, bind sources, sysfs) -> init (PID 1) ->
+ * /proc for its namespace -> pivot_root, detach the old root -> /proc, /dev, /sys, /etc
+ * files and caller mounts, all resolved inside the root -> hostname, loopback -> user ->
+ * workdir (chdir + getcwd check) -> close-on-exec, seccomp, capabilities, credentials ->
+ * spawn.
+ */
+import { chownSync, closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import * as libc from '../libc.js';
+import type { SandboxPlan } from '../protocol.js';
+import { dropPrivileges } from './credentials.js';
+import { attachMounts, filesMount, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys } from './mounts.js';
+import { loopbackUp } from './network.js';
+import { mountRootfs } from './rootfs.js';
+import { SetupError, UnsupportedError } from './setup-error.js';
+import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
+import { TargetMaker } from './targets.js';
+import { resolveUser, UserResolutionError, type ResolvedUser } from './user.js';
+
+const A = libc.MOUNT_ATTR;
+
+function step<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SetupError || err instanceof UnsupportedError) throw err;
+    throw new SetupError(what, err);
+  }
+}
+
+/**
+ * Retry a read-only remount that fails with EBUSY: the fd table is shared with all of
+ * tsbuild, so a posix_spawn on another thread can hold a copy of a file we just wrote
+ * and closed (a stub, the workdir) until its exec, a fraction of a millisecond.
+ */
+function whileBusy(fn: () => void): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { errno?: string }).errno !== 'EBUSY' || i >= 200) throw err;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/** A small regular file of the rootfs, or null (missing, a FIFO, a device, too big). */
+function readRootFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() && st.size <= 4 << 20 ? readFileSync(fd, 'utf8') : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function enterWorkdir(cwd: string, user: ResolvedUser): void {
+  if (!cwd.startsWith('/')) throw new SetupError(`workdir ${JSON.stringify(cwd)} is not an absolute path`);
+  step(`workdir ${cwd}`, () => {
+    const first = mkdirSync(cwd, { recursive: true, mode: 0o755 });
+    if (first !== undefined) {
+      const rest = posix.relative(first, posix.resolve(cwd)).split('/').filter(Boolean);
+      let p = first;
+      chownSync(p, user.uid, user.gid);
+      for (const part of rest) chownSync((p = posix.join(p, part)), user.uid, user.gid);
+    }
+    libc.chdir(cwd);
+  });
+  let real: string;
+  try {
+    real = libc.getcwd();
+  } catch (err) {
+    throw new SetupError(`workdir ${cwd} is outside the container root`, err);
+  }
+  if (!real.startsWith('/')) throw new SetupError(`workdir ${cwd} is outside the container root (${real})`);
+}
+
+function environment(env: string[], home: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of env) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  if (!('HOME' in out)) out.HOME = home;
+  return out;
+}
+
+export interface Sandbox {
+  /** The init and the write end of its control pipe: closing it ends the sandbox. */
+  init?: { pidfd: number; control: number };
+  targets?: TargetMaker;
+}
+
+export interface Command extends Spawned {
+  stdin?: number;
+  stdout: number;
+  stderr: number;
+}
+
+/**
+ * Build the sandbox on the calling thread and start the command in it. `sb` is filled in
+ * as things come to exist, so a failure half-way can still be cleaned up.
+ */
+export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void): Command {
+  const { process: proc } = plan;
+  if (proc.args.length === 0) throw new SetupError('no command to run');
+  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | (plan.network === 'none' ? libc.CLONE.NEWNET : 0);
+  step('unshare', () => libc.unshare(flags));
+  libc.umask(0o022);
+  step('mount propagation', () => libc.mount(null, '/', null, libc.MS.REC | libc.MS.PRIVATE));
+  mountRootfs(plan.rootfs, plan.mountpoint);
+  const upperFd = plan.rootfs.throwaway ? -1 : step('upper dir', () => libc.open(plan.rootfs.upperdir, libc.O.PATH | libc.O.DIRECTORY));
+  const filesFd = step('/etc files', () => filesMount({ hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname }));
+  const prepared = plan.mounts.map((m) => prepareMount(m));
+  const sysFd = step('sysfs', () => newMount('sysfs', {}, A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC));
+
+  step('chdir', () => libc.chdir(plan.mountpoint));
+  const [controlRead, controlWrite] = libc.pipe2();
+  try {
+    const init = spawnInit(plan.initFd, controlRead);
+    sb.init = { pidfd: init.pidfd, control: controlWrite };
+    onInit(init.pid, init.pidfd);
+  } catch (err) {
+    libc.close(controlWrite);
+    throw new UnsupportedError('cannot start the sandbox init (is executing a memfd forbidden here?)', err);
+  } finally {
+    libc.close(controlRead);
+  }
+  let procFd: number;
+  try {
+    procFd = newMount('proc', { pidns: '/proc/thread-self/ns/pid_for_children' }, A.NOSUID | A.NODEV | A.NOEXEC);
+  } catch (err) {
+    throw new UnsupportedError('this kernel cannot mount /proc for a new PID namespace from outside it (procfs pidns=, Linux 6.15+)', err);
+  }
+
+  step('pivot_root', () => {
+    libc.pivotRoot('.', '.'); // cwd: the mount point, since the init was spawned
+    libc.mount(null, '.', null, libc.MS.SLAVE | libc.MS.REC);
+    libc.umount2('.', libc.MNT_DETACH);
+    libc.chdir('/');
+  });
+  const targets = (sb.targets = new TargetMaker(upperFd));
+  step('/proc', () => setupProc(procFd, targets, filesFd));
+  step('/dev', () => setupDev(targets));
+  step('/sys', () => setupSys(sysFd, targets, filesFd));
+  step('/etc files', () => setupEtcFiles(filesFd, targets));
+  step('mounts', () => attachMounts(prepared, targets));
+  libc.close(filesFd);
+  if (upperFd >= 0) libc.close(upperFd);
+  step('hostname', () => libc.sethostname(proc.hostname));
+  if (plan.network === 'none') step('loopback', () => loopbackUp());
+
+  let user: ResolvedUser;
+  try {
+    user = resolveUser(proc.user, readRootFile('/etc/passwd'), readRootFile('/etc/group'));
+  } catch (err) {
+    if (err instanceof UserResolutionError) throw new SetupError(err.message);
+    throw err;
+  }
+  enterWorkdir(proc.cwd, user);
+  const env = environment(proc.env, user.home);
+  if (plan.rootfs.readonly) step('read-only rootfs', () => whileBusy(() => libc.mountSetattr(libc.AT.FDCWD, '/', 0, { set: A.RDONLY })));
+  const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
+  const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
+  const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
+  try {
+    step('credentials', () => dropPrivileges(user));
+    const found = findExecutable(proc.args[0]!, env.PATH);
+    if (typeof found !== 'string') {
+      throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
+    }
+    let spawned: Spawned;
+    try {
+      spawned = spawnCommand(found, proc.args, Object.entries(env).map(([k, v]) => `${k}=${v}`), { stdin: inRead, stdout: outWrite, stderr: errWrite });
+    } catch (err) {
+      const errno = (err as { errno?: string }).errno;
+      throw new CannotStart(errno === 'ENOENT' ? 127 : 126, `exec ${JSON.stringify(found)}: ${errno ?? (err as Error).message}`);
+    }
+    return { ...spawned, stdin: inWrite, stdout: outRead, stderr: errRead };
+  } catch (err) {
+    for (const fd of [outRead, errRead, inWrite]) if (fd !== undefined) libc.close(fd);
+    throw err;
+  } finally {
+    for (const fd of [outWrite, errWrite, inRead]) if (fd !== undefined) libc.close(fd);
+  }
+}
+
+/** The command could not be executed: 126 or 127, not a setup failure. */
+export class CannotStart extends SetupError {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+  }
+}
+

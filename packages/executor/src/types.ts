@@ -1,0 +1,119 @@
+/**
+ * The executor's public contract. It knows directories and processes, never images.
+ *
+ * One `run()` is one sandbox, used once:
+ *
+ *   requested -> setting up -> running -> cleaned up -> resolved
+ *
+ * - setting up: fresh mount/PID/UTS/IPC (and, for `network: 'none'`, net) namespaces;
+ *   the overlay rootfs, /proc, /dev, /sys, the masked and read-only paths, /etc/hosts,
+ *   /etc/resolv.conf and /etc/hostname, the extra mounts, the cgroup; then the
+ *   credentials and capabilities are dropped. A failure here resolves with exit code 125
+ *   and `setupError`, and the command never runs.
+ * - running: the command streams its output through `onStdout`/`onStderr`.
+ * - cleaned up: when the command exits every other process of the sandbox is killed,
+ *   the namespaces (with their mounts) disappear, the cgroup is removed, and the
+ *   mount-point stubs the sandbox had to create in the upper dir are removed again, so
+ *   the upper dir holds exactly what the command changed. Only then does `run()`
+ *   resolve: the caller may diff the upper dir at once.
+ *
+ * ```ts
+ * const ex = createExecutor();
+ * const r = await ex.run({
+ *   rootfs: { lowerdirs: [snapB, snapA], upperdir: up, workdir: work },
+ *   process: { args: ['/bin/sh', '-c', 'apk add curl'], env: ['PATH=/usr/bin:/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+ *   network: 'host',
+ *   onStdout: (b) => log(b),
+ * });
+ * if (r.exitCode !== 0) throw new Error(r.setupError ?? `exit ${r.exitCode}`);
+ * await ex.close();
+ * ```
+ */
+
+/** The root filesystem: an overlay of `lowerdirs` (topmost first) under `upperdir`. */
+export interface RootfsSpec {
+  /** Overlay lower directories, topmost first. Any number (the overlay is built with `lowerdir+`). */
+  lowerdirs: string[];
+  /** Receives every change. Without it a throwaway upper dir is used and deleted after the run. */
+  upperdir?: string;
+  /** Overlay work dir, on the same filesystem as `upperdir`; required with `upperdir`. */
+  workdir?: string;
+  /** Mount the root read-only (mounts on top of it stay as they are). */
+  readonly?: boolean;
+}
+
+/**
+ * Who runs the command: numeric ids as given, or Docker's `-u` syntax
+ * (`name`, `uid`, `name:group`, `uid:gid`) resolved from the rootfs's own
+ * /etc/passwd and /etc/group, with the user's supplementary groups from /etc/group.
+ */
+export type UserSpec = { uid: number; gid: number; groups?: number[] } | string;
+
+export interface ProcessSpec {
+  /** argv; `args[0]` is looked up in the PATH of `env` when it has no slash. */
+  args: string[];
+  /** The complete environment (`KEY=value`); nothing of tsbuild's own environment is added. HOME is added from /etc/passwd when missing. */
+  env: string[];
+  /** Absolute working directory; created (owned by the user) when missing. */
+  cwd: string;
+  user: UserSpec;
+  /** Default `tsbuild`. */
+  hostname?: string;
+}
+
+export interface MountSpec {
+  type: 'bind' | 'tmpfs';
+  /** Host path of a bind mount (recursive). */
+  source?: string;
+  /** Path inside the sandbox; created (and removed again afterwards) when missing. */
+  destination: string;
+  readonly?: boolean;
+  /**
+   * `ro`, `rw`, `noexec`, `exec`, `nosuid`, `suid` for either type, plus tmpfs's own
+   * (`size=64m`, `mode=1777`). Every mount is `nodev`; tmpfs is `nosuid` unless `suid`.
+   */
+  options?: string[];
+}
+
+export interface Limits {
+  /** Memory limit in bytes (swap included). Exceeding it kills the sandbox with exit code 137. */
+  memoryBytes?: number;
+  /** CPU quota as a number of CPUs, e.g. 0.5. */
+  cpus?: number;
+  /** Maximum number of processes and threads of the command and its descendants. */
+  pids?: number;
+}
+
+export interface RunRequest {
+  rootfs: RootfsSpec;
+  process: ProcessSpec;
+  mounts?: MountSpec[];
+  network: 'host' | 'none';
+  limits?: Limits;
+  /** Default 'ignore' (stdin is /dev/null). */
+  stdin?: 'ignore' | NodeJS.ReadableStream;
+  /** Aborting kills every process of the sandbox; `run()` then rejects with code TSBUILD_CANCELLED. */
+  signal?: AbortSignal;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Content of /etc/hosts. Default: localhost entries and the hostname. */
+  etcHosts?: string;
+  /** Content of /etc/resolv.conf. Default: the host's /etc/resolv.conf. */
+  resolvConf?: string;
+}
+
+export interface RunResult {
+  /** The command's exit code; 128+n when killed by signal n; 125 setup failure, 126 cannot execute, 127 not found. */
+  exitCode: number;
+  /** The signal that killed the command, e.g. 'SIGKILL'. */
+  signal?: string;
+  /** Why the command did not start (set with exit codes 125, 126 and 127). */
+  setupError?: string;
+  durationMs: number;
+}
+
+export interface Executor {
+  run(req: RunRequest): Promise<RunResult>;
+  /** Kill every running sandbox, wait for their cleanup, stop the idle workers. */
+  close(): Promise<void>;
+}
