@@ -9,7 +9,13 @@ import { Store, defaultStoreRoot, LayerstoreError } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from './errors.js';
 import { runBuild, type BuildArgs, type Io } from './cli/build-command.js';
 import { imageHistory, inspectImages, listImages } from './cli/inspect.js';
+import { runImage } from './cli/run-command.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
+
+/** `tsbuild run` reports its own failures as 125, like docker run. */
+function isRunCommand(argv: string[]): boolean {
+  return argv.find((a) => !a.startsWith('-')) === 'run';
+}
 
 /** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
 function list(v: unknown): string[] {
@@ -30,7 +36,30 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Options of `tsbuild run` that take a value (the rest are booleans). */
+const RUN_VALUE_OPTIONS = new Set(['-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']);
+
+/**
+ * For `tsbuild run`, everything after IMAGE belongs to the container (like docker run):
+ * split it off before option parsing so `run busybox ls -l` passes `-l` through.
+ */
+export function splitRunArgv(argv: string[]): { argv: string[]; containerArgs: string[] } {
+  const runAt = argv.findIndex((a) => !a.startsWith('-'));
+  if (runAt === -1 || argv[runAt] !== 'run') return { argv, containerArgs: [] };
+  for (let i = runAt + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return { argv: [...argv.slice(0, i), ...argv.slice(i + 1, i + 2)], containerArgs: argv.slice(i + 2) };
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && RUN_VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    return { argv: argv.slice(0, i + 1), containerArgs: argv.slice(i + 1) };
+  }
+  return { argv, containerArgs: [] };
+}
+
+async function main(fullArgv: string[]): Promise<number> {
+  const { argv, containerArgs } = splitRunArgv(fullArgv);
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
@@ -42,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
   const store = () => Store.open(defaultStoreRoot(io.env));
   let failure: unknown;
   let usage: string | undefined;
+  let containerExit: number | undefined;
 
   const parser = yargs(argv)
     .scriptName('tsbuild')
@@ -88,6 +118,47 @@ async function main(argv: string[]): Promise<number> {
           ...(a.iidfile !== undefined ? { iidfile: a.iidfile } : {}),
         };
         await runBuild(args, io).catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'run <image> [args..]',
+      'Run a command in a new container from an image (its writable layer is thrown away)',
+      (y) =>
+        y
+          .positional('image', { type: 'string', demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME]' })
+          .option('rm', { type: 'boolean', default: false, describe: 'Accepted for docker compatibility: the container is always removed' })
+          .option('env', { alias: 'e', type: 'string', default: [] as string[], describe: 'Set an environment variable (KEY=VALUE, or KEY from this environment)' })
+          .option('volume', { alias: 'v', type: 'string', default: [] as string[], describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' })
+          .option('tmpfs', { type: 'string', default: [] as string[], describe: 'Mount a tmpfs at PATH[:options]' })
+          .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 32m, 1g)' })
+          .option('cpus', { type: 'number', describe: 'CPU quota (e.g. 0.5)' })
+          .option('pids-limit', { type: 'number', describe: 'Maximum number of processes' })
+          .option('network', { type: 'string', default: 'host', describe: 'host or none' })
+          .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
+          .option('user', { alias: 'u', type: 'string', describe: 'USER[:GROUP] (names or ids)' })
+          .option('entrypoint', { type: 'string', describe: 'Override the image\'s ENTRYPOINT' })
+          .option('hostname', { type: 'string', describe: 'Container host name' }),
+      async (a) => {
+        await runImage(
+          {
+            image: a.image as string,
+            args: containerArgs,
+            env: list(a.env),
+            volume: list(a.volume),
+            tmpfs: list(a.tmpfs),
+            network: a.network as string,
+            ...(a.memory !== undefined ? { memory: a.memory as string } : {}),
+            ...(a.cpus !== undefined ? { cpus: a.cpus as number } : {}),
+            ...(a['pids-limit'] !== undefined ? { pidsLimit: a['pids-limit'] as number } : {}),
+            ...(a.workdir !== undefined ? { workdir: a.workdir as string } : {}),
+            ...(a.user !== undefined ? { user: a.user as string } : {}),
+            ...(a.entrypoint !== undefined ? { entrypoint: a.entrypoint as string } : {}),
+            ...(a.hostname !== undefined ? { hostname: a.hostname as string } : {}),
+          },
+          io,
+        )
+          .then((code) => (containerExit = code))
+          .catch((err) => (failure = err));
       },
     )
     .command(
@@ -146,9 +217,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (failure !== undefined) {
     io.stderr.write(`ERROR: ${describe(failure)}\n`);
-    return exitCode(failure);
+    return containerExit === undefined && isRunCommand(argv) ? 125 : exitCode(failure);
   }
-  return 0;
+  return containerExit ?? 0;
 }
 
 main(hideBin(process.argv)).then(

@@ -4,7 +4,8 @@
  * is checked first; a build that fails later removes the blobs and snapshots it
  * created, so a failed build leaves the store as it found it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { createExecutor, type Executor } from '@tsbuild/executor';
 import { resolve } from 'node:path';
 import { familiarString, parseTag, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
@@ -30,6 +31,10 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   signal?: AbortSignal;
   onEvent?: EventSink;
+  /** Runs RUN steps (default: the namespace sandbox, created on first RUN). */
+  executor?: Executor;
+  /** Network of RUN steps unless a step says otherwise (default host, like docker build). */
+  network?: 'host' | 'none';
 }
 
 export interface BuildResult {
@@ -73,6 +78,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const store = opts.store;
   const changes = await StoreChanges.begin(store);
   const tmpDir = await store.makeTempDir('build-');
+  let ownExecutor: Executor | undefined;
+  const executor = () => opts.executor ?? (ownExecutor ??= createExecutor());
   try {
     const solver = new Solver({
       store,
@@ -82,6 +89,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       buildArgs,
       emit,
       tmpDir,
+      executor,
+      network: opts.network ?? 'host',
       ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -110,7 +119,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     }
     throw err;
   } finally {
-    await import('node:fs/promises').then((fs) => fs.rm(tmpDir, { recursive: true, force: true }));
+    await ownExecutor?.close();
+    await rm(tmpDir, { recursive: true, force: true });
   }
 }
 

@@ -2,7 +2,7 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
-import { ensureSnapshots, familiarString, parseReference, withDefaultTag, NotFoundError, type Store } from '@tsbuild/layerstore';
+import { ensureSnapshots, familiarString, importOciArchive, importOciLayout, parseReference, withDefaultTag, NotFoundError, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
@@ -13,6 +13,11 @@ import * as cfg from './dispatch-config.js';
 import type { EventSink, StepInfo } from './events.js';
 import { hostPlatform, imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
 import { applyWorkdir } from './workdir.js';
+import { applyRun, type RunStepContext } from './run.js';
+import type { Executor } from '@tsbuild/executor';
+
+/** Build args passed to RUN without an ARG declaration, like BuildKit. */
+const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY']);
 
 export interface SolverOptions {
   store: Store;
@@ -25,6 +30,10 @@ export interface SolverOptions {
   emit: EventSink;
   /** Scratch directory for empty source trees. */
   tmpDir: string;
+  /** Runs RUN steps; created on first use when absent. */
+  executor: () => Executor;
+  /** Default network of RUN steps. */
+  network: 'host' | 'none';
 }
 
 /** Kinds of instruction that become a build step with progress (the rest only change config). */
@@ -103,7 +112,7 @@ export class Solver {
       n++;
       if (FS_KINDS.has(ins.kind)) {
         const current = state;
-        state = await this.step(this.stepName(stage, n, ins.raw.original), () => this.dispatch(current, ins, stage));
+        state = await this.step(this.stepName(stage, n, ins.raw.original), (step) => this.dispatch(current, ins, stage, step));
       } else {
         state = await this.dispatch(state, ins, stage);
       }
@@ -124,11 +133,12 @@ export class Solver {
     const { store } = this.opts;
     let image;
     try {
-      image = await store.resolveImage(name);
+      image = await resolveImageRef(store, name);
     } catch (err) {
       if (err instanceof NotFoundError) {
         throw new BuildError('TSBUILD_SOURCE_NOT_FOUND', `base image ${JSON.stringify(name)} not found in the local store at ${store.root}`, { location, cause: err });
       }
+      if (err instanceof LayerstoreError) throw new BuildError('TSBUILD_SOURCE_NOT_FOUND', `base image ${name}: ${err.message}`, { location, cause: err });
       throw err;
     }
     const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
@@ -191,7 +201,25 @@ export class Solver {
     }
   }
 
-  private async dispatch(state: StageState, ins: Instruction, stage: Stage): Promise<StageState> {
+  private runContext(stage: Stage, step: StepInfo): RunStepContext {
+    const proxyArgs = new Map<string, string>();
+    for (const [k, v] of this.opts.buildArgs) {
+      if (PROXY_ARGS.has(k.toUpperCase())) {
+        proxyArgs.set(k, v);
+        this.usedBuildArgs.add(k);
+      }
+    }
+    return {
+      ...this.fsContext(stage),
+      executor: this.opts.executor(),
+      network: this.opts.network,
+      proxyArgs,
+      step,
+      emitLog: (stream, data) => this.opts.emit({ type: 'step-log', step, stream, data }),
+    };
+  }
+
+  private async dispatch(state: StageState, ins: Instruction, stage: Stage, step?: StepInfo): Promise<StageState> {
     try {
       switch (ins.kind) {
         case 'ENV':
@@ -225,7 +253,7 @@ export class Solver {
         case 'ADD':
           return await applyCopy(state, ins, this.fsContext(stage));
         case 'RUN':
-          throw new BuildError('TSBUILD_UNSUPPORTED', 'RUN is not supported yet: this build of tsbuild has no sandbox to run commands in', { location: ins.location });
+          return await applyRun(state, ins, this.runContext(stage, step ?? { id: 0, name: ins.raw.original }));
         case 'FROM':
           throw new BuildError('TSBUILD_DOCKERFILE_SYNTAX', 'unexpected FROM', { location: ins.location });
       }
@@ -237,6 +265,20 @@ export class Solver {
       throw err;
     }
   }
+}
+
+/**
+ * An image named in FROM, COPY --from or `tsbuild run`: a store tag or ID,
+ * `oci-archive:FILE[:NAME]`, or `oci-layout://DIR[:NAME]` / `oci:DIR[:NAME]` (imported
+ * into the store, verified, on first use).
+ */
+export async function resolveImageRef(store: Store, name: string): Promise<StoredImage> {
+  const platform = hostPlatform();
+  const archive = /^oci-archive:(.+?)(?::([^:/]+))?$/.exec(name);
+  if (archive) return importOciArchive(store, archive[1]!, { platform, ...(archive[2] ? { name: archive[2] } : {}) });
+  const layout = /^(?:oci-layout:\/\/|oci:)(.+?)(?::([^:/]+))?$/.exec(name);
+  if (layout) return importOciLayout(store, layout[1]!, { platform, ...(layout[2] ? { name: layout[2] } : {}) });
+  return store.resolveImage(name);
 }
 
 function platformOf(spec: string | undefined, stage: Stage): { architecture: string; os: string; variant?: string } {

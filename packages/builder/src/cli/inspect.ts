@@ -54,6 +54,7 @@ export async function inspectImages(store: Store, names: string[]): Promise<obje
       Os: c.os,
       Size: imageSize(image),
       RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
+      History: c.history ?? [],
       Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
       Descriptor: image.manifestDescriptor,
     });

@@ -1,0 +1,126 @@
+/**
+ * RUN: the command runs in the sandbox over the stage's snapshots with a fresh upper
+ * dir; the upper dir becomes the layer and, as it is already in overlay form, the new
+ * layer's snapshot.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chainIds, commitLayer, RootFs } from '@tsbuild/layerstore';
+import type { Executor, RunResult } from '@tsbuild/executor';
+import { BuildError } from '../errors.js';
+import type { RunInstruction } from '../dockerfile/instructions/index.js';
+import type { FsStepContext } from './copy.js';
+import { lowerDirs, shellOf, withHistory, withLayer, type StageState } from './state.js';
+import { resolveUser, UserNotFoundError } from './users.js';
+import type { StepInfo } from './events.js';
+
+export interface RunStepContext extends FsStepContext {
+  executor: Executor;
+  /** Default network for RUN (host, so package managers reach their registries). */
+  network: 'host' | 'none';
+  /** Build args given on the command line that BuildKit passes without an ARG (proxies). */
+  proxyArgs: ReadonlyMap<string, string>;
+  step: StepInfo;
+  emitLog(stream: 'stdout' | 'stderr', data: Buffer): void;
+}
+
+export const SANDBOX_HOSTNAME = 'buildkitsandbox';
+
+export interface RunCommand {
+  args: string[];
+  /** Heredoc scripts to provide as executable files at /dev/pipes/<name>. */
+  files: Array<{ name: string; content: string }>;
+}
+
+/** The argv a RUN instruction executes (and shows in history). */
+export function runCommand(state: StageState, ins: RunInstruction): RunCommand {
+  if (ins.command.form === 'exec') return { args: [...ins.command.args], files: [] };
+  const [first] = ins.heredocs;
+  if (first && ins.heredocs.length === 1 && /^<<-?\s*["']?[^\s"']+["']?$/.test(ins.command.text.trim())) {
+    // `RUN <<EOF` alone: the heredoc is the script. With a #! line it runs as an
+    // executable file (the kernel picks the interpreter), else through the shell.
+    if (first.content.startsWith('#!')) return { args: [`/dev/pipes/${first.name}`], files: [{ name: first.name, content: first.content }] };
+    return { args: [...shellOf(state), first.content], files: [] };
+  }
+  if (ins.heredocs.length > 0) {
+    // Heredocs feeding a command: the shell reads them itself, as written.
+    const bodies = ins.heredocs.map((h) => `${h.content}${h.name}`).join('\n');
+    return { args: [...shellOf(state), `${ins.command.text}\n${bodies}`], files: [] };
+  }
+  return { args: [...shellOf(state), ins.command.text], files: [] };
+}
+
+/** Build args in scope, as `K=V` for the environment (ENV wins over ARG with the same name). */
+function argEnv(state: StageState): string[] {
+  const out: string[] = [];
+  for (const [k, v] of state.args) if (v !== undefined) out.push(`${k}=${v}`);
+  return out;
+}
+
+export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunStepContext): Promise<StageState> {
+  if (ins.mounts.length > 0) {
+    throw new BuildError('TSBUILD_UNSUPPORTED', 'RUN --mount is not supported by this version of tsbuild', { location: ins.location });
+  }
+  if (ins.security === 'insecure') {
+    throw new BuildError('TSBUILD_UNSUPPORTED', 'RUN --security=insecure is not allowed (no entitlement mechanism)', { location: ins.location });
+  }
+  const { args, files } = runCommand(state, ins);
+  const env = state.config.config?.Env ?? [];
+  const envNames = new Set(env.map((e) => e.split('=', 1)[0]));
+  const buildArgs = argEnv(state).filter((kv) => !envNames.has(kv.split('=', 1)[0]));
+  const proxies = [...ctx.proxyArgs].filter(([k]) => !envNames.has(k)).map(([k, v]) => `${k}=${v}`);
+  const network = ins.network === undefined || ins.network === 'default' ? ctx.network : ins.network;
+  const workdir = state.config.config?.WorkingDir || '/';
+
+  const snap = await ctx.store.snapshots.prepare();
+  const work = await ctx.store.makeTempDir('overlay-work-');
+  try {
+    const root = new RootFs({ upper: snap.path, lowers: lowerDirs(state) });
+    let user = { uid: 0, gid: 0, groups: [0], home: '/' };
+    const userSpec = state.config.config?.User;
+    if (userSpec) {
+      try {
+        user = await resolveUser(userSpec, root);
+      } catch (err) {
+        if (err instanceof UserNotFoundError) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `RUN: ${err.message}`, { location: ins.location });
+        throw err;
+      }
+    }
+    const processEnv = [...env, ...buildArgs, ...proxies];
+    if (!processEnv.some((e) => e.startsWith('HOME='))) processEnv.push(`HOME=${user.home}`);
+    await mkdir(join(work, 'w'), { recursive: true });
+    const mounts = [];
+    for (const f of files) {
+      const host = join(work, `pipe-${mounts.length}`);
+      await writeFile(host, f.content, { mode: 0o755 });
+      mounts.push({ type: 'bind' as const, source: host, destination: `/dev/pipes/${f.name}`, readonly: true });
+    }
+    const result: RunResult = await ctx.executor.run({
+      rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
+      process: { args, env: processEnv, cwd: workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
+      network,
+      mounts,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onStdout: (b) => ctx.emitLog('stdout', b),
+      onStderr: (b) => ctx.emitLog('stderr', b),
+    });
+    if (result.setupError !== undefined) {
+      throw new BuildError('TSBUILD_STEP_FAILED', `RUN could not start ${JSON.stringify(args.join(' '))}: ${result.setupError}`, { location: ins.location });
+    }
+    if (result.exitCode !== 0) {
+      const why = result.signal ? `killed by ${result.signal}` : `exit code: ${result.exitCode}`;
+      throw new BuildError('TSBUILD_STEP_FAILED', `process "${args.join(' ')}" did not complete successfully: ${why}`, { location: ins.location });
+    }
+    const layer = await commitLayer(ctx.store, snap.path, ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch });
+    const chain = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1)!;
+    const snapshot = await snap.commit(chain);
+    const shownArgs = buildArgs.length > 0 ? `|${buildArgs.length} ${buildArgs.join(' ')} ` : '';
+    const next = withLayer(state, { descriptor: layer.descriptor, diffId: layer.diffId, snapshot });
+    return withHistory(next, { created: ctx.created, created_by: `RUN ${shownArgs}${args.join(' ')} # buildkit`, comment: 'buildkit.dockerfile.v0' });
+  } catch (err) {
+    await snap.abort();
+    throw err;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,68 @@
+/** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
+import { Store, defaultStoreRoot } from '@tsbuild/layerstore';
+import { createExecutor, type Limits, type MountSpec } from '@tsbuild/executor';
+import { UsageError } from '../errors.js';
+import { resolveImageRef } from '../build/solver.js';
+import { parseMemory, parseTmpfs, parseVolume, runContainer } from '../run/container.js';
+import type { Io } from './build-command.js';
+
+export interface RunArgs {
+  image: string;
+  args: string[];
+  env: string[];
+  volume: string[];
+  tmpfs: string[];
+  memory?: string;
+  cpus?: number;
+  pidsLimit?: number;
+  network: string;
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  hostname?: string;
+}
+
+/** Returns the container's exit status (0-255), which the CLI exits with. */
+export async function runImage(a: RunArgs, io: Io): Promise<number> {
+  if (a.network !== 'host' && a.network !== 'none') throw new UsageError(`--network ${a.network}: want host or none`);
+  const limits: Limits = {};
+  if (a.memory !== undefined) limits.memoryBytes = parseMemory(a.memory);
+  if (a.cpus !== undefined) {
+    if (!(a.cpus > 0)) throw new UsageError(`--cpus ${a.cpus}: want a number above 0`);
+    limits.cpus = a.cpus;
+  }
+  if (a.pidsLimit !== undefined) {
+    if (!Number.isInteger(a.pidsLimit) || a.pidsLimit < 1) throw new UsageError(`--pids-limit ${a.pidsLimit}: want a whole number above 0`);
+    limits.pids = a.pidsLimit;
+  }
+  const mounts: MountSpec[] = [...a.volume.map(parseVolume), ...a.tmpfs.map(parseTmpfs)];
+  const env = a.env.map((kv) => {
+    if (kv.startsWith('=') || kv === '') throw new UsageError(`-e ${JSON.stringify(kv)}: expected KEY=VALUE`);
+    if (kv.includes('=')) return kv;
+    const v = io.env[kv];
+    return v === undefined ? undefined : `${kv}=${v}`;
+  }).filter((x): x is string => x !== undefined);
+  const store = await Store.open(defaultStoreRoot(io.env));
+  const image = await resolveImageRef(store, a.image);
+  const executor = createExecutor({ poolSize: 1 });
+  try {
+    const result = await runContainer(store, executor, image, {
+      args: a.args,
+      ...(a.entrypoint !== undefined ? { entrypoint: a.entrypoint } : {}),
+      env,
+      ...(a.user !== undefined ? { user: a.user } : {}),
+      ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
+      ...(a.hostname !== undefined ? { hostname: a.hostname } : {}),
+      mounts,
+      network: a.network,
+      limits,
+      signal: io.signal,
+      onStdout: (b) => io.stdout.write(b),
+      onStderr: (b) => io.stderr.write(b),
+    });
+    if (result.setupError !== undefined) io.stderr.write(`tsbuild run: ${result.setupError}\n`);
+    return result.exitCode;
+  } finally {
+    await executor.close();
+  }
+}
