@@ -50,6 +50,9 @@ test('images, inspect and history show the store in docker\'s shapes', async (t)
     t.deepEqual(Object.keys(img!).slice(0, 8), ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Comment', 'Created', 'DockerVersion', 'Author']);
     t.is((img!.Config as { Labels: Record<string, string> }).Labels.extra, 'yes');
     t.is((img!.RootFS as { Layers: string[] }).Layers.length, 4);
+    const hist = img!.History as Array<{ created_by: string; empty_layer?: boolean }>;
+    t.is(hist.length, 19);
+    t.is(hist.filter((h) => !h.empty_layer).length, 4, 'one non-empty history entry per layer');
     const byId = JSON.parse((await tsbuild(['inspect', id.slice(7, 19)], { root })).stdout) as Array<{ Id: string }>;
     t.is(byId[0]!.Id, id, 'inspect by short image ID');
     const history = (await tsbuild(['history', 'views'], { root })).stdout.trim().split('\n');
