@@ -15,7 +15,13 @@ export type LayerstoreErrorCode =
   | 'TSBUILD_STORE_IO'
   | 'TSBUILD_STORE_LOCKED'
   | 'TSBUILD_NO_SPACE'
-  | 'TSBUILD_UNSUPPORTED';
+  | 'TSBUILD_UNSUPPORTED'
+  | 'TSBUILD_CONFIG_INVALID'
+  | 'TSBUILD_REGISTRY_AUTH'
+  | 'TSBUILD_REGISTRY_UNAVAILABLE'
+  | 'TSBUILD_REGISTRY_ERROR'
+  | 'TSBUILD_REGISTRY_UNSAFE'
+  | 'TSBUILD_REGISTRY_TOO_LARGE';
 
 export class LayerstoreError extends Error {
   readonly code: LayerstoreErrorCode;

@@ -1,0 +1,61 @@
+/**
+ * Registry errors: a LayerstoreError that also names the registry (and, once known, the
+ * reference) it concerns. Callers branch on `code`:
+ *
+ *   TSBUILD_REGISTRY_AUTH         credentials missing or refused (401/403, token server said no)
+ *   TSBUILD_REGISTRY_UNAVAILABLE  unreachable, 5xx/429 or dropped connections after the retries
+ *   TSBUILD_REGISTRY_ERROR        any other unexpected answer (the registry's error text included)
+ *   TSBUILD_REGISTRY_UNSAFE       a redirect, realm or upload location we refuse to follow
+ *   TSBUILD_REGISTRY_TOO_LARGE    a manifest, config, token or error body over its cap
+ *   TSBUILD_IMAGE_NOT_FOUND / TSBUILD_BLOB_NOT_FOUND   404
+ *   TSBUILD_DIGEST_MISMATCH / TSBUILD_SIZE_MISMATCH    content that is not what was promised
+ *   TSBUILD_MANIFEST_INVALID      a malformed or ambiguous manifest, media-type confusion
+ */
+import { LayerstoreError, type LayerstoreErrorCode } from '../errors.js';
+
+export class RegistryError extends LayerstoreError {
+  /** The registry host (as in the reference, e.g. `docker.io`, `127.0.0.1:5000`) or endpoint. */
+  readonly registry: string;
+  /** The image reference, e.g. `127.0.0.1:5000/app:1`, when the error concerns one. */
+  readonly reference: string | undefined;
+  /** The HTTP status that caused it, if any. */
+  readonly status: number | undefined;
+
+  constructor(code: LayerstoreErrorCode, message: string, opts: { registry: string; reference?: string; status?: number; cause?: unknown }) {
+    super(code, message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RegistryError';
+    this.registry = opts.registry;
+    this.reference = opts.reference;
+    this.status = opts.status;
+  }
+}
+
+/**
+ * Rethrow `err` with the operation in front of its message (`pull x:1 from 127.0.0.1:5000: ...`),
+ * keeping its code. Aborts pass through unchanged.
+ */
+export function withContext(err: unknown, prefix: string, registry: string, reference: string): unknown {
+  if (isAbort(err)) return err;
+  if (err instanceof LayerstoreError) {
+    return new RegistryError(err.code, `${prefix}: ${err.message}`, {
+      registry: err instanceof RegistryError ? err.registry : registry,
+      reference,
+      ...(err instanceof RegistryError && err.status !== undefined ? { status: err.status } : {}),
+      cause: err,
+    });
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return new RegistryError('TSBUILD_REGISTRY_ERROR', `${prefix}: ${detail}`, { registry, reference, cause: err });
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ABORT_ERR');
+}
+
+/** Throw if `signal` is aborted: its reason when that is an Error, else an AbortError (name and code as Node's). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') throw reason;
+  throw Object.assign(new Error('The operation was aborted', { cause: reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
