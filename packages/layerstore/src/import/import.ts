@@ -10,9 +10,11 @@ import { isDigest, parseDigest, type Digest } from '../digest.js';
 import { LayerstoreError, ioError } from '../errors.js';
 import { MAX_JSON_BLOB } from '../store/blobs.js';
 import type { Store, StoredImage } from '../store/store.js';
-import type { Descriptor, Index, Manifest, Platform } from '../image/types.js';
+import { transaction } from '../store/changes.js';
+import { REF_NAME_ANNOTATION, type Descriptor, type Index, type Manifest, type Platform } from '../image/types.js';
+import { familiarString, parseTag } from '../reference.js';
 import { readTar } from '../tar/index.js';
-import { isIndexMediaType, selectEntry, selectPlatform } from './select.js';
+import { CONTAINERD_NAME, isIndexMediaType, selectEntry, selectPlatform } from './select.js';
 
 export interface ImportOptions {
   /** The image's name inside the layout/archive (its ref.name), if it holds several. */
@@ -41,6 +43,10 @@ async function resolveToImage(store: Store, entry: Descriptor, where: string, pl
 
 /** An OCI image layout directory (`oci:DIR[:NAME]`, `oci-layout://DIR[:NAME]`). */
 export async function importOciLayout(store: Store, dir: string, opts: ImportOptions): Promise<StoredImage> {
+  return transaction(store, () => importLayout(store, dir, opts));
+}
+
+async function importLayout(store: Store, dir: string, opts: ImportOptions): Promise<StoredImage> {
   const where = `OCI layout ${dir}`;
   const index = await readIndex(join(dir, 'index.json'), where);
   const entry = selectEntry(index, where, opts.name);
@@ -58,6 +64,10 @@ export async function importOciLayout(store: Store, dir: string, opts: ImportOpt
 
 /** An OCI archive: a tar of an OCI layout (`oci-archive:FILE[:NAME]`). Streamed once. */
 export async function importOciArchive(store: Store, file: string, opts: ImportOptions): Promise<StoredImage> {
+  return transaction(store, () => importArchive(store, file, opts));
+}
+
+async function importArchive(store: Store, file: string, opts: ImportOptions): Promise<StoredImage> {
   const where = `OCI archive ${file}`;
   let indexBytes: Buffer | undefined;
   const seen = new Set<Digest>();
@@ -91,6 +101,43 @@ export async function importOciArchive(store: Store, file: string, opts: ImportO
   return resolveToImage(store, entry, where, opts.platform, fetch);
 }
 
+/**
+ * Every image an OCI index names (the all-images variant of importOciArchive, for
+ * `tsbuild load`): nested indexes resolved for `platform`, entries naming the same
+ * manifest merged, names from `io.containerd.image.name` or a full-reference
+ * `org.opencontainers.image.ref.name` (a bare tag such as `latest` names nothing).
+ * `fetch` makes a blob available in the store or fails.
+ */
+export async function ociIndexImages(
+  store: Store,
+  index: Index,
+  where: string,
+  platform: Platform,
+  fetch: (d: Descriptor) => Promise<void>,
+): Promise<Array<{ image: StoredImage; names: string[] }>> {
+  const out = new Map<Digest, { image: StoredImage; names: string[] }>();
+  for (const entry of index.manifests) {
+    const image = await resolveToImage(store, entry, where, platform, fetch);
+    const seen = out.get(image.manifestDescriptor.digest) ?? { image, names: [] };
+    const name = loadName(entry);
+    if (name !== undefined && !seen.names.includes(name)) seen.names.push(name);
+    out.set(image.manifestDescriptor.digest, seen);
+  }
+  return [...out.values()];
+}
+
+function loadName(entry: Descriptor): string | undefined {
+  const full = entry.annotations?.[CONTAINERD_NAME];
+  const refName = entry.annotations?.[REF_NAME_ANNOTATION];
+  const candidate = full ?? (refName !== undefined && /[:/@]/.test(refName) ? refName : undefined);
+  if (candidate === undefined) return undefined;
+  try {
+    return familiarString(parseTag(candidate));
+  } catch {
+    return undefined;
+  }
+}
+
 async function readIndex(path: string, where: string): Promise<Index> {
   const st = await stat(path).catch((err) => {
     throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where}: no index.json (${(err as NodeJS.ErrnoException).code})`);
@@ -99,7 +146,7 @@ async function readIndex(path: string, where: string): Promise<Index> {
   return parseIndex(await readFile(path), where);
 }
 
-function parseIndex(bytes: Buffer, where: string): Index {
+export function parseIndex(bytes: Buffer, where: string): Index {
   let index: Index;
   try {
     index = JSON.parse(bytes.toString('utf8')) as Index;

@@ -7,7 +7,7 @@ import { MediaType } from '../image/media-types.js';
 import { REF_NAME_ANNOTATION, type Descriptor, type Index, type Platform } from '../image/types.js';
 import { familiarString, parseReference, withDefaultTag } from '../reference.js';
 
-const CONTAINERD_NAME = 'io.containerd.image.name';
+export const CONTAINERD_NAME = 'io.containerd.image.name';
 
 export function isIndexMediaType(mediaType: string | undefined): boolean {
   return mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;

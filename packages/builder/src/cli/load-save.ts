@@ -1,0 +1,110 @@
+/**
+ * `tsbuild load [-i FILE]` and `tsbuild save REF... [-o FILE] [--format docker|oci|oci-dir]`,
+ * with docker's output and defaults: load reads stdin without -i and prints
+ * `Loaded image: NAME` (or `Loaded image ID: ID` for an unnamed image); save writes a
+ * docker-archive with uncompressed layers, to stdout when it is not a terminal.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import {
+  convertLayers,
+  ioError,
+  loadArchive,
+  normaliseTagName,
+  writeDockerArchive,
+  writeOciArchive,
+  writeOciLayout,
+  type Digest,
+  type ExportImage,
+  type Store,
+} from '@tsbuild/layerstore';
+import { resolveImageRef } from '../build/solver.js';
+import { hostPlatform } from '../build/state.js';
+import { UsageError } from '../errors.js';
+import type { Io } from './build-command.js';
+
+export type Stdin = Readable & { isTTY?: boolean };
+
+export async function loadCommand(store: Store, a: { input?: string }, io: Io, stdin: Stdin): Promise<void> {
+  let input: Readable;
+  let where: string;
+  if (a.input === undefined || a.input === '-') {
+    if (stdin.isTTY) throw new UsageError('requested load from stdin, but stdin is a terminal: use -i FILE or redirect');
+    input = stdin;
+    where = 'archive on stdin';
+  } else {
+    const file = resolve(a.input);
+    const fh = await open(file, 'r').catch((err) => {
+      throw ioError(`load ${a.input}`, err);
+    });
+    input = fh.createReadStream({ highWaterMark: 1 << 20 });
+    where = `archive ${a.input}`;
+  }
+  const result = await loadArchive(store, input, { where, platform: hostPlatform(), signal: io.signal });
+  for (const { image, names } of result.images) {
+    if (names.length === 0) io.stdout.write(`Loaded image ID: ${image.id}\n`);
+    for (const n of names) io.stdout.write(`Loaded image: ${n}\n`);
+  }
+}
+
+export type SaveFormat = 'docker' | 'oci' | 'oci-dir';
+
+export interface SaveArgs {
+  refs: string[];
+  output?: string;
+  format: string;
+}
+
+export async function saveCommand(store: Store, a: SaveArgs, io: Io): Promise<void> {
+  const format = a.format as SaveFormat;
+  if (!['docker', 'oci', 'oci-dir'].includes(format)) throw new UsageError(`--format ${a.format}: want docker, oci or oci-dir`);
+  const toStdout = a.output === undefined || a.output === '-';
+  if (toStdout && format === 'oci-dir') throw new UsageError('--format oci-dir writes a directory: name it with -o DIR');
+  if (toStdout && io.stdout.isTTY) throw new UsageError('cowardly refusing to save to a terminal: use the -o flag or redirect');
+  const images = await saveSet(store, a.refs);
+  if (format === 'oci-dir') {
+    const dir = resolve(a.output!);
+    await mkdir(dir, { recursive: true });
+    await writeOciLayout(store, dir, images);
+    return;
+  }
+  const write = async (dest: string) => {
+    if (format === 'oci') return writeOciArchive(store, dest, images);
+    // Like docker save: uncompressed layers (same config and diff_ids, so the same image ID).
+    const plain: ExportImage[] = [];
+    for (const { image, names } of images) plain.push({ image: await convertLayers(store, image, 'none'), names });
+    return writeDockerArchive(store, dest, plain);
+  };
+  if (!toStdout) return write(resolve(a.output!));
+  const tmp = await store.makeTempDir('save-');
+  try {
+    await write(join(tmp, 'image.tar'));
+    await copyTo(createReadStream(join(tmp, 'image.tar'), { highWaterMark: 1 << 20 }), io.stdout);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The images to save, each once, named by the REFs that are tags (an image ID names nothing, like docker). */
+async function saveSet(store: Store, refs: string[]): Promise<ExportImage[]> {
+  const byManifest = new Map<Digest, ExportImage>();
+  for (const ref of refs) {
+    const image = await resolveImageRef(store, ref);
+    const tag = normaliseTagName(ref);
+    const named = tag !== undefined && (await store.tags.get(tag)) !== undefined;
+    const entry = byManifest.get(image.manifestDescriptor.digest) ?? { image, names: [] };
+    if (named && !entry.names.includes(tag)) entry.names.push(tag);
+    byManifest.set(image.manifestDescriptor.digest, entry);
+  }
+  return [...byManifest.values()];
+}
+
+/** Copy into stdout without ending it (process.stdout is never closed by us). */
+async function copyTo(source: Readable, out: NodeJS.WritableStream): Promise<void> {
+  for await (const chunk of source) {
+    if (!out.write(chunk as Buffer)) await once(out, 'drain');
+  }
+}
