@@ -7,7 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { createExecutor, type Executor } from '@tsbuild/executor';
 import { resolve } from 'node:path';
-import { familiarString, parseTag, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
+import { familiarString, parseTag, trackChanges, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { openContext } from '../context/source-tree.js';
 import { parse } from '../dockerfile/instructions/index.js';
@@ -15,7 +15,6 @@ import { planBuild } from '../dockerfile/stages.js';
 import type { EventSink } from './events.js';
 import { Solver } from './solver.js';
 import { hostPlatform, withContainerConfig } from './state.js';
-import { StoreChanges } from './rollback.js';
 
 export interface BuildOptions {
   store: Store;
@@ -76,7 +75,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   emit({ type: 'build-start', dockerfile: dockerfilePath, context: context.dir, stages: plan.needed.length });
 
   const store = opts.store;
-  const changes = await StoreChanges.begin(store);
+  const changes = trackChanges(store);
   const tmpDir = await store.makeTempDir('build-');
   let ownExecutor: Executor | undefined;
   // One pre-started sandbox worker per RUN still to come, up to 4: a worker serves one
@@ -112,6 +111,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     }
     const image = await store.putImage(config, state.layers.map((l) => l.descriptor), annotations);
     for (const t of tags) await store.tag(image, t);
+    if (tags.length === 0) await store.recordUnnamed(image);
     changes.commit();
     emit({ type: 'build-done', imageId: image.id, durationMs: performance.now() - started });
     return { image, tags, warnings };

@@ -2,7 +2,8 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
-import { ensureSnapshots, familiarString, importOciArchive, importOciLayout, parseReference, withDefaultTag, NotFoundError, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
+import { ensureSnapshots, familiarString, importDockerArchive, importOciArchive, importOciLayout, ioError, parseReference, withDefaultTag, NotFoundError, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
+import { open, stat } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
@@ -262,7 +263,7 @@ export class Solver {
       if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('TSBUILD_')) {
         throw new BuildError('TSBUILD_STEP_FAILED', err.message, { cause: err, location: ins.location });
       }
-      throw err;
+      throw systemError(err, ins);
     }
   }
 }
@@ -278,7 +279,29 @@ export async function resolveImageRef(store: Store, name: string): Promise<Store
   if (archive) return importOciArchive(store, archive[1]!, { platform, ...(archive[2] ? { name: archive[2] } : {}) });
   const layout = /^(?:oci-layout:\/\/|oci:)(.+?)(?::([^:/]+))?$/.exec(name);
   if (layout) return importOciLayout(store, layout[1]!, { platform, ...(layout[2] ? { name: layout[2] } : {}) });
+  if (name.startsWith('docker-archive:')) {
+    // FILE[:NAME] (NAME may hold a colon: `busybox:latest`, or `@N`): a whole that is a file wins, else split at the first colon.
+    const rest = name.slice('docker-archive:'.length);
+    const whole = await stat(rest).then((s) => s.isFile(), () => false);
+    const colon = rest.indexOf(':');
+    const file = whole || colon === -1 ? rest : rest.slice(0, colon);
+    const pick = whole || colon === -1 ? {} : { name: rest.slice(colon + 1) };
+    const fh = await open(file, 'r').catch((err) => {
+      throw ioError(`docker-archive ${file}`, err);
+    });
+    const loaded = await importDockerArchive(store, fh.createReadStream({ highWaterMark: 1 << 20 }), { where: `docker-archive ${file}`, platform, tag: false, pick });
+    return loaded.images[0]!.image;
+  }
   return store.resolveImage(name);
+}
+
+/** A failed system call during a step, as a located error a user can read (no stack trace). */
+function systemError(err: unknown, ins: Instruction): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return err;
+  const target = (e as { dest?: string }).dest ?? e.path ?? '';
+  const message = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? `no space left on device (${e.syscall ?? 'write'} ${target})` : e.message;
+  return new BuildError('TSBUILD_STEP_FAILED', `${ins.kind}: ${message}`, { cause: err, location: ins.location });
 }
 
 function platformOf(spec: string | undefined, stage: Stage): { architecture: string; os: string; variant?: string } {

@@ -50,6 +50,11 @@ export class BlobStore {
 
   /** Called with every blob this process commits (not ones that already existed). */
   readonly onCreate = new Set<(digest: Digest) => void>();
+  /**
+   * Called before a blob is relied on (read, reused, or renamed into place), so a
+   * concurrent prune keeps it; see lease.ts. The Store sets this to its lease.
+   */
+  claim: (digest: Digest) => Promise<void> = async () => {};
 
   constructor(readonly root: string) {
     this.dir = join(root, 'blobs', 'sha256');
@@ -85,6 +90,7 @@ export class BlobStore {
 
   /** Stream bytes into the store as one transaction; see the file comment. */
   async write(source: ByteSource, expect: Expected = {}): Promise<WriteResult> {
+    if (expect.digest) await this.claim(expect.digest);
     if (expect.digest && (await this.size(expect.digest)) === expect.size && expect.size !== undefined) {
       // Already committed (and committed blobs were verified): the source is not read.
       if (source instanceof Readable) source.destroy();
@@ -120,6 +126,7 @@ export class BlobStore {
       await fh.sync();
       await fh.close();
       const final = this.path(digest);
+      await this.claim(digest);
       const existing = await this.size(digest);
       if (existing === size) {
         await unlink(tmp).catch(() => {});
@@ -145,6 +152,7 @@ export class BlobStore {
 
   /** A verified reader: fails on a size or digest mismatch. */
   async open(ref: { digest: Digest; size?: number }, what?: string): Promise<Readable> {
+    await this.claim(ref.digest);
     const path = this.path(ref.digest);
     const onDisk = await this.size(ref.digest);
     if (onDisk === undefined) {
@@ -158,6 +166,7 @@ export class BlobStore {
 
   /** Read a whole (small) blob, verified, refusing anything above `max` bytes. */
   async readBytes(ref: { digest: Digest; size?: number }, opts: { max?: number; what?: string } = {}): Promise<Buffer> {
+    await this.claim(ref.digest);
     const max = opts.max ?? MAX_JSON_BLOB;
     const onDisk = await this.size(ref.digest);
     if (onDisk === undefined) {

@@ -1,38 +1,71 @@
 /**
- * What a build wrote to the store, so a failed build can take it back: blobs and
- * snapshots this process created during the build and that no tag reaches.
+ * What one operation wrote to the store, so a failure can take it back: the blobs and
+ * snapshots this process created while tracking, minus anything a tag reaches.
+ *
+ *   const changes = trackChanges(store);
+ *   try { ...; changes.commit(); } catch (err) { await changes.rollback(); throw err; }
  */
-import type { Digest, Store } from '@tsbuild/layerstore';
+import type { Digest } from '../digest.js';
+import type { Store } from './store.js';
+import { GC_LOCK, liveLeases } from './lease.js';
+import { withLock } from './lock.js';
 
-export class StoreChanges {
-  private readonly blobs = new Set<Digest>();
-  private readonly snapshots = new Set<Digest>();
-  private readonly onBlob = (d: Digest) => this.blobs.add(d);
-  private readonly onSnapshot = (d: Digest) => this.snapshots.add(d);
+export interface StoreChanges {
+  /** Keep everything. */
+  commit(): void;
+  /** Delete what was created and is not reachable from a tag. */
+  rollback(): Promise<void>;
+}
 
-  private constructor(private readonly store: Store) {
-    store.blobs.onCreate.add(this.onBlob);
-    store.snapshots.onCommit.add(this.onSnapshot);
-  }
+export function trackChanges(store: Store): StoreChanges {
+  const blobs = new Set<Digest>();
+  const snapshots = new Set<Digest>();
+  const onBlob = (d: Digest) => blobs.add(d);
+  const onSnapshot = (d: Digest) => snapshots.add(d);
+  store.blobs.onCreate.add(onBlob);
+  store.snapshots.onCommit.add(onSnapshot);
+  const stop = () => {
+    store.blobs.onCreate.delete(onBlob);
+    store.snapshots.onCommit.delete(onSnapshot);
+  };
+  return {
+    commit: stop,
+    async rollback() {
+      stop();
+      await discard(store, blobs, snapshots);
+    },
+  };
+}
 
-  static async begin(store: Store): Promise<StoreChanges> {
-    return new StoreChanges(store);
-  }
+/**
+ * Delete blobs and snapshots this process created and no longer wants, keeping any that
+ * an image (tagged or not) reaches or another live process has claimed: a concurrent
+ * build may rely on a blob we also wrote. Runs under the gc lock, like prune.
+ */
+export async function discard(store: Store, blobs: Iterable<Digest>, snapshots: Iterable<Digest> = []): Promise<void> {
+  const b = [...blobs];
+  const s = [...snapshots];
+  if (b.length === 0 && s.length === 0) return;
+  const own = await store.lease.path();
+  await withLock(store.locksDir, GC_LOCK, () =>
+    store.lease.withoutClaims(async () => {
+      const reachable = await store.reachable({ unnamed: true });
+      const others = await liveLeases(store.leasesDir, own ? { exclude: own } : {});
+      for (const d of b) if (!reachable.blobs.has(d) && !others.blobs.has(d)) await store.blobs.delete(d);
+      for (const c of s) if (!reachable.snapshots.has(c) && !others.snapshots.has(c)) await store.snapshots.remove(c);
+    }),
+  );
+}
 
-  /** Keep everything: the build succeeded. */
-  commit(): void {
-    this.stop();
-  }
-
-  async rollback(): Promise<void> {
-    this.stop();
-    const reachable = await this.store.reachable();
-    for (const d of this.blobs) if (!reachable.blobs.has(d)) await this.store.blobs.delete(d);
-    for (const c of this.snapshots) if (!reachable.snapshots.has(c)) await this.store.snapshots.remove(c);
-  }
-
-  private stop(): void {
-    this.store.blobs.onCreate.delete(this.onBlob);
-    this.store.snapshots.onCommit.delete(this.onSnapshot);
+/** Run `fn`; if it throws, remove what it added to the store. */
+export async function transaction<T>(store: Store, fn: () => Promise<T>): Promise<T> {
+  const changes = trackChanges(store);
+  try {
+    const out = await fn();
+    changes.commit();
+    return out;
+  } catch (err) {
+    await changes.rollback().catch(() => {});
+    throw err;
   }
 }

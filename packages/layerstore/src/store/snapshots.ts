@@ -33,6 +33,8 @@ export class Snapshots {
 
   /** Called with every snapshot this process commits. */
   readonly onCommit = new Set<(chainId: Digest) => void>();
+  /** Called before a snapshot is relied on or committed (see lease.ts). */
+  claim: (chainId: Digest) => Promise<void> = async () => {};
 
   constructor(root: string) {
     this.dir = join(root, 'snapshots');
@@ -47,6 +49,7 @@ export class Snapshots {
   }
 
   async has(chainId: Digest): Promise<boolean> {
+    await this.claim(chainId);
     try {
       return (await stat(this.path(chainId))).isDirectory();
     } catch {
@@ -73,6 +76,7 @@ export class Snapshots {
       commit: async (chainId: Digest) => {
         const final = this.path(chainId);
         try {
+          await this.claim(chainId);
           await rename(path, final);
           done = true;
           for (const fn of this.onCommit) fn(chainId);

@@ -15,6 +15,7 @@ import { BlobStore } from './blobs.js';
 import { pidAlive, writeFileAtomic } from './fsutil.js';
 import { defaultStoreRoot } from './root.js';
 import { chainIds, Snapshots } from './snapshots.js';
+import { Lease, liveLeases } from './lease.js';
 import { TagIndex } from './tags.js';
 
 /** An image whose manifest and config are in the store. */
@@ -38,6 +39,9 @@ export class Store {
   readonly locksDir: string;
   readonly tmpDir: string;
   readonly cacheDir: string;
+  readonly leasesDir: string;
+  /** This process's claims on blobs and snapshots (see lease.ts); released by close(). */
+  readonly lease: Lease;
 
   private constructor(readonly root: string) {
     this.blobs = new BlobStore(root);
@@ -46,6 +50,15 @@ export class Store {
     this.cacheDir = join(root, 'cache');
     this.tags = new TagIndex(root, this.locksDir);
     this.snapshots = new Snapshots(root);
+    this.leasesDir = join(root, 'leases');
+    this.lease = new Lease(this.leasesDir, this.locksDir);
+    this.blobs.claim = (d) => this.lease.claim([d]);
+    this.snapshots.claim = (c) => this.lease.claim([], [c]);
+  }
+
+  /** Release this process's lease (what it used becomes prunable unless a tag reaches it). */
+  async close(): Promise<void> {
+    await this.lease.release();
   }
 
   /** Open (creating if needed) the store at `root`, and clean what crashed writers left. */
@@ -77,11 +90,13 @@ export class Store {
       const m = /^(?:\.new-|\.del-|\.tmp-)?(\d+)-/.exec(name);
       return m !== null && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]));
     };
-    for (const dir of [this.blobs.ingestDir, this.snapshots.dir, this.tmpDir]) {
+    const cacheKinds = (await readdir(this.cacheDir).catch(() => [] as string[])).map((k) => join(this.cacheDir, k));
+    for (const dir of [this.blobs.ingestDir, this.snapshots.dir, this.tmpDir, this.root, this.blobs.dir, ...cacheKinds]) {
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         if (!isDigest(`sha256:${name}`) && dead(name)) await rm(join(dir, name), { recursive: true, force: true });
       }
     }
+    await liveLeases(this.leasesDir); // drops the leases of dead processes
   }
 
   /** Write config and manifest for layers already in the store; returns the image. */
@@ -103,6 +118,11 @@ export class Store {
       config: JSON.parse(configBytes.toString()) as ImageConfig,
       id: cfg.digest,
     };
+  }
+
+  /** Keep an image that has no name (docker's `<none>`), findable by its ID until prune. */
+  async recordUnnamed(image: StoredImage): Promise<void> {
+    await this.tags.addUnnamed({ ...image.manifestDescriptor, platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) } });
   }
 
   async tag(image: StoredImage, name: string): Promise<void> {
@@ -134,9 +154,9 @@ export class Store {
     const hex = name.startsWith('sha256:') ? name.slice(7) : name;
     if (/^[a-f0-9]{4,64}$/.test(hex)) {
       const matches = new Map<Digest, StoredImage>();
-      for (const t of tags) {
-        const img = await this.loadImage(t.descriptor);
-        if (img.id.slice(7).startsWith(hex) || t.descriptor.digest.slice(7) === hex) matches.set(img.id, img);
+      for (const desc of [...tags.map((t) => t.descriptor), ...(await this.tags.unnamed())]) {
+        const img = await this.loadImage(desc).catch(() => undefined);
+        if (img && (img.id.slice(7).startsWith(hex) || desc.digest.slice(7) === hex)) matches.set(img.id, img);
       }
       if (matches.size === 1) return [...matches.values()][0]!;
       if (matches.size > 1) throw new LayerstoreError('TSBUILD_REFERENCE_INVALID', `image ID prefix ${name} is ambiguous`);
@@ -154,18 +174,34 @@ export class Store {
       }
       entry.tags.push(t.name);
     }
+    for (const d of await this.tags.unnamed()) {
+      if (!byDigest.has(d.digest)) byDigest.set(d.digest, { image: await this.loadImage(d), tags: [] });
+    }
     return [...byDigest.values()];
   }
 
-  /** Every blob digest and snapshot chain id that some tag reaches. */
-  async reachable(): Promise<{ blobs: Set<Digest>; snapshots: Set<Digest> }> {
+  /**
+   * Every blob digest and snapshot chain id that some tag reaches (with `unnamed`, also
+   * the untagged images: a failed operation's rollback must keep those; prune drops them).
+   */
+  async reachable(opts: { unnamed?: boolean } = {}): Promise<{ blobs: Set<Digest>; snapshots: Set<Digest> }> {
     const blobs = new Set<Digest>();
     const snapshots = new Set<Digest>();
-    for (const t of await this.tags.list()) {
-      blobs.add(t.descriptor.digest);
+    const manifests: Descriptor[] = [];
+    const pending = [...(await this.tags.list()).map((t) => t.descriptor), ...(opts.unnamed ? await this.tags.unnamed() : [])];
+    while (pending.length > 0) {
+      const d = pending.pop()!;
+      if (blobs.has(d.digest)) continue;
+      blobs.add(d.digest);
+      if (d.mediaType === MediaType.ociIndex || d.mediaType === MediaType.dockerManifestList) {
+        const index = await this.blobs.readJson<{ manifests?: Descriptor[] }>(d).catch(() => undefined);
+        for (const m of index?.manifests ?? []) if (await this.blobs.has(m.digest)) pending.push(m);
+      } else manifests.push(d);
+    }
+    for (const d of manifests) {
       let image: StoredImage;
       try {
-        image = await this.loadImage(t.descriptor);
+        image = await this.loadImage(d);
       } catch {
         continue;
       }

@@ -62,9 +62,36 @@ export class TagIndex {
   /** Point `name` at a manifest (replacing what it pointed at). */
   async set(name: string, descriptor: Descriptor): Promise<void> {
     await this.update((manifests) => [
-      ...manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== name),
+      // A tagged image is no longer listed unnamed.
+      ...manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== name && !(isUnnamed(d) && d.digest === descriptor.digest)),
       { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME_ANNOTATION]: name } },
     ]);
+  }
+
+  /**
+   * Record an image without a name (a build without -t, a load of an unnamed image),
+   * like docker's `<none>` images: found by ID, listed, and removed by prune. Nothing
+   * happens when a tag already points at it.
+   */
+  async addUnnamed(descriptor: Descriptor): Promise<void> {
+    await this.update((manifests) => (manifests.some((d) => d.digest === descriptor.digest) ? manifests : [...manifests, withoutName(descriptor)]));
+  }
+
+  /** Images recorded without a name. */
+  async unnamed(): Promise<Descriptor[]> {
+    return (await this.read()).manifests.filter(isUnnamed);
+  }
+
+  /** Forget every unnamed image (prune); returns how many there were. */
+  async removeUnnamed(): Promise<number> {
+    let n = 0;
+    await this.update((manifests) =>
+      manifests.filter((d) => {
+        if (isUnnamed(d)) n++;
+        return !isUnnamed(d);
+      }),
+    );
+    return n;
   }
 
   /** Remove a tag; returns whether it existed. */
@@ -90,6 +117,19 @@ export class TagIndex {
       });
     });
   }
+}
+
+function isUnnamed(d: Descriptor): boolean {
+  return d.annotations?.[REF_NAME_ANNOTATION] === undefined;
+}
+
+function withoutName(d: Descriptor): Descriptor {
+  const annotations = { ...d.annotations };
+  delete annotations[REF_NAME_ANNOTATION];
+  const out: Descriptor = { ...d };
+  if (Object.keys(annotations).length > 0) out.annotations = annotations;
+  else delete out.annotations;
+  return out;
 }
 
 function refName(d: Descriptor): string {
