@@ -10,6 +10,9 @@ import { BuildError, UsageError } from './errors.js';
 import { runBuild, type BuildArgs, type Io } from './cli/build-command.js';
 import { imageHistory, inspectImages, listImages } from './cli/inspect.js';
 import { runImage } from './cli/run-command.js';
+import { loadCommand, saveCommand } from './cli/load-save.js';
+import { rmiCommand, tagCommand } from './cli/tag-rmi.js';
+import { pruneCommand, verifyCommand } from './cli/store-commands.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
 
 /** `tsbuild run` reports its own failures as 125, like docker run. */
@@ -68,7 +71,12 @@ async function main(fullArgv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal };
-  const store = () => Store.open(defaultStoreRoot(io.env));
+  const opened: Store[] = [];
+  const store = async () => {
+    const s = await Store.open(defaultStoreRoot(io.env));
+    opened.push(s);
+    return s;
+  };
   let failure: unknown;
   let usage: string | undefined;
   let containerExit: number | undefined;
@@ -96,9 +104,12 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
           .option('target', { type: 'string', describe: 'Build this stage' })
           .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH[,tar=false][,compression=gzip|zstd|uncompressed]' })
+          .option('compression', { type: 'string', describe: 'Layer compression of exports: gzip (oci default), zstd or uncompressed; -o ...,compression= wins' })
+          .option('compression-level', { type: 'string', describe: 'Compression level of exports (gzip 0-9, zstd 1-22); -o ...,compression-level= wins' })
           .option('iidfile', { type: 'string', describe: 'Write the image ID to this file' })
           .option('progress', { type: 'string', default: 'auto', describe: 'auto, plain, tty or json' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' }),
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' })
+          .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
       async (a) => {
         if (a.version) return;
         if (a.context === undefined) {
@@ -113,9 +124,12 @@ async function main(fullArgv: string[]): Promise<number> {
           output: list(a.output),
           progress: a.progress as string,
           quiet: a.quiet as boolean,
+          reproducibleCheck: a['reproducible-check'] as boolean,
           ...(a.file !== undefined ? { file: a.file } : {}),
           ...(a.target !== undefined ? { target: a.target } : {}),
           ...(a.iidfile !== undefined ? { iidfile: a.iidfile } : {}),
+          ...(a.compression !== undefined ? { compression: list(a.compression).at(-1)! } : {}),
+          ...(a['compression-level'] !== undefined ? { compressionLevel: list(a['compression-level']).at(-1)! } : {}),
         };
         await runBuild(args, io).catch((err) => (failure = err));
       },
@@ -173,6 +187,50 @@ async function main(fullArgv: string[]): Promise<number> {
       },
     )
     .command(
+      'load',
+      'Load images from a docker-archive or OCI archive (stdin without -i; gzip, xz and zstd undone)',
+      (y) => y.option('input', { alias: 'i', type: 'string', describe: 'Read from this file instead of stdin' }),
+      async (a) => {
+        await store()
+          .then((s) => loadCommand(s, a.input !== undefined ? { input: a.input } : {}, io, process.stdin))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'save <image..>',
+      'Save images to a docker-archive (default), an OCI archive or an OCI layout directory',
+      (y) =>
+        y
+          .positional('image', { type: 'string', array: true, demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME], docker-archive:FILE[:NAME]' })
+          .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (directory for oci-dir); stdout when absent or -' })
+          .option('format', { type: 'string', default: 'docker', describe: 'docker, oci or oci-dir' }),
+      async (a) => {
+        await store()
+          .then((s) => saveCommand(s, { refs: a.image as string[], format: a.format, ...(a.output !== undefined ? { output: a.output } : {}) }, io))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'tag <source> <target>',
+      'Give an image in the store another name',
+      (y) => y.positional('source', { type: 'string', demandOption: true }).positional('target', { type: 'string', demandOption: true }),
+      async (a) => {
+        await store()
+          .then((s) => tagCommand(s, a.source as string, a.target as string))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'rmi <image..>',
+      'Remove image tags (an image ID with several tags needs -f); blobs go at the next prune',
+      (y) => y.positional('image', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false }),
+      async (a) => {
+        await store()
+          .then((s) => rmiCommand(s, a.image as string[], { force: a.force }, io))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
       'inspect <image..>',
       'Show images as JSON (the shape of docker image inspect)',
       (y) => y.positional('image', { type: 'string', array: true, demandOption: true }),
@@ -180,6 +238,31 @@ async function main(fullArgv: string[]): Promise<number> {
         await store()
           .then((s) => inspectImages(s, a.image as string[]))
           .then((list) => io.stdout.write(`${JSON.stringify(list, null, 4)}\n`))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'prune',
+      'Remove blobs, snapshots and cache records that no tag reaches (a build running meanwhile keeps what it uses)',
+      (y) => y.option('verbose', { type: 'boolean', default: false, describe: 'List what is removed' }),
+      async (a) => {
+        await store()
+          .then(async (s) => {
+            await pruneCommand(s, io, { verbose: a.verbose as boolean });
+          })
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'store <action>',
+      'Store maintenance: `store verify` re-hashes every blob and checks every tag and snapshot',
+      (y) => y.positional('action', { type: 'string', choices: ['verify'], demandOption: true }),
+      async () => {
+        await store()
+          .then(async (s) => {
+            const ok = await verifyCommand(s, io);
+            if (!ok) failure = new BuildError('TSBUILD_STEP_FAILED', 'the store has problems (listed above)');
+          })
           .catch((err) => (failure = err));
       },
     )
@@ -206,6 +289,8 @@ async function main(fullArgv: string[]): Promise<number> {
     if (!(err instanceof UsageError)) throw err;
     usage = err.message;
     parsed = {};
+  } finally {
+    for (const s of opened) await s.close().catch(() => {});
   }
   if (parsed.version && usage === undefined) {
     io.stdout.write(`tsbuild ${VERSION}\nDockerfile syntax: ${SYNTAX_LEVEL}\n`);

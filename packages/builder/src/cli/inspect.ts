@@ -72,6 +72,7 @@ export async function listImages(store: Store, opts: { quiet: boolean; noTrunc: 
       const colon = t.lastIndexOf(':');
       rows.push([t.slice(0, colon), t.slice(colon + 1), id(image.id), since(image.config.created), humanSize(imageSize(image))]);
     }
+    if (tags.length === 0) rows.push(['<none>', '<none>', id(image.id), since(image.config.created), humanSize(imageSize(image))]);
   }
   return table(rows);
 }

@@ -1,5 +1,5 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
-import { Store, defaultStoreRoot } from '@tsbuild/layerstore';
+import { Store, defaultStoreRoot, ensureSnapshots, transaction } from '@tsbuild/layerstore';
 import { createExecutor, type Limits, type MountSpec } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
 import { resolveImageRef } from '../build/solver.js';
@@ -43,9 +43,15 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     return v === undefined ? undefined : `${kv}=${v}`;
   }).filter((x): x is string => x !== undefined);
   const store = await Store.open(defaultStoreRoot(io.env));
-  const image = await resolveImageRef(store, a.image);
   const executor = createExecutor({ poolSize: 1 });
   try {
+    // Importing an archive and unpacking its layers (which checks their diff_ids) is one
+    // transaction: an image that fails leaves nothing in the store.
+    const image = await transaction(store, async () => {
+      const img = await resolveImageRef(store, a.image);
+      await ensureSnapshots(store, img.manifest.layers, img.config.rootfs.diff_ids);
+      return img;
+    });
     const result = await runContainer(store, executor, image, {
       args: a.args,
       ...(a.entrypoint !== undefined ? { entrypoint: a.entrypoint } : {}),
@@ -64,5 +70,6 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     return result.exitCode;
   } finally {
     await executor.close();
+    await store.close();
   }
 }

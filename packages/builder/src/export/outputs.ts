@@ -5,6 +5,8 @@
  *   type=docker,dest=FILE              docker-archive for `docker load` (uncompressed like `docker save`)
  *   type=local,dest=DIR                the root filesystem as a directory
  * Options: compression=uncompressed|gzip|zstd, compression-level=N, name=REF[;REF...].
+ * `tsbuild build --compression/--compression-level` set the default compression of every
+ * output with layers; an output's own compression= and compression-level= win.
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -68,8 +70,7 @@ export function parseOutput(spec: string): OutputSpec {
   }
   const compression = fields.get('compression');
   if (compression !== undefined) {
-    const map: Record<string, Compression> = { uncompressed: 'none', none: 'none', gzip: 'gzip', zstd: 'zstd' };
-    const c = map[compression];
+    const c = COMPRESSIONS[compression];
     if (!c) throw bad(`unknown compression ${JSON.stringify(compression)}: want uncompressed, gzip or zstd`);
     out.compression = c;
   }
@@ -77,6 +78,7 @@ export function parseOutput(spec: string): OutputSpec {
   if (level !== undefined) {
     if (!/^-?\d+$/.test(level)) throw bad('compression-level must be an integer');
     out.compressionLevel = Number(level);
+    if (out.compression !== undefined) checkLevel(out.compression, out.compressionLevel, bad);
   }
   const names = fields.get('name');
   if (names !== undefined) {
@@ -89,6 +91,61 @@ export function parseOutput(spec: string): OutputSpec {
     });
   }
   return out;
+}
+
+const COMPRESSIONS: Record<string, Compression> = { uncompressed: 'none', none: 'none', gzip: 'gzip', zstd: 'zstd' };
+
+/** Levels each compressor accepts (zlib's 0-9; zstd's regular 1-22). */
+const LEVELS: Record<Exclude<Compression, 'none'>, { min: number; max: number }> = { gzip: { min: 0, max: 9 }, zstd: { min: 1, max: 22 } };
+
+function checkLevel(compression: Compression, level: number, bad: (why: string) => Error): void {
+  if (compression === 'none') return;
+  const { min, max } = LEVELS[compression];
+  if (level < min || level > max) throw bad(`${compression} compression levels are ${min}-${max}`);
+}
+
+/** The build's `--compression` and `--compression-level`: defaults for every output. */
+export interface CompressionDefaults {
+  compression?: Compression;
+  level?: number;
+}
+
+/** Parse and check `--compression NAME` and `--compression-level N` (usage errors name the flag). */
+export function parseCompressionFlags(compression: string | undefined, level: string | undefined): CompressionDefaults {
+  const out: CompressionDefaults = {};
+  if (compression !== undefined) {
+    const c = COMPRESSIONS[compression];
+    if (!c) throw new UsageError(`--compression ${JSON.stringify(compression)}: want gzip, zstd or uncompressed`);
+    out.compression = c;
+  }
+  if (level !== undefined) {
+    const bad = (why: string) => new UsageError(`--compression-level ${JSON.stringify(level)}: ${why}`);
+    if (!/^-?\d+$/.test(level)) throw bad('expected an integer');
+    out.level = Number(level);
+    if (out.compression !== undefined) checkLevel(out.compression, out.level, bad);
+  }
+  return out;
+}
+
+/**
+ * `out` with the build's defaults filled in where the -o spec (`spec`, for errors) gives
+ * none; the level is checked against the compression it ends up with.
+ */
+export function withCompressionDefaults(out: OutputSpec, defaults: CompressionDefaults, spec: string): OutputSpec {
+  if (out.type === 'local') return out;
+  const compression = out.compression ?? defaults.compression ?? defaultCompression(out.type);
+  const resolved: OutputSpec = { ...out, compression };
+  if (out.compressionLevel !== undefined) {
+    checkLevel(compression, out.compressionLevel, (why) => new UsageError(`-o ${spec}: compression-level ${out.compressionLevel}: ${why}`));
+  } else if (defaults.level !== undefined && compression !== 'none') {
+    checkLevel(compression, defaults.level, (why) => new UsageError(`--compression-level ${defaults.level} (for -o ${spec}): ${why}`));
+    resolved.compressionLevel = defaults.level;
+  }
+  return resolved;
+}
+
+function defaultCompression(type: 'oci' | 'docker'): Compression {
+  return type === 'oci' ? 'gzip' : 'none';
 }
 
 export interface ExportOptions {
@@ -105,7 +162,7 @@ export async function exportImage(store: Store, image: StoredImage, out: OutputS
     await writeRootfs(store, image, out.dest, opts.onWarning ? { onWarning: opts.onWarning } : {});
     return;
   }
-  const compression = out.compression ?? (out.type === 'oci' ? 'gzip' : 'none');
+  const compression = out.compression ?? defaultCompression(out.type);
   const converted = await convertLayers(store, image, compression, out.compressionLevel);
   const items = [{ image: converted, names }];
   if (out.type === 'docker') {

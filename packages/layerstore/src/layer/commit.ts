@@ -41,7 +41,9 @@ export async function layerAs(store: Store, desc: Descriptor, diffId: Digest, co
   if (current === compression) return desc;
   const mediaType = ociLayerMediaType(compression);
   if (compression === 'none') return { mediaType, digest: diffId, size: await uncompressedSize(store, desc, diffId, current) };
-  const recordKey = `${diffId.slice(7)}-${compression}-${level ?? 'default'}`;
+  // `p1`: the parallel encoders (gzip members per 1 MiB, zstd frames per 8 MiB); blobs
+  // an earlier encoder made are not reused, so the digest depends on the data alone.
+  const recordKey = `${diffId.slice(7)}-${compression}-${level ?? 'default'}-p1`;
   const rec = await store.readRecord<CompressedRecord>('compressed', recordKey);
   if (rec && (await store.blobs.size(rec.digest)) === rec.size) return { mediaType, digest: rec.digest, size: rec.size };
   const source = await store.blobs.open(desc, `layer ${desc.digest}`);

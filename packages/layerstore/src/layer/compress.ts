@@ -1,15 +1,17 @@
 /**
  * Compression formats of layers and archives, detected by content (magic bytes).
- * gzip and zstd run in-process; bzip2 and xz (ADD archives only) run the host's
- * decompressor by absolute path with an empty environment, never anything from the
- * image being built (SECURITY.md case 111).
+ * gzip and zstd run in-process (compression on worker threads, parallel-compress.ts);
+ * bzip2 and xz (ADD archives only) run the host's decompressor by absolute path with an
+ * empty environment, never anything from the image being built (SECURITY.md case 111).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
-import { createGunzip, createGzip, constants as zc } from 'node:zlib';
-import { CompressStream, DecompressStream } from 'zstd-napi';
+import { createGunzip } from 'node:zlib';
+import { DecompressStream } from 'zstd-napi';
 import { LayerstoreError } from '../errors.js';
+import type { CompressPool } from './compress-pool.js';
+import { parallelCompressor } from './parallel-compress.js';
 
 export type Format = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
@@ -23,12 +25,17 @@ export function detectFormat(head: Buffer): Format {
 
 export interface CompressOptions {
   level?: number;
+  /** The worker pool to compress on (default: the process-wide one). */
+  pool?: CompressPool;
 }
 
-/** A compressing transform. Output is deterministic for the same input and level. */
+/**
+ * A compressing transform: independent gzip members (1 MiB chunks) or zstd frames
+ * (8 MiB chunks) compressed on worker threads and written in order (parallel-compress.ts).
+ * Output is deterministic for the same input and level, whatever the number of threads.
+ */
 export function compressor(format: 'gzip' | 'zstd', opts: CompressOptions = {}): Transform {
-  if (format === 'gzip') return createGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION, chunkSize: 1 << 16 });
-  return new CompressStream({ compressionLevel: opts.level ?? 3 });
+  return parallelCompressor(format, opts);
 }
 
 const HOST_TOOLS: Record<'bzip2' | 'xz', string[]> = {
