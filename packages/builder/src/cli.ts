@@ -13,6 +13,7 @@ import { runImage } from './cli/run-command.js';
 import { loadCommand, saveCommand } from './cli/load-save.js';
 import { rmiCommand, tagCommand } from './cli/tag-rmi.js';
 import { pruneCommand, verifyCommand } from './cli/store-commands.js';
+import { loginCommand, logoutCommand, pullCommand, pushCommand } from './cli/registry.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
 
 /** `tsbuild run` reports its own failures as 125, like docker run. */
@@ -40,7 +41,7 @@ function describe(err: unknown): string {
 }
 
 /** Options of `tsbuild run` that take a value (the rest are booleans). */
-const RUN_VALUE_OPTIONS = new Set(['-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']);
+const RUN_VALUE_OPTIONS = new Set(['--registry-mirror', '--insecure-registry', '-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']);
 
 /**
  * For `tsbuild run`, everything after IMAGE belongs to the container (like docker run):
@@ -86,6 +87,8 @@ async function main(fullArgv: string[]): Promise<number> {
     .usage('$0 [build] [options] CONTEXT')
     .version(false)
     .option('version', { type: 'boolean', describe: 'Print the version and the Dockerfile syntax level' })
+    .option('registry-mirror', { type: 'string', global: true, describe: 'Mirror of docker.io to try first (repeatable; also in the config file)' })
+    .option('insecure-registry', { type: 'string', global: true, describe: 'Registry reached over plain http (repeatable; also in the config file)' })
     .strict()
     .parserConfiguration({ 'boolean-negation': false, 'camel-case-expansion': false })
     .exitProcess(false)
@@ -109,6 +112,10 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('iidfile', { type: 'string', describe: 'Write the image ID to this file' })
           .option('progress', { type: 'string', default: 'auto', describe: 'auto, plain, tty or json' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' })
+          .option('push', { type: 'boolean', default: false, describe: 'Push every -t name to its registry after the build' })
+          .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
+          .option('platform', { type: 'string', describe: 'Platform of base images from multi-platform indexes (default: this machine\'s)' })
+          .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
           .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
       async (a) => {
         if (a.version) return;
@@ -125,6 +132,12 @@ async function main(fullArgv: string[]): Promise<number> {
           progress: a.progress as string,
           quiet: a.quiet as boolean,
           reproducibleCheck: a['reproducible-check'] as boolean,
+          push: a.push as boolean,
+          pull: a.pull as boolean,
+          registryMirror: list(a['registry-mirror']),
+          insecureRegistry: list(a['insecure-registry']),
+          ...(a.platform !== undefined ? { platform: a.platform as string } : {}),
+          ...(a['metadata-file'] !== undefined ? { metadataFile: a['metadata-file'] as string } : {}),
           ...(a.file !== undefined ? { file: a.file } : {}),
           ...(a.target !== undefined ? { target: a.target } : {}),
           ...(a.iidfile !== undefined ? { iidfile: a.iidfile } : {}),
@@ -161,6 +174,8 @@ async function main(fullArgv: string[]): Promise<number> {
             volume: list(a.volume),
             tmpfs: list(a.tmpfs),
             network: a.network as string,
+            registryMirror: list(a['registry-mirror']),
+            insecureRegistry: list(a['insecure-registry']),
             ...(a.memory !== undefined ? { memory: a.memory as string } : {}),
             ...(a.cpus !== undefined ? { cpus: a.cpus as number } : {}),
             ...(a['pids-limit'] !== undefined ? { pidsLimit: a['pids-limit'] as number } : {}),
@@ -173,6 +188,61 @@ async function main(fullArgv: string[]): Promise<number> {
         )
           .then((code) => (containerExit = code))
           .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'pull <ref>',
+      'Pull an image from a registry into the store',
+      (y) =>
+        y
+          .positional('ref', { type: 'string', demandOption: true })
+          .option('platform', { type: 'string', describe: 'OS/ARCH[/VARIANT] from a multi-platform image (default: this machine\'s)' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false }),
+      async (a) => {
+        await store()
+          .then((s) => pullCommand(s, io, { ref: a.ref as string, quiet: a.quiet as boolean, registryMirror: list(a['registry-mirror']), insecureRegistry: list(a['insecure-registry']), ...(a.platform !== undefined ? { platform: a.platform as string } : {}) }))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'push <image> [dest]',
+      'Push an image from the store to a registry (to DEST, else to its own name); prints the manifest digest',
+      (y) => y.positional('image', { type: 'string', demandOption: true }).positional('dest', { type: 'string' }).option('quiet', { alias: 'q', type: 'boolean', default: false }),
+      async (a) => {
+        await store()
+          .then((s) => pushCommand(s, io, { image: a.image as string, quiet: a.quiet as boolean, registryMirror: list(a['registry-mirror']), insecureRegistry: list(a['insecure-registry']), ...(a.dest !== undefined ? { dest: a.dest as string } : {}) }))
+          .catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'login [registry]',
+      'Log in to a registry (default docker.io); credentials go to ~/.docker/config.json',
+      (y) =>
+        y
+          .positional('registry', { type: 'string' })
+          .option('username', { alias: 'u', type: 'string' })
+          .option('password', { alias: 'p', type: 'string' })
+          .option('password-stdin', { type: 'boolean', default: false }),
+      async (a) => {
+        await loginCommand(
+          { ...io, stdin: process.stdin },
+          {
+            passwordStdin: a['password-stdin'] as boolean,
+            registryMirror: list(a['registry-mirror']),
+            insecureRegistry: list(a['insecure-registry']),
+            ...(a.registry !== undefined ? { registry: a.registry as string } : {}),
+            ...(a.username !== undefined ? { username: a.username as string } : {}),
+            ...(a.password !== undefined ? { password: a.password as string } : {}),
+          },
+        ).catch((err) => (failure = err));
+      },
+    )
+    .command(
+      'logout [registry]',
+      'Remove the credentials for a registry (default docker.io)',
+      (y) => y.positional('registry', { type: 'string' }),
+      async (a) => {
+        await logoutCommand(io, a.registry !== undefined ? { registry: a.registry as string } : {}).catch((err) => (failure = err));
       },
     )
     .command(

@@ -7,7 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { createExecutor, type Executor } from '@tsbuild/executor';
 import { resolve } from 'node:path';
-import { familiarString, parseTag, trackChanges, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
+import { familiarString, parseTag, trackChanges, LayerstoreError, type Platform, type RegistryClient, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { openContext } from '../context/source-tree.js';
 import { parse } from '../dockerfile/instructions/index.js';
@@ -34,6 +34,12 @@ export interface BuildOptions {
   executor?: Executor;
   /** Network of RUN steps unless a step says otherwise (default host, like docker build). */
   network?: 'host' | 'none';
+  /** The registry client for base images not in the store (created on first use). */
+  registry?: () => RegistryClient;
+  /** Ask the registry again what base image tags point at (`--pull`). */
+  pull?: boolean;
+  /** Platform of base images taken from multi-platform indexes (default: the host's). */
+  platform?: Platform;
 }
 
 export interface BuildResult {
@@ -93,6 +99,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       tmpDir,
       executor,
       network: opts.network ?? 'host',
+      images: {
+        ...(opts.registry ? { registry: opts.registry } : {}),
+        ...(opts.pull ? { pull: true } : {}),
+        ...(opts.platform ? { platform: opts.platform } : {}),
+      },
       ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });

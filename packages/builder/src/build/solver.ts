@@ -2,8 +2,7 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
-import { ensureSnapshots, familiarString, importDockerArchive, importOciArchive, importOciLayout, ioError, parseReference, withDefaultTag, NotFoundError, LayerstoreError, type Store, type StoredImage } from '@tsbuild/layerstore';
-import { open, stat } from 'node:fs/promises';
+import { ensureSnapshots, NotFoundError, LayerstoreError, type Store } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
@@ -14,6 +13,7 @@ import * as cfg from './dispatch-config.js';
 import type { EventSink, StepInfo } from './events.js';
 import { hostPlatform, imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
 import { applyWorkdir } from './workdir.js';
+import { resolveImage, type ImageSourceOptions } from './images.js';
 import { applyRun, type RunStepContext } from './run.js';
 import type { Executor } from '@tsbuild/executor';
 
@@ -35,6 +35,8 @@ export interface SolverOptions {
   executor: () => Executor;
   /** Default network of RUN steps. */
   network: 'host' | 'none';
+  /** Where base images come from (registry, --pull, platform); the store is the solver's. */
+  images: Omit<ImageSourceOptions, 'store'>;
 }
 
 /** Kinds of instruction that become a build step with progress (the rest only change config). */
@@ -132,25 +134,18 @@ export class Solver {
 
   private async imageBase(name: string, location: Stage['from']['location']): Promise<StageState> {
     const { store } = this.opts;
-    let image;
+    let resolved;
     try {
-      image = await resolveImageRef(store, name);
+      resolved = await resolveImage(name, { ...this.opts.images, store, ...(this.opts.signal ? { signal: this.opts.signal } : {}) });
     } catch (err) {
-      if (err instanceof NotFoundError) {
-        throw new BuildError('TSBUILD_SOURCE_NOT_FOUND', `base image ${JSON.stringify(name)} not found in the local store at ${store.root}`, { location, cause: err });
-      }
+      if (err instanceof NotFoundError) throw new BuildError('TSBUILD_SOURCE_NOT_FOUND', `base image ${JSON.stringify(name)}: ${err.message}`, { location, cause: err });
       if (err instanceof LayerstoreError) throw new BuildError('TSBUILD_SOURCE_NOT_FOUND', `base image ${name}: ${err.message}`, { location, cause: err });
       throw err;
     }
+    const { image, base } = resolved;
     const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
     const layers = image.manifest.layers.map((descriptor, i) => ({ descriptor, diffId: image.config.rootfs.diff_ids[i]!, snapshot: snapshots[i]! }));
-    let baseName = name;
-    try {
-      baseName = familiarString(withDefaultTag(parseReference(name)));
-    } catch {
-      // an image ID: keep as written
-    }
-    return imageState(image.config, layers, { name: baseName, digest: image.manifestDescriptor.digest });
+    return imageState(image.config, layers, base);
   }
 
   private configContext(): cfg.ConfigStepContext {
@@ -266,33 +261,6 @@ export class Solver {
       throw systemError(err, ins);
     }
   }
-}
-
-/**
- * An image named in FROM, COPY --from or `tsbuild run`: a store tag or ID,
- * `oci-archive:FILE[:NAME]`, or `oci-layout://DIR[:NAME]` / `oci:DIR[:NAME]` (imported
- * into the store, verified, on first use).
- */
-export async function resolveImageRef(store: Store, name: string): Promise<StoredImage> {
-  const platform = hostPlatform();
-  const archive = /^oci-archive:(.+?)(?::([^:/]+))?$/.exec(name);
-  if (archive) return importOciArchive(store, archive[1]!, { platform, ...(archive[2] ? { name: archive[2] } : {}) });
-  const layout = /^(?:oci-layout:\/\/|oci:)(.+?)(?::([^:/]+))?$/.exec(name);
-  if (layout) return importOciLayout(store, layout[1]!, { platform, ...(layout[2] ? { name: layout[2] } : {}) });
-  if (name.startsWith('docker-archive:')) {
-    // FILE[:NAME] (NAME may hold a colon: `busybox:latest`, or `@N`): a whole that is a file wins, else split at the first colon.
-    const rest = name.slice('docker-archive:'.length);
-    const whole = await stat(rest).then((s) => s.isFile(), () => false);
-    const colon = rest.indexOf(':');
-    const file = whole || colon === -1 ? rest : rest.slice(0, colon);
-    const pick = whole || colon === -1 ? {} : { name: rest.slice(colon + 1) };
-    const fh = await open(file, 'r').catch((err) => {
-      throw ioError(`docker-archive ${file}`, err);
-    });
-    const loaded = await importDockerArchive(store, fh.createReadStream({ highWaterMark: 1 << 20 }), { where: `docker-archive ${file}`, platform, tag: false, pick });
-    return loaded.images[0]!.image;
-  }
-  return store.resolveImage(name);
 }
 
 /** A failed system call during a step, as a located error a user can read (no stack trace). */

@@ -1,7 +1,8 @@
 /** `tsbuild [build]`: flags -> build() -> exports, iidfile, exit status. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Store, defaultStoreRoot, familiarString, parseTag } from '@tsbuild/layerstore';
+import { Store, defaultStoreRoot, familiarString, parseTag, type Descriptor } from '@tsbuild/layerstore';
+import { openRegistry, parsePlatform, pushImage, type Registry } from './registry.js';
 import { build, type BuildOptions, type BuildResult } from '../build/build.js';
 import { explainDifference, NotReproducibleError, removeStore, seededStore } from '../build/reproducible.js';
 import { UsageError } from '../errors.js';
@@ -23,6 +24,12 @@ export interface BuildArgs {
   progress: string;
   quiet: boolean;
   reproducibleCheck?: boolean;
+  push?: boolean;
+  pull?: boolean;
+  platform?: string;
+  metadataFile?: string;
+  registryMirror: string[];
+  insecureRegistry: string[];
 }
 
 export interface Io {
@@ -55,6 +62,17 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv, buildArgs: Map<string, string>)
   if (raw === undefined || raw === '') return undefined;
   if (!/^\d+$/.test(raw)) throw new UsageError(`SOURCE_DATE_EPOCH ${JSON.stringify(raw)}: expected a number of seconds`);
   return Number(raw);
+}
+
+/** What BuildKit writes with --metadata-file. */
+function metadata(result: BuildResult, pushed: Descriptor | undefined, names: string[]): Record<string, unknown> {
+  const image = result.image;
+  return {
+    'containerimage.config.digest': image.id,
+    'containerimage.digest': pushed?.digest ?? image.manifestDescriptor.digest,
+    'containerimage.descriptor': pushed ?? image.manifestDescriptor,
+    ...(names.length > 0 || result.tags.length > 0 ? { 'image.name': [...new Set([...result.tags, ...names])].join(',') } : {}),
+  };
 }
 
 /**
@@ -93,14 +111,21 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
   const buildArgs = parseKeyValues('--build-arg', args.buildArg, io.env);
   const labels = parseKeyValues('--label', args.label);
   const compressionDefaults = parseCompressionFlags(args.compression, args.compressionLevel);
-  const outputs: OutputSpec[] = args.output.map((spec) => withCompressionDefaults(parseOutput(spec), compressionDefaults, spec));
+  const parsedOutputs = args.output.map((spec) => ({ spec, out: parseOutput(spec) }));
+  const registryOutputs = parsedOutputs.filter((o) => o.out.type === 'registry').map((o) => o.out);
+  const outputs: OutputSpec[] = parsedOutputs.filter((o) => o.out.type !== 'registry').map((o) => withCompressionDefaults(o.out, compressionDefaults, o.spec));
   const sde = sourceDateEpoch(io.env, buildArgs);
   const renderer = createRenderer(progress, io.stderr as never);
   let store: Store | undefined;
+  let registry: Registry | undefined;
   try {
     store = await Store.open(defaultStoreRoot(io.env));
+    registry = await openRegistry(io, args, (e) => e.type === 'retry' || e.type === 'fallback' || e.type === 'warning' ? renderer.event({ type: 'warning', message: e.type === 'warning' ? e.message : e.type === 'retry' ? `retrying ${e.what} on ${e.endpoint}: ${e.reason}` : `${e.endpoint}: ${e.reason}; trying ${e.next}` }) : undefined);
     const options: BuildOptions = {
       store,
+      registry: registry.client,
+      ...(args.pull ? { pull: true } : {}),
+      ...(args.platform !== undefined ? { platform: parsePlatform(args.platform) } : {}),
       contextDir: resolve(args.context),
       ...(args.file !== undefined ? { dockerfile: resolve(args.file) } : {}),
       tags: args.tag,
@@ -121,9 +146,21 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       });
     }
     for (const t of result.tags) renderer.event({ type: 'export', message: `naming to ${t} done` });
-    if (args.iidfile) await writeFile(args.iidfile, result.image.id);
-    if (args.quiet) io.stdout.write(`${result.image.id}\n`);
+    // --push pushes every -t name; -o type=registry pushes its name= (or the -t names).
+    const destinations = [...(args.push ? result.tags : []), ...registryOutputs.flatMap((o) => o.names ?? result.tags)];
+    if ((args.push || registryOutputs.length > 0) && destinations.length === 0) throw new UsageError('--push and -o type=registry need a name: give -t NAME (or name= in -o)');
+    let pushed: Descriptor | undefined;
+    if (destinations.length > 0) {
+      renderer.event({ type: 'export', message: `pushing ${[...new Set(destinations)].join(', ')}` });
+      pushed = await pushImage(store, registry, result.image, [...new Set(destinations)], io, true);
+      renderer.event({ type: 'export', message: `pushed manifest ${pushed?.digest}` });
+    }
+    const id = pushed?.digest ?? result.image.id;
+    if (args.iidfile) await writeFile(args.iidfile, id);
+    if (args.metadataFile) await writeFile(args.metadataFile, `${JSON.stringify(metadata(result, pushed, destinations), null, 2)}\n`);
+    if (args.quiet) io.stdout.write(`${id}\n`);
   } finally {
+    registry?.close();
     await store?.close();
     renderer.close();
   }

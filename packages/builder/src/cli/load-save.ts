@@ -21,7 +21,7 @@ import {
   type ExportImage,
   type Store,
 } from '@tsbuild/layerstore';
-import { resolveImageRef } from '../build/solver.js';
+import { resolveImageRef } from '../build/images.js';
 import { hostPlatform } from '../build/state.js';
 import { UsageError } from '../errors.js';
 import type { Io } from './build-command.js';

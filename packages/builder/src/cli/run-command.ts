@@ -2,11 +2,12 @@
 import { Store, defaultStoreRoot, ensureSnapshots, transaction } from '@tsbuild/layerstore';
 import { createExecutor, type Limits, type MountSpec } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
-import { resolveImageRef } from '../build/solver.js';
+import { resolveImage } from '../build/images.js';
 import { parseMemory, parseTmpfs, parseVolume, runContainer } from '../run/container.js';
 import type { Io } from './build-command.js';
+import { openRegistry, pullPrinter, type RegistryFlags } from './registry.js';
 
-export interface RunArgs {
+export interface RunArgs extends RegistryFlags {
   image: string;
   args: string[];
   env: string[];
@@ -44,11 +45,13 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
   }).filter((x): x is string => x !== undefined);
   const store = await Store.open(defaultStoreRoot(io.env));
   const executor = createExecutor({ poolSize: 1 });
+  const reg = await openRegistry(io, a, pullPrinter(io.stderr, false));
+  const registry = reg.client;
   try {
     // Importing an archive and unpacking its layers (which checks their diff_ids) is one
     // transaction: an image that fails leaves nothing in the store.
     const image = await transaction(store, async () => {
-      const img = await resolveImageRef(store, a.image);
+      const img = (await resolveImage(a.image, { store, registry, signal: io.signal })).image;
       await ensureSnapshots(store, img.manifest.layers, img.config.rootfs.diff_ids);
       return img;
     });
@@ -69,6 +72,7 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     if (result.setupError !== undefined) io.stderr.write(`tsbuild run: ${result.setupError}\n`);
     return result.exitCode;
   } finally {
+    reg.close();
     await executor.close();
     await store.close();
   }

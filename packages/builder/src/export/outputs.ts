@@ -25,7 +25,8 @@ import {
 import { UsageError } from '../errors.js';
 
 export interface OutputSpec {
-  type: 'oci' | 'docker' | 'local';
+  /** `registry` pushes (to name=, else the -t names); the others write dest. */
+  type: 'oci' | 'docker' | 'local' | 'registry';
   dest: string;
   tar: boolean;
   compression?: Compression;
@@ -37,6 +38,7 @@ const KEYS: Record<OutputSpec['type'], string[]> = {
   oci: ['type', 'dest', 'tar', 'compression', 'compression-level', 'name'],
   docker: ['type', 'dest', 'compression', 'compression-level', 'name'],
   local: ['type', 'dest'],
+  registry: ['type', 'name', 'push'],
 };
 
 export function parseOutput(spec: string): OutputSpec {
@@ -58,11 +60,12 @@ export function parseOutput(spec: string): OutputSpec {
     fields.set(k, part.slice(eq + 1));
   }
   const type = fields.get('type');
-  if (type !== 'oci' && type !== 'docker' && type !== 'local') throw bad(`unknown output type ${JSON.stringify(type ?? '')}: want oci, docker or local`);
+  if (type !== 'oci' && type !== 'docker' && type !== 'local' && type !== 'registry') throw bad(`unknown output type ${JSON.stringify(type ?? '')}: want oci, docker, local or registry`);
   for (const k of fields.keys()) if (!KEYS[type].includes(k)) throw bad(`unknown key ${JSON.stringify(k)} for type=${type}`);
+  if (type === 'registry' && fields.has('push') && fields.get('push') !== 'true') throw bad('type=registry always pushes (push=true)');
   const dest = fields.get('dest');
-  if (!dest) throw bad('dest= is required');
-  const out: OutputSpec = { type, dest: resolve(dest), tar: type !== 'local' };
+  if (!dest && type !== 'registry') throw bad('dest= is required');
+  const out: OutputSpec = { type, dest: dest ? resolve(dest) : '', tar: type !== 'local' && type !== 'registry' };
   const tar = fields.get('tar');
   if (tar !== undefined) {
     if (tar !== 'true' && tar !== 'false') throw bad(`tar must be true or false`);
@@ -132,7 +135,7 @@ export function parseCompressionFlags(compression: string | undefined, level: st
  * none; the level is checked against the compression it ends up with.
  */
 export function withCompressionDefaults(out: OutputSpec, defaults: CompressionDefaults, spec: string): OutputSpec {
-  if (out.type === 'local') return out;
+  if (out.type === 'local' || out.type === 'registry') return out;
   const compression = out.compression ?? defaults.compression ?? defaultCompression(out.type);
   const resolved: OutputSpec = { ...out, compression };
   if (out.compressionLevel !== undefined) {
@@ -162,6 +165,7 @@ export async function exportImage(store: Store, image: StoredImage, out: OutputS
     await writeRootfs(store, image, out.dest, opts.onWarning ? { onWarning: opts.onWarning } : {});
     return;
   }
+  if (out.type === 'registry') throw new UsageError('-o type=registry is pushed by the build command, not exported');
   const compression = out.compression ?? defaultCompression(out.type);
   const converted = await convertLayers(store, image, compression, out.compressionLevel);
   const items = [{ image: converted, names }];

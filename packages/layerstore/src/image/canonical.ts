@@ -1,7 +1,7 @@
 import type { ContainerConfig, ImageConfig } from './types.js';
 
-function sorted<T>(m: Record<string, T> | undefined): Record<string, T> | undefined {
-  if (m === undefined) return undefined;
+function sorted<T>(m: Record<string, T> | null | undefined): Record<string, T> | null | undefined {
+  if (m === undefined || m === null) return m;
   return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]!]));
 }
 

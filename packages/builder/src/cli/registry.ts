@@ -1,0 +1,127 @@
+/** Registry commands (pull, push, login, logout) and the registry client the other commands share. */
+
+import {
+  familiarString,
+  formatReference,
+  loadRegistryConfig,
+  login,
+  logout,
+  parseReference,
+  withDefaultTag,
+  RegistryClient,
+  type Descriptor,
+  type RegistryEvent,
+  type Store,
+  type StoredImage,
+} from '@tsbuild/layerstore';
+import { UsageError } from '../errors.js';
+import { resolveImage } from '../build/images.js';
+import { hostPlatform } from '../build/state.js';
+import type { Io } from './build-command.js';
+
+export interface RegistryFlags {
+  registryMirror: string[];
+  insecureRegistry: string[];
+}
+
+export interface Registry {
+  /** The client, created on first use. */
+  client(): RegistryClient;
+  close(): void;
+}
+
+export async function openRegistry(io: Io, flags: RegistryFlags, onEvent?: (e: RegistryEvent) => void): Promise<Registry> {
+  const config = await loadRegistryConfig({ env: io.env, mirrors: flags.registryMirror, insecure: flags.insecureRegistry });
+  let client: RegistryClient | undefined;
+  return {
+    client: () => (client ??= new RegistryClient({ config, env: io.env, ...(onEvent ? { onEvent } : {}) })),
+    close: () => client?.close(),
+  };
+}
+
+/** `linux/amd64[/variant]` */
+export function parsePlatform(spec: string | undefined): { os: string; architecture: string; variant?: string } {
+  if (spec === undefined) return hostPlatform();
+  const [os, architecture, variant, extra] = spec.split('/');
+  if (!os || !architecture || extra !== undefined) throw new UsageError(`--platform ${spec}: expected OS/ARCH[/VARIANT], e.g. linux/amd64`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+/** docker pull's lines, from the client's events. */
+export function pullPrinter(out: NodeJS.WritableStream, quiet: boolean): (e: RegistryEvent) => void {
+  return (e) => {
+    if (quiet) return;
+    if (e.type === 'blob' && e.kind === 'layer') {
+      const id = e.digest.slice(7, 19);
+      if (e.status === 'exists') out.write(`${id}: Already exists\n`);
+      else if (e.status === 'fetched') out.write(`${id}: Pull complete\n`);
+      else if (e.status === 'mounted') out.write(`${id}: Mounted from another repository\n`);
+      else if (e.status === 'uploaded') out.write(`${id}: Pushed\n`);
+    } else if (e.type === 'retry') out.write(`retrying ${e.what} on ${e.endpoint} (attempt ${e.attempt}, ${e.reason})\n`);
+    else if (e.type === 'fallback') out.write(`${e.endpoint} failed (${e.reason}), trying ${e.next}\n`);
+    else if (e.type === 'warning') out.write(`WARNING: ${e.message}\n`);
+  };
+}
+
+export async function pullCommand(store: Store, io: Io, a: RegistryFlags & { ref: string; platform?: string; quiet: boolean }): Promise<void> {
+  const ref = withDefaultTag(parseReference(a.ref));
+  const registry = await openRegistry(io, a, pullPrinter(io.stderr, a.quiet));
+  try {
+    if (!a.quiet) io.stderr.write(`${ref.tag ?? ref.digest}: Pulling from ${ref.path}\n`);
+    const { image, digest, source } = await registry.client().pull(store, ref, { platform: parsePlatform(a.platform), signal: io.signal });
+    if (!a.quiet) io.stderr.write(`Digest: ${digest}\nStatus: Image is up to date for ${familiarString(ref)} (from ${source}, image ID ${image.id.slice(7, 19)})\n`);
+    io.stdout.write(`${formatReference(ref)}\n`);
+  } finally {
+    registry.close();
+  }
+}
+
+/** Push a store image under one or more names; returns the pushed manifest's descriptor. */
+export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean): Promise<Descriptor | undefined> {
+  let pushedDesc: Descriptor | undefined;
+  for (const dest of destinations) {
+    const ref = withDefaultTag(parseReference(dest));
+    if (ref.digest !== undefined) throw new UsageError(`push ${dest}: push to a tag, not a digest`);
+    const pushed = await registry.client().push(store, image, ref, { signal: io.signal });
+    pushedDesc = { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
+    if (!quiet) io.stderr.write(`${ref.tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
+  }
+  return pushedDesc;
+}
+
+export async function pushCommand(store: Store, io: Io, a: RegistryFlags & { image: string; dest?: string; quiet: boolean }): Promise<void> {
+  const registry = await openRegistry(io, a, pullPrinter(io.stderr, a.quiet));
+  try {
+    const { image } = await resolveImage(a.image, { store });
+    const pushed = await pushImage(store, registry, image, [a.dest ?? a.image], io, a.quiet);
+    io.stdout.write(`${pushed?.digest}\n`);
+  } finally {
+    registry.close();
+  }
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export async function loginCommand(io: Io & { stdin: NodeJS.ReadableStream }, a: RegistryFlags & { registry?: string; username?: string; password?: string; passwordStdin: boolean }): Promise<void> {
+  const registry = a.registry ?? 'docker.io';
+  if (!a.username) throw new UsageError('login: -u USERNAME is required');
+  if (a.password !== undefined && a.passwordStdin) throw new UsageError('login: --password and --password-stdin are mutually exclusive');
+  let password = a.password;
+  if (a.passwordStdin) password = await readStdin(io.stdin);
+  if (password === undefined || password === '') throw new UsageError('login: give the password with --password-stdin (or -p)');
+  if (a.password !== undefined) io.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+  const config = await loadRegistryConfig({ env: io.env, mirrors: a.registryMirror, insecure: a.insecureRegistry });
+  await login(registry, { username: a.username, password }, { config, env: io.env, signal: io.signal });
+  io.stdout.write('Login Succeeded\n');
+}
+
+export async function logoutCommand(io: Io, a: { registry?: string }): Promise<void> {
+  const registry = a.registry ?? 'docker.io';
+  const removed = await logout(registry, { env: io.env });
+  io.stdout.write(removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
+}
+

@@ -1,0 +1,5 @@
+/**
+ * Test utilities other packages' tests may use (`@tsbuild/layerstore/testing`); never
+ * imported by production code.
+ */
+export { startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry } from '../registry/testing/registry-server.js';
