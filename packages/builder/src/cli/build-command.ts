@@ -152,7 +152,9 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
     let pushed: Descriptor | undefined;
     if (destinations.length > 0) {
       renderer.event({ type: 'export', message: `pushing ${[...new Set(destinations)].join(', ')}` });
-      pushed = await pushImage(store, registry, result.image, [...new Set(destinations)], io, true);
+      // --compression reaches pushes too (registries take gzip or zstd layers).
+      const pushCompression = compressionDefaults.compression === 'zstd' ? 'zstd' : compressionDefaults.compression === 'gzip' ? 'gzip' : undefined;
+      pushed = await pushImage(store, registry, result.image, [...new Set(destinations)], io, true, pushCompression);
       renderer.event({ type: 'export', message: `pushed manifest ${pushed?.digest}` });
     }
     const id = pushed?.digest ?? result.image.id;

@@ -77,12 +77,12 @@ export async function pullCommand(store: Store, io: Io, a: RegistryFlags & { ref
 }
 
 /** Push a store image under one or more names; returns the pushed manifest's descriptor. */
-export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean): Promise<Descriptor | undefined> {
+export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean, compression?: 'gzip' | 'zstd'): Promise<Descriptor | undefined> {
   let pushedDesc: Descriptor | undefined;
   for (const dest of destinations) {
     const ref = withDefaultTag(parseReference(dest));
     if (ref.digest !== undefined) throw new UsageError(`push ${dest}: push to a tag, not a digest`);
-    const pushed = await registry.client().push(store, image, ref, { signal: io.signal });
+    const pushed = await registry.client().push(store, image, ref, { signal: io.signal, ...(compression ? { compression } : {}) });
     pushedDesc = { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
     if (!quiet) io.stderr.write(`${ref.tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
   }

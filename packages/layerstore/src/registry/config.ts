@@ -25,6 +25,8 @@ export interface RegistryConfig {
 
 export interface LoadConfigOptions {
   file?: string;
+  /** The machine-wide file (default /etc/tsbuild/config.json); tests point it elsewhere. */
+  systemFile?: string;
   env?: NodeJS.ProcessEnv;
   /** `--registry-mirror` flags: mirrors of docker.io. */
   mirrors?: string[];
@@ -37,7 +39,7 @@ const MAX_CONFIG_FILE = 1024 * 1024;
 export async function loadRegistryConfig(opts: LoadConfigOptions = {}): Promise<RegistryConfig> {
   const env = opts.env ?? process.env;
   const explicit = opts.file ?? (env.TSBUILD_CONFIG || undefined);
-  const candidates = explicit !== undefined ? [explicit] : [join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'tsbuild', 'config.json'), '/etc/tsbuild/config.json'];
+  const candidates = explicit !== undefined ? [explicit] : [join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'tsbuild', 'config.json'), opts.systemFile ?? '/etc/tsbuild/config.json'];
   let fromFile: RegistryConfig = {};
   for (const file of candidates) {
     const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {

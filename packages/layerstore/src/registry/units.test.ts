@@ -40,10 +40,13 @@ test('config: file from $TSBUILD_CONFIG, flags first for docker.io, insecure mer
 
 test('config: XDG file, missing files, and errors name the file', async (t) => {
   const dir = await tempDir(t);
-  t.deepEqual(await loadRegistryConfig({ env: { HOME: dir } }), { mirrors: {}, insecure: [] });
+  const systemFile = join(dir, 'etc-tsbuild-config.json');
+  t.deepEqual(await loadRegistryConfig({ env: { HOME: dir }, systemFile }), { mirrors: {}, insecure: [] });
+  await writeFile(systemFile, '{"insecure": ["system:1"]}');
+  t.deepEqual((await loadRegistryConfig({ env: { HOME: dir }, systemFile })).insecure, ['system:1'], 'the machine-wide file when the user has none');
   await mkdir(join(dir, '.config', 'tsbuild'), { recursive: true });
   await writeFile(join(dir, '.config', 'tsbuild', 'config.json'), '{"insecure": ["a:1"]}');
-  t.deepEqual((await loadRegistryConfig({ env: { HOME: dir } })).insecure, ['a:1']);
+  t.deepEqual((await loadRegistryConfig({ env: { HOME: dir }, systemFile })).insecure, ['a:1'], "the user's file wins");
   await t.throwsAsync(loadRegistryConfig({ env: { TSBUILD_CONFIG: join(dir, 'nope.json') } }), { code: 'TSBUILD_CONFIG_INVALID', message: /nope\.json/ });
   await writeFile(join(dir, 'bad.json'), '{"mirrors": {"docker.io": ["ftp://x/y/z"]}}');
   await t.throwsAsync(loadRegistryConfig({ file: join(dir, 'bad.json') }), { code: 'TSBUILD_CONFIG_INVALID', message: /bad\.json.*ftp/ });
