@@ -53,8 +53,10 @@ test('prune removes what no tag reaches and keeps tagged images runnable', async
     t.is((await tsbuild(['build', '-q', ctx], { root })).code, 0);
     const p = await tsbuild(['prune'], { root });
     t.is(p.code, 0, p.stderr);
-    t.regex(p.stdout, /^Removed [1-9]\d* blobs, [1-9]\d* snapshots/);
+    t.regex(p.stdout, /^Removed 2 blobs, 0 snapshots/, 'the untagged image (manifest and config); the build cache keeps its layer');
     t.regex((await tsbuild(['prune'], { root })).stdout, /^Removed 0 blobs, 0 snapshots/);
+    const all = await tsbuild(['prune', '--all'], { root });
+    t.regex(all.stdout, /^Removed [1-9]\d* blobs, [1-9]\d* snapshots and [1-9]\d* cache records/, '--all empties the build cache too');
     await verifyClean(t, root, 'after prune');
     t.is((await tsbuild(['run', 'busybox', 'true'], { root })).code, 0, 'the tagged base still runs');
   } finally {

@@ -114,6 +114,7 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' })
           .option('push', { type: 'boolean', default: false, describe: 'Push every -t name to its registry after the build' })
           .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
+          .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
           .option('platform', { type: 'string', describe: 'Platform of base images from multi-platform indexes (default: this machine\'s)' })
           .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
           .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
@@ -134,6 +135,7 @@ async function main(fullArgv: string[]): Promise<number> {
           reproducibleCheck: a['reproducible-check'] as boolean,
           push: a.push as boolean,
           pull: a.pull as boolean,
+          noCache: a['no-cache'] as boolean,
           registryMirror: list(a['registry-mirror']),
           insecureRegistry: list(a['insecure-registry']),
           ...(a.platform !== undefined ? { platform: a.platform as string } : {}),
@@ -314,11 +316,11 @@ async function main(fullArgv: string[]): Promise<number> {
     .command(
       'prune',
       'Remove blobs, snapshots and cache records that no tag reaches (a build running meanwhile keeps what it uses)',
-      (y) => y.option('verbose', { type: 'boolean', default: false, describe: 'List what is removed' }),
+      (y) => y.option('verbose', { type: 'boolean', default: false, describe: 'List what is removed' }).option('all', { alias: 'a', type: 'boolean', default: false, describe: 'Also empty the build cache' }),
       async (a) => {
         await store()
           .then(async (s) => {
-            await pruneCommand(s, io, { verbose: a.verbose as boolean });
+            await pruneCommand(s, io, { verbose: a.verbose as boolean, all: a.all as boolean });
           })
           .catch((err) => (failure = err));
       },

@@ -5,7 +5,7 @@ export * from './reference.js';
 export * from './image/media-types.js';
 export * from './image/types.js';
 export { BlobStore, MAX_JSON_BLOB, type BlobRef, type WriteResult, type Expected } from './store/blobs.js';
-export { Store, normaliseTagName, type StoredImage, type ImageListing } from './store/store.js';
+export { Store, normaliseTagName, HOLDING_RECORDS, type StoredImage, type ImageListing, type HoldingRecord } from './store/store.js';
 export { Snapshots, chainIds, type PreparedSnapshot } from './store/snapshots.js';
 export { ensureSnapshots, type UnpackOptions } from './store/unpack.js';
 export { prune, type PruneResult } from './store/gc.js';

@@ -13,6 +13,8 @@ import { openContext } from '../context/source-tree.js';
 import { parse } from '../dockerfile/instructions/index.js';
 import { planBuild } from '../dockerfile/stages.js';
 import type { EventSink } from './events.js';
+import { BuildCache } from './cache.js';
+import { ContentChecksums } from '../context/checksum.js';
 import { Solver } from './solver.js';
 import { hostPlatform, withContainerConfig } from './state.js';
 
@@ -40,6 +42,8 @@ export interface BuildOptions {
   pull?: boolean;
   /** Platform of base images taken from multi-platform indexes (default: the host's). */
   platform?: Platform;
+  /** Do not reuse cached steps (`--no-cache`); what is built still fills the cache. */
+  noCache?: boolean;
 }
 
 export interface BuildResult {
@@ -84,6 +88,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const changes = trackChanges(store);
   const tmpDir = await store.makeTempDir('build-');
   let ownExecutor: Executor | undefined;
+  const checksums = new ContentChecksums(store, context.dir);
+  const cache = new BuildCache(store, { useCache: !opts.noCache });
   // One pre-started sandbox worker per RUN still to come, up to 4: a worker serves one
   // run and takes ~40 ms of CPU to start, so back-to-back RUN steps need several ready.
   const runSteps = plan.needed.reduce((n, s) => n + s.instructions.filter((i) => i.kind === 'RUN').length, 0);
@@ -99,6 +105,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       tmpDir,
       executor,
       network: opts.network ?? 'host',
+      cache,
+      checksums,
+      dockerfile: dockerfilePath,
       images: {
         ...(opts.registry ? { registry: opts.registry } : {}),
         ...(opts.pull ? { pull: true } : {}),
@@ -113,7 +122,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     if (opts.labels && opts.labels.size > 0) {
       state = withContainerConfig(state, (c) => ({ ...c, Labels: { ...c.Labels, ...Object.fromEntries(opts.labels!) } }));
     }
-    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+    // The image is as old as its newest history entry (so an unchanged rebuild is the same image).
+    const lastHistory = state.config.history?.at(-1)?.created;
+    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : (state.lastCreated ?? lastHistory ?? new Date().toISOString());
     const config = { ...state.config, created };
     const annotations: Record<string, string> = {};
     if (state.base) {
@@ -124,9 +135,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     for (const t of tags) await store.tag(image, t);
     if (tags.length === 0) await store.recordUnnamed(image);
     changes.commit();
+    await checksums.save().catch(() => {});
     emit({ type: 'build-done', imageId: image.id, durationMs: performance.now() - started });
     return { image, tags, warnings };
   } catch (err) {
+    // Bad input leaves the store exactly as it was; a failed step (a RUN that exits 1)
+    // keeps the cache of the steps before it, like BuildKit.
+    if (isInputError(err)) await cache.forgetSaved().catch(() => {});
     await changes.rollback().catch(() => {});
     if (err instanceof LayerstoreError && !(err instanceof BuildError)) {
       throw new BuildError('TSBUILD_STEP_FAILED', err.message, { cause: err });
@@ -152,6 +167,28 @@ function platformArgs(): Map<string, string> {
     out.set(`${prefix}VARIANT`, p.variant ?? '');
   }
   return out;
+}
+
+const INPUT_ERRORS = new Set([
+  'TSBUILD_DOCKERFILE_EMPTY',
+  'TSBUILD_DOCKERFILE_SYNTAX',
+  'TSBUILD_UNKNOWN_INSTRUCTION',
+  'TSBUILD_UNKNOWN_FLAG',
+  'TSBUILD_INVALID_ARGUMENT',
+  'TSBUILD_NO_FROM',
+  'TSBUILD_UNKNOWN_STAGE',
+  'TSBUILD_EXPANSION',
+  'TSBUILD_CONTEXT_NOT_FOUND',
+  'TSBUILD_CONTEXT_ESCAPE',
+  'TSBUILD_SOURCE_NOT_FOUND',
+  'TSBUILD_DOCKERIGNORE',
+  'TSBUILD_UNSUPPORTED',
+  'TSBUILD_USAGE',
+]);
+
+/** Errors in what the user gave (Dockerfile, flags, context), as opposed to a step that failed. */
+function isInputError(err: unknown): boolean {
+  return err instanceof BuildError && INPUT_ERRORS.has(err.code);
 }
 
 function displayName(path: string): string {

@@ -26,6 +26,8 @@ import { hasWildcard, matchComponent } from '../context/glob.js';
 import type { ConfigStepContext } from './dispatch-config.js';
 import { Copier } from './copy-tree.js';
 import { layerStep } from './layer-step.js';
+import { cachedLayer, type StepCache } from './cache.js';
+import type { ContentChecksums } from '../context/checksum.js';
 import { expansionLookup, withHistory, withLayer, type StageState } from './state.js';
 import { resolveChown, UserNotFoundError } from './users.js';
 
@@ -36,6 +38,9 @@ export interface FsStepContext extends ConfigStepContext {
   /** The filesystem of a stage or image named by COPY --from. */
   fromSource(name: string): Promise<SourceTree>;
   signal?: AbortSignal;
+  stepCache: StepCache;
+  /** Content checksums of context sources, for cache keys. */
+  checksums: ContentChecksums;
 }
 
 interface ResolvedSource {
@@ -81,7 +86,24 @@ export async function applyCopy(state: StageState, ins: CopyInstruction, ctx: Fs
   }
   const mode = ins.chmod !== undefined ? parseInt(ins.chmod, 8) : undefined;
 
-  const layer = await layerStep(state, { store: ctx.store, detached: ins.link, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
+  const createdBy = `${ins.kind} ${[...ins.heredocs.map((h) => `<<${h.name}`), ...written, destWritten].join(' ')} # buildkit`;
+  // What the copy reads: the context's content (checksums), or a stage's or image's identity.
+  const checksums = tree.id === 'context' ? await Promise.all(sources.map((s) => ctx.checksums.checksum(tree, s.cs))) : [];
+  const heredocs = ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? expandHeredoc(ctx, state, h.content) : h.content }));
+  const inputs = {
+    step: ins.kind,
+    from: tree.id,
+    sources: sources.map((s) => ({ path: s.written, name: s.name.toString('latin1'), at: s.cs.map((c) => c.toString('latin1')) })),
+    checksums,
+    dest: destAbs,
+    destIsDir,
+    heredocs,
+    chown: ins.chown === undefined ? undefined : expand(ins.chown),
+    chmod: ins.chmod,
+    link: ins.link,
+    sourceDateEpoch: ctx.sourceDateEpoch,
+  };
+  const { key, layer, createdBy: shown, created } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () => layerStep(state, { store: ctx.store, detached: ins.link, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
     let owner: { uid: number; gid: number } | undefined;
     if (ins.chown !== undefined) {
       try {
@@ -97,12 +119,12 @@ export async function applyCopy(state: StageState, ins: CopyInstruction, ctx: Fs
     const destEntry = await root.lookup(destCs);
     const intoDir = destIsDir || total > 1 || (destEntry?.stat.isDirectory() ?? false);
 
-    for (const h of ins.heredocs) {
+    for (const h of heredocs) {
       const dir = intoDir ? destCs : destCs.slice(0, -1);
       await root.ensureDir(dir, created);
       const target = intoDir ? [...destCs, Buffer.from(h.name)] : destCs;
       const { host } = await root.prepareCreate(target, false);
-      await writeFile(host, h.expand ? expandHeredoc(ctx, state, h.content) : h.content);
+      await writeFile(host, h.content);
       await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
       await chmod(host, mode ?? 0o644);
     }
@@ -123,10 +145,9 @@ export async function applyCopy(state: StageState, ins: CopyInstruction, ctx: Fs
       await root.ensureDir(target.slice(0, -1), created);
       await copier.copyEntry(s.cs, target, e.stat, e.host);
     }
-  });
+  }));
 
-  const createdBy = `${ins.kind} ${[...ins.heredocs.map((h) => `<<${h.name}`), ...written, destWritten].join(' ')} # buildkit`;
-  return withHistory(withLayer(state, layer), { created: ctx.created, created_by: createdBy, comment: 'buildkit.dockerfile.v0' });
+  return { ...withHistory(withLayer(state, layer), { created, created_by: shown, comment: 'buildkit.dockerfile.v0' }), cacheKey: key, lastCreated: created };
 }
 
 /** Resolve one source word (maybe a wildcard) to the entries it names in the tree. */

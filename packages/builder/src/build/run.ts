@@ -10,7 +10,8 @@ import type { Executor, RunResult } from '@tsbuild/executor';
 import { BuildError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
-import { lowerDirs, shellOf, withHistory, withLayer, type StageState } from './state.js';
+import { lowerDirs, shellOf, withHistory, withLayer, type LayerRef, type StageState } from './state.js';
+import { cachedLayer } from './cache.js';
 import { resolveUser, UserNotFoundError } from './users.js';
 import type { StepInfo } from './events.js';
 
@@ -71,22 +72,38 @@ export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunS
   const proxies = [...ctx.proxyArgs].filter(([k]) => !envNames.has(k)).map(([k, v]) => `${k}=${v}`);
   const network = ins.network === undefined || ins.network === 'default' ? ctx.network : ins.network;
   const workdir = state.config.config?.WorkingDir || '/';
+  const userSpec = state.config.config?.User ?? '';
+  const shownArgs = buildArgs.length > 0 ? `|${buildArgs.length} ${buildArgs.join(' ')} ` : '';
+  const createdBy = `RUN ${shownArgs}${args.join(' ')} # buildkit`;
+  // Proxies are left out of the key, like BuildKit: they do not change what a step makes.
+  const inputs = { step: 'RUN', args, env: [...env, ...buildArgs], user: userSpec, workdir, network, files, sourceDateEpoch: ctx.sourceDateEpoch };
+  const { key, layer, createdBy: shown, created } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () =>
+    runInSandbox(state, ins, ctx, { args, files, env: [...env, ...buildArgs, ...proxies], workdir, userSpec, network }),
+  );
+  return { ...withHistory(withLayer(state, layer), { created, created_by: shown, comment: 'buildkit.dockerfile.v0' }), cacheKey: key, lastCreated: created };
+}
 
+async function runInSandbox(
+  state: StageState,
+  ins: RunInstruction,
+  ctx: RunStepContext,
+  p: { args: string[]; files: RunCommand['files']; env: string[]; workdir: string; userSpec: string; network: 'host' | 'none' },
+): Promise<LayerRef> {
+  const { args, files } = p;
   const snap = await ctx.store.snapshots.prepare();
   const work = await ctx.store.makeTempDir('overlay-work-');
   try {
     const root = new RootFs({ upper: snap.path, lowers: lowerDirs(state) });
     let user = { uid: 0, gid: 0, groups: [0], home: '/' };
-    const userSpec = state.config.config?.User;
-    if (userSpec) {
+    if (p.userSpec) {
       try {
-        user = await resolveUser(userSpec, root);
+        user = await resolveUser(p.userSpec, root);
       } catch (err) {
         if (err instanceof UserNotFoundError) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `RUN: ${err.message}`, { location: ins.location });
         throw err;
       }
     }
-    const processEnv = [...env, ...buildArgs, ...proxies];
+    const processEnv = [...p.env];
     if (!processEnv.some((e) => e.startsWith('HOME='))) processEnv.push(`HOME=${user.home}`);
     await mkdir(join(work, 'w'), { recursive: true });
     const mounts = [];
@@ -97,8 +114,8 @@ export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunS
     }
     const result: RunResult = await ctx.executor.run({
       rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
-      process: { args, env: processEnv, cwd: workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
-      network,
+      process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
+      network: p.network,
       mounts,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onStdout: (b) => ctx.emitLog('stdout', b),
@@ -114,9 +131,7 @@ export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunS
     const layer = await commitLayer(ctx.store, snap.path, ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch });
     const chain = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1)!;
     const snapshot = await snap.commit(chain);
-    const shownArgs = buildArgs.length > 0 ? `|${buildArgs.length} ${buildArgs.join(' ')} ` : '';
-    const next = withLayer(state, { descriptor: layer.descriptor, diffId: layer.diffId, snapshot });
-    return withHistory(next, { created: ctx.created, created_by: `RUN ${shownArgs}${args.join(' ')} # buildkit`, comment: 'buildkit.dockerfile.v0' });
+    return { descriptor: layer.descriptor, diffId: layer.diffId, snapshot };
   } catch (err) {
     await snap.abort();
     throw err;

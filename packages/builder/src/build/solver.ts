@@ -12,6 +12,8 @@ import { applyCopy, type FsStepContext } from './copy.js';
 import * as cfg from './dispatch-config.js';
 import type { EventSink, StepInfo } from './events.js';
 import { hostPlatform, imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
+import type { BuildCache, StepCache } from './cache.js';
+import type { ContentChecksums } from '../context/checksum.js';
 import { applyWorkdir } from './workdir.js';
 import { resolveImage, type ImageSourceOptions } from './images.js';
 import { applyRun, type RunStepContext } from './run.js';
@@ -37,6 +39,10 @@ export interface SolverOptions {
   network: 'host' | 'none';
   /** Where base images come from (registry, --pull, platform); the store is the solver's. */
   images: Omit<ImageSourceOptions, 'store'>;
+  cache: BuildCache;
+  checksums: ContentChecksums;
+  /** The Dockerfile's path: with the stage and step, where cache misses are explained. */
+  dockerfile: string;
 }
 
 /** Kinds of instruction that become a build step with progress (the rest only change config). */
@@ -76,13 +82,14 @@ export class Solver {
     return `[${label} ${i}/${stage.instructions.length + 1}] ${shown}`;
   }
 
-  private async step<T>(name: string, fn: (step: StepInfo) => Promise<T>): Promise<T> {
+  private async step<T>(name: string, fn: (step: StepInfo, mark: { cached: boolean }) => Promise<T>): Promise<T> {
     const step: StepInfo = { id: ++this.stepCounter, name };
     const started = performance.now();
+    const mark = { cached: false };
     this.opts.emit({ type: 'step-start', step });
     try {
-      const out = await fn(step);
-      this.opts.emit({ type: 'step-done', step, durationMs: performance.now() - started, cached: false });
+      const out = await fn(step, mark);
+      this.opts.emit({ type: 'step-done', step, durationMs: performance.now() - started, cached: mark.cached });
       return out;
     } catch (err) {
       this.opts.emit({ type: 'step-error', step, durationMs: performance.now() - started, message: err instanceof Error ? err.message : String(err) });
@@ -90,9 +97,15 @@ export class Solver {
     }
   }
 
-  private created(): string {
+  /** Now, or SOURCE_DATE_EPOCH: the time of a layer made in this build. */
+  private now(): string {
     const sde = this.opts.sourceDateEpoch;
     return sde !== undefined ? new Date(sde * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+  }
+
+  /** The time of a config-only step: its stage's latest layer's (see StageState.lastCreated). */
+  private configTime(state: StageState): string {
+    return this.opts.sourceDateEpoch !== undefined ? this.now() : (state.lastCreated ?? this.now());
   }
 
   private async run(stage: Stage): Promise<StageState> {
@@ -115,8 +128,21 @@ export class Solver {
       n++;
       if (FS_KINDS.has(ins.kind)) {
         const current = state;
-        state = await this.step(this.stepName(stage, n, ins.raw.original), (step) => this.dispatch(current, ins, stage, step));
+        const position = `${this.opts.dockerfile}\0${stage.index}\0${n}`;
+        state = await this.step(this.stepName(stage, n, ins.raw.original), (step, mark) => {
+          const stepCache: StepCache = {
+            cache: this.opts.cache,
+            position,
+            onHit: () => (mark.cached = true),
+            onMiss: (reason) => this.opts.emit({ type: 'step-progress', step, message: `cache miss: ${reason}` }),
+            now: () => this.now(),
+          };
+          return this.dispatch(current, ins, stage, step, stepCache);
+        });
       } else {
+        // Config-only steps leave the cache key alone: every layer step's key holds what it
+        // uses of the config (RUN its env, user, workdir; COPY its expanded paths), so a
+        // LABEL or an unused ARG changes no cached step, as with BuildKit.
         state = await this.dispatch(state, ins, stage);
       }
     }
@@ -148,10 +174,10 @@ export class Solver {
     return imageState(image.config, layers, base);
   }
 
-  private configContext(): cfg.ConfigStepContext {
+  private configContext(state?: StageState): cfg.ConfigStepContext {
     return {
       lex: this.lex,
-      created: this.created(),
+      created: state ? this.configTime(state) : this.now(),
       buildArg: (name) => {
         if (!this.opts.buildArgs.has(name)) return undefined;
         this.usedBuildArgs.add(name);
@@ -165,9 +191,11 @@ export class Solver {
     };
   }
 
-  private fsContext(stage: Stage): FsStepContext {
+  private fsContext(stage: Stage, stepCache?: StepCache): FsStepContext {
     return {
       ...this.configContext(),
+      stepCache: stepCache ?? { cache: this.opts.cache, position: '', onHit: () => {}, onMiss: () => {}, now: () => this.now() },
+      checksums: this.opts.checksums,
       store: this.opts.store,
       context: this.opts.context,
       ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
@@ -181,14 +209,14 @@ export class Solver {
     const other = stageByRef(this.opts.plan.stages, ref, stage.index);
     if (other) {
       const state = await this.solve(other);
-      return layersTree(lowerDirs(state), `stage ${JSON.stringify(other.name ?? String(other.index))}`, this.opts.tmpDir);
+      return layersTree(lowerDirs(state), `stage ${JSON.stringify(other.name ?? String(other.index))}`, this.opts.tmpDir, state.cacheKey);
     }
     if (/^\d+$/.test(ref) || this.opts.plan.stages.some((s) => s.name === ref.toLowerCase())) {
       throw new BuildError('TSBUILD_UNKNOWN_STAGE', `--from=${ref}: stage ${ref} is not defined before this one`);
     }
     try {
       const state = await this.imageBase(ref, stage.from.location);
-      return layersTree(lowerDirs(state), `image ${JSON.stringify(ref)}`, this.opts.tmpDir);
+      return layersTree(lowerDirs(state), `image ${JSON.stringify(ref)}`, this.opts.tmpDir, state.cacheKey);
     } catch (err) {
       if (err instanceof BuildError && err.code === 'TSBUILD_SOURCE_NOT_FOUND') {
         throw new BuildError('TSBUILD_UNKNOWN_STAGE', `--from=${ref}: no stage named ${JSON.stringify(ref)} and no such image in the local store`);
@@ -197,7 +225,7 @@ export class Solver {
     }
   }
 
-  private runContext(stage: Stage, step: StepInfo): RunStepContext {
+  private runContext(stage: Stage, step: StepInfo, stepCache?: StepCache): RunStepContext {
     const proxyArgs = new Map<string, string>();
     for (const [k, v] of this.opts.buildArgs) {
       if (PROXY_ARGS.has(k.toUpperCase())) {
@@ -206,7 +234,7 @@ export class Solver {
       }
     }
     return {
-      ...this.fsContext(stage),
+      ...this.fsContext(stage, stepCache),
       executor: this.opts.executor(),
       network: this.opts.network,
       proxyArgs,
@@ -215,41 +243,41 @@ export class Solver {
     };
   }
 
-  private async dispatch(state: StageState, ins: Instruction, stage: Stage, step?: StepInfo): Promise<StageState> {
+  private async dispatch(state: StageState, ins: Instruction, stage: Stage, step?: StepInfo, stepCache?: StepCache): Promise<StageState> {
     try {
       switch (ins.kind) {
         case 'ENV':
-          return cfg.applyEnv(state, ins, this.configContext());
+          return cfg.applyEnv(state, ins, this.configContext(state));
         case 'LABEL':
-          return cfg.applyLabel(state, ins, this.configContext());
+          return cfg.applyLabel(state, ins, this.configContext(state));
         case 'ARG':
-          return cfg.applyArg(state, ins, this.configContext());
+          return cfg.applyArg(state, ins, this.configContext(state));
         case 'USER':
-          return cfg.applyUser(state, ins, this.configContext());
+          return cfg.applyUser(state, ins, this.configContext(state));
         case 'EXPOSE':
-          return cfg.applyExpose(state, ins, this.configContext());
+          return cfg.applyExpose(state, ins, this.configContext(state));
         case 'VOLUME':
-          return cfg.applyVolume(state, ins, this.configContext());
+          return cfg.applyVolume(state, ins, this.configContext(state));
         case 'STOPSIGNAL':
-          return cfg.applyStopSignal(state, ins, this.configContext());
+          return cfg.applyStopSignal(state, ins, this.configContext(state));
         case 'SHELL':
-          return cfg.applyShell(state, ins, this.configContext());
+          return cfg.applyShell(state, ins, this.configContext(state));
         case 'CMD':
         case 'ENTRYPOINT':
-          return cfg.applyCmd(state, ins, this.configContext());
+          return cfg.applyCmd(state, ins, this.configContext(state));
         case 'HEALTHCHECK':
-          return cfg.applyHealthcheck(state, ins, this.configContext());
+          return cfg.applyHealthcheck(state, ins, this.configContext(state));
         case 'ONBUILD':
           return cfg.applyOnbuild(state, ins);
         case 'MAINTAINER':
-          return cfg.applyMaintainer(state, ins, this.configContext());
+          return cfg.applyMaintainer(state, ins, this.configContext(state));
         case 'WORKDIR':
-          return await applyWorkdir(state, ins, this.fsContext(stage));
+          return await applyWorkdir(state, ins, this.fsContext(stage, stepCache));
         case 'COPY':
         case 'ADD':
-          return await applyCopy(state, ins, this.fsContext(stage));
+          return await applyCopy(state, ins, this.fsContext(stage, stepCache));
         case 'RUN':
-          return await applyRun(state, ins, this.runContext(stage, step ?? { id: 0, name: ins.raw.original }));
+          return await applyRun(state, ins, this.runContext(stage, step ?? { id: 0, name: ins.raw.original }, stepCache));
         case 'FROM':
           throw new BuildError('TSBUILD_DOCKERFILE_SYNTAX', 'unexpected FROM', { location: ins.location });
       }

@@ -5,6 +5,7 @@
  * returns a new one.
  */
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
+import { cacheKey } from './cache-key.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -25,6 +26,14 @@ export interface StageState {
   readonly cmdSet: boolean;
   /** The base image, for the org.opencontainers.image.base.* annotations. */
   readonly base?: { name: string; digest: Digest };
+  /** Build-cache key of this state: the base and every step so far (cache-key.ts). */
+  readonly cacheKey: Digest;
+  /**
+   * When the latest layer of this state was made (from the cache when it was reused):
+   * config-only steps and the image take this time, so an unchanged rebuild gives the
+   * same image ID, as with BuildKit.
+   */
+  readonly lastCreated?: string;
 }
 
 export function hostPlatform(): { architecture: string; os: string; variant?: string } {
@@ -47,6 +56,7 @@ export function scratchState(platform = hostPlatform()): StageState {
     layers: [],
     args: new Map(),
     cmdSet: false,
+    cacheKey: cacheKey('scratch', { platform }),
   };
 }
 
@@ -60,7 +70,14 @@ export function imageState(config: ImageConfig, layers: LayerRef[], base?: { nam
     args: new Map(),
     cmdSet: false,
     ...(base ? { base } : {}),
+    ...(config.created ? { lastCreated: config.created } : {}),
+    cacheKey: cacheKey('image', { manifest: base?.digest ?? null, diffIds: config.rootfs.diff_ids, config: configKeyPart(config) }),
   };
+}
+
+/** The parts of an image config that later steps can depend on (times and history left out). */
+export function configKeyPart(config: ImageConfig): Record<string, unknown> {
+  return { config: config.config, author: config.author, architecture: config.architecture, os: config.os, variant: config.variant };
 }
 
 export function withContainerConfig(state: StageState, change: (c: ContainerConfig) => ContainerConfig): StageState {

@@ -4,6 +4,7 @@ import { BuildError } from '../errors.js';
 import type { WorkdirInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
 import { layerStep } from './layer-step.js';
+import { cachedLayer } from './cache.js';
 import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from './state.js';
 import { resolveUser, UserNotFoundError } from './users.js';
 
@@ -17,7 +18,8 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
   const previous = state.config.config?.WorkingDir || '/';
   const workdir = posix.resolve(previous, dir);
   const user = state.config.config?.User;
-  const layer = await layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
+  const inputs = { step: 'WORKDIR', path: workdir, user, sourceDateEpoch: ctx.sourceDateEpoch };
+  const { key, layer, created } = await cachedLayer(state, ctx.stepCache, inputs, `WORKDIR ${workdir}`, () => layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
     let owner = { uid: 0, gid: 0 };
     if (user) {
       try {
@@ -33,7 +35,7 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
       throw new BuildError('TSBUILD_INVALID_ARGUMENT', `WORKDIR ${workdir}: not a directory`, { location: ins.location });
     }
     if (!existing) await root.ensureDir(cs, { mode: 0o755, uid: owner.uid, gid: owner.gid });
-  });
+  }));
   const next = withContainerConfig(withLayer(state, layer), (c) => ({ ...c, WorkingDir: workdir }));
-  return withHistory(next, { created: ctx.created, created_by: `WORKDIR ${workdir}`, comment: 'buildkit.dockerfile.v0' });
+  return { ...withHistory(next, { created, created_by: `WORKDIR ${workdir}`, comment: 'buildkit.dockerfile.v0' }), cacheKey: key, lastCreated: created };
 }

@@ -26,6 +26,7 @@ export interface BuildArgs {
   reproducibleCheck?: boolean;
   push?: boolean;
   pull?: boolean;
+  noCache?: boolean;
   platform?: string;
   metadataFile?: string;
   registryMirror: string[];
@@ -125,6 +126,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       store,
       registry: registry.client,
       ...(args.pull ? { pull: true } : {}),
+      ...(args.noCache ? { noCache: true } : {}),
       ...(args.platform !== undefined ? { platform: parsePlatform(args.platform) } : {}),
       contextDir: resolve(args.context),
       ...(args.file !== undefined ? { dockerfile: resolve(args.file) } : {}),

@@ -3,8 +3,8 @@ import { prune, verifyStore, type Store } from '@tsbuild/layerstore';
 import { humanSize } from './format.js';
 import type { Io } from './build-command.js';
 
-export async function pruneCommand(store: Store, io: Io, opts: { verbose: boolean }): Promise<void> {
-  const r = await prune(store, { onRemove: (what) => opts.verbose && io.stdout.write(`removed ${what}\n`) });
+export async function pruneCommand(store: Store, io: Io, opts: { verbose: boolean; all: boolean }): Promise<void> {
+  const r = await prune(store, { all: opts.all, onRemove: (what) => opts.verbose && io.stdout.write(`removed ${what}\n`) });
   io.stdout.write(`Removed ${r.blobs} blobs, ${r.snapshots} snapshots and ${r.records} cache records\nTotal reclaimed space: ${humanSize(r.bytes)}\n`);
 }
 

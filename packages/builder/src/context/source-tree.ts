@@ -9,6 +9,8 @@ import { loadDockerignore, type IgnoreMatcher } from './dockerignore.js';
 
 export interface SourceTree {
   readonly root: RootFs;
+  /** For cache keys: `context`, or what identifies a stage's or image's content (its key or digest). */
+  readonly id: string;
   /** For messages: `build context`, `stage "build"`, `image "busybox"`. */
   readonly what: string;
   /** Does COPY keep the source's owners (stages and images) or use root (the context)? */
@@ -39,6 +41,7 @@ function contextTree(dir: string, matcher: IgnoreMatcher, ignoreFile: string | u
     dir,
     ignoreFile,
     root: new RootFs({ upper: dir }),
+    id: 'context',
     what: 'build context',
     keepOwners: false,
     hidden: (cs) => !matcher.empty && matcher.excludes(rel(cs)),
@@ -47,10 +50,11 @@ function contextTree(dir: string, matcher: IgnoreMatcher, ignoreFile: string | u
 }
 
 /** A stage's or image's root filesystem as a COPY source: its snapshots, top first. */
-export function layersTree(snapshots: readonly string[], what: string, scratchDir: string): SourceTree {
+export function layersTree(snapshots: readonly string[], what: string, scratchDir: string, id: string): SourceTree {
   const [top, ...rest] = snapshots;
   return {
     root: new RootFs({ upper: top ?? scratchDir, lowers: rest }),
+    id,
     what,
     keepOwners: true,
     hidden: () => false,

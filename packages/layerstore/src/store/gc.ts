@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isDigest, type Digest } from '../digest.js';
 import { GC_LOCK, liveLeases } from './lease.js';
 import { withLock } from './lock.js';
-import type { Store } from './store.js';
+import { HOLDING_RECORDS, type Store } from './store.js';
 
 export interface PruneResult {
   blobs: number;
@@ -18,14 +18,23 @@ export interface PruneResult {
   bytes: number;
 }
 
-export async function prune(store: Store, opts: { onRemove?: (what: string) => void } = {}): Promise<PruneResult> {
+export async function prune(store: Store, opts: { onRemove?: (what: string) => void; /** Also empty the build cache. */ all?: boolean } = {}): Promise<PruneResult> {
   return withLock(store.locksDir, GC_LOCK, () => store.lease.withoutClaims(async () => {
     await store.recover();
+    const result: PruneResult = { blobs: 0, snapshots: 0, records: 0, bytes: 0 };
+    if (opts.all) {
+      for (const kind of [...HOLDING_RECORDS, 'positions', 'context']) {
+        const dir = join(store.cacheDir, kind);
+        const n = (await readdir(dir).catch(() => [] as string[])).length;
+        await rm(dir, { recursive: true, force: true });
+        result.records += n;
+        if (n > 0) opts.onRemove?.(`${n} ${kind} records (the build cache)`);
+      }
+    }
     const unnamed = await store.tags.removeUnnamed();
     if (unnamed > 0) opts.onRemove?.(`${unnamed} untagged images`);
     const reach = await store.reachable();
     const leased = await liveLeases(store.leasesDir);
-    const result: PruneResult = { blobs: 0, snapshots: 0, records: 0, bytes: 0 };
     for await (const d of store.blobs.list()) {
       if (reach.blobs.has(d) || leased.blobs.has(d)) continue;
       result.bytes += (await store.blobs.size(d)) ?? 0;

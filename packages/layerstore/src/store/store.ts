@@ -210,6 +210,14 @@ export class Store {
       for (const d of image.config.rootfs.diff_ids) blobs.add(d);
       for (const c of chainIds(image.config.rootfs.diff_ids)) snapshots.add(c);
     }
+    // Records that hold content (the build cache) are roots too.
+    for (const kind of HOLDING_RECORDS) {
+      for (const key of await readdir(join(this.cacheDir, kind)).catch(() => [] as string[])) {
+        const rec = await this.readRecord<HoldingRecord>(kind, key);
+        for (const b of rec?.holds?.blobs ?? []) if (isDigest(b)) blobs.add(b);
+        for (const c of rec?.holds?.snapshots ?? []) if (isDigest(c)) snapshots.add(c);
+      }
+    }
     return { blobs, snapshots };
   }
 
@@ -238,6 +246,17 @@ export class Store {
   async removeRecord(kind: string, key: string): Promise<void> {
     await rm(join(this.cacheDir, kind, key), { force: true });
   }
+}
+
+/**
+ * Record kinds whose records keep content alive: a record with
+ * `{ "holds": { "blobs": [...], "snapshots": [...] } }` is a root for prune, like a tag.
+ * `steps` is the build cache (removed as a whole by `prune --all`).
+ */
+export const HOLDING_RECORDS = ['steps'];
+
+export interface HoldingRecord {
+  holds?: { blobs?: Digest[]; snapshots?: Digest[] };
 }
 
 /** `app` -> `app:latest`; undefined when `name` is not a reference at all. */

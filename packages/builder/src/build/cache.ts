@@ -1,0 +1,137 @@
+/**
+ * The build cache: `cache/steps/<key>` records what a layer step produced for a key
+ * (its layer blob, diff_id and snapshot), and holds them for prune (HoldingRecord), so
+ * a rebuild with the same inputs reuses the layer instead of running the step.
+ * `cache/positions/<hash of Dockerfile, stage, step>` keeps the inputs last seen at a
+ * step, so a miss can say what changed.
+ */
+import { createHash } from 'node:crypto';
+import { chainIds, ensureSnapshots, type Descriptor, type Digest, type HoldingRecord, type Store } from '@tsbuild/layerstore';
+import { cacheKey, firstDifference } from './cache-key.js';
+import type { LayerRef, StageState } from './state.js';
+
+interface StepRecord extends HoldingRecord {
+  /** When the layer was made: a reuse keeps the time, so the image stays the same. */
+  created: string;
+  diffId: Digest;
+  descriptor: Descriptor;
+  createdBy: string;
+  inputs: Record<string, unknown>;
+}
+
+interface PositionRecord {
+  key: Digest;
+  inputs: Record<string, unknown>;
+}
+
+export interface CacheHit {
+  layer: LayerRef;
+  createdBy: string;
+  created: string;
+}
+
+export class BuildCache {
+  /** Keys this build recorded (a build that fails on bad input takes them back). */
+  private readonly saved = new Set<Digest>();
+  /** Positions this build wrote, with what they held before. */
+  private readonly positionsBefore = new Map<string, PositionRecord | undefined>();
+
+  constructor(private readonly store: Store, private readonly opts: { useCache: boolean }) {}
+
+  /** Remove the records this build wrote (before rolling its blobs back). */
+  async forgetSaved(): Promise<void> {
+    for (const key of this.saved) await this.store.removeRecord('steps', key.slice(7));
+    this.saved.clear();
+    for (const [pk, before] of this.positionsBefore) {
+      if (before) await this.store.writeRecord('positions', pk, before);
+      else await this.store.removeRecord('positions', pk);
+    }
+    this.positionsBefore.clear();
+  }
+
+  /** The cached result of `key` over `state`'s layers, if it is usable. */
+  async lookup(key: Digest, state: StageState): Promise<CacheHit | undefined> {
+    if (!this.opts.useCache) return undefined;
+    const rec = await this.store.readRecord<StepRecord>('steps', key.slice(7));
+    if (!rec) return undefined;
+    if ((await this.store.blobs.size(rec.descriptor.digest)) !== rec.descriptor.size) return undefined;
+    const descs = [...state.layers.map((l) => l.descriptor), rec.descriptor];
+    const diffIds = [...state.config.rootfs.diff_ids, rec.diffId];
+    // The snapshot is normally kept (the record holds it); unpack it if it is gone.
+    const snapshots = await ensureSnapshots(this.store, descs, diffIds).catch(() => undefined);
+    if (!snapshots) return undefined;
+    return { layer: { descriptor: rec.descriptor, diffId: rec.diffId, snapshot: snapshots[snapshots.length - 1]! }, createdBy: rec.createdBy, created: rec.created };
+  }
+
+  async save(key: Digest, state: StageState, layer: LayerRef, createdBy: string, created: string, inputs: Record<string, unknown>): Promise<void> {
+    const chain = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1)!;
+    const rec: StepRecord = {
+      created,
+      diffId: layer.diffId,
+      descriptor: layer.descriptor,
+      createdBy,
+      inputs,
+      holds: { blobs: [...new Set([layer.descriptor.digest, layer.diffId])], snapshots: [chain] },
+    };
+    await this.store.writeRecord('steps', key.slice(7), rec);
+    this.saved.add(key);
+  }
+
+  /** Why `key` misses at this position, compared with the inputs last seen there. */
+  async explainMiss(position: string, key: Digest, inputs: Record<string, unknown>): Promise<string | undefined> {
+    const last = await this.store.readRecord<PositionRecord>('positions', positionKey(position));
+    if (!last || last.key === key) return undefined;
+    return firstDifference(last.inputs, inputs) ?? 'an earlier step changed';
+  }
+
+  /** After a step succeeded: these are the inputs last seen at its position. */
+  async remember(position: string, key: Digest, inputs: Record<string, unknown>): Promise<void> {
+    const pk = positionKey(position);
+    if (!this.positionsBefore.has(pk)) this.positionsBefore.set(pk, await this.store.readRecord<PositionRecord>('positions', pk));
+    await this.store.writeRecord('positions', pk, { key, inputs } satisfies PositionRecord);
+  }
+}
+
+/** What a layer step's cache needs from its build. */
+export interface StepCache {
+  cache: BuildCache;
+  /** Dockerfile, stage and step index: where explanations of misses are kept. */
+  position: string;
+  /** Called when the step's result comes from the cache. */
+  onHit(): void;
+  /** Called with what changed when it does not (and an earlier build ran this step). */
+  onMiss(reason: string): void;
+  /** The time a step made now is stamped with (SOURCE_DATE_EPOCH, or the clock). */
+  now(): string;
+}
+
+/**
+ * Reuse the layer cached for `inputs` over `state`, or produce it and remember it.
+ * Returns the layer, its history text, and the key (the new state's cache key).
+ */
+export async function cachedLayer(
+  state: StageState,
+  sc: StepCache,
+  inputs: Record<string, unknown>,
+  createdBy: string,
+  produce: () => Promise<LayerRef>,
+): Promise<{ key: Digest; layer: LayerRef; createdBy: string; created: string }> {
+  const key = cacheKey(state.cacheKey, inputs);
+  const hit = await sc.cache.lookup(key, state);
+  if (hit) {
+    sc.onHit();
+    await sc.cache.remember(sc.position, key, inputs);
+    return { key, layer: hit.layer, createdBy: hit.createdBy, created: hit.created };
+  }
+  const reason = await sc.cache.explainMiss(sc.position, key, inputs);
+  if (reason) sc.onMiss(reason);
+  const layer = await produce();
+  const created = sc.now();
+  await sc.cache.save(key, state, layer, createdBy, created, inputs);
+  await sc.cache.remember(sc.position, key, inputs);
+  return { key, layer, createdBy, created };
+}
+
+function positionKey(position: string): string {
+  return createHash('sha256').update(position).digest('hex');
+}
