@@ -16,7 +16,8 @@ import { resolveUser, UserNotFoundError } from './users.js';
 import type { StepInfo } from './events.js';
 
 export interface RunStepContext extends FsStepContext {
-  executor: Executor;
+  /** The sandbox, started on first use (a cached RUN never starts it). */
+  executor: () => Executor;
   /** Default network for RUN (host, so package managers reach their registries). */
   network: 'host' | 'none';
   /** Build args given on the command line that BuildKit passes without an ARG (proxies). */
@@ -112,7 +113,7 @@ async function runInSandbox(
       await writeFile(host, f.content, { mode: 0o755 });
       mounts.push({ type: 'bind' as const, source: host, destination: `/dev/pipes/${f.name}`, readonly: true });
     }
-    const result: RunResult = await ctx.executor.run({
+    const result: RunResult = await ctx.executor().run({
       rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
       process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
       network: p.network,

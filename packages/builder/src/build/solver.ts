@@ -235,7 +235,7 @@ export class Solver {
     }
     return {
       ...this.fsContext(stage, stepCache),
-      executor: this.opts.executor(),
+      executor: this.opts.executor,
       network: this.opts.network,
       proxyArgs,
       step,
