@@ -12,7 +12,7 @@ import type { RunInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
 import { lowerDirs, shellOf, withHistory, withLayer, type LayerRef, type StageState } from './state.js';
 import { cachedLayer } from './cache.js';
-import { resolveUser, UserNotFoundError } from './users.js';
+import { stepUser } from './users.js';
 import type { StepInfo } from './events.js';
 
 export interface RunStepContext extends FsStepContext {
@@ -95,15 +95,7 @@ async function runInSandbox(
   const work = await ctx.store.makeTempDir('overlay-work-');
   try {
     const root = new RootFs({ upper: snap.path, lowers: lowerDirs(state) });
-    let user = { uid: 0, gid: 0, groups: [0], home: '/' };
-    if (p.userSpec) {
-      try {
-        user = await resolveUser(p.userSpec, root);
-      } catch (err) {
-        if (err instanceof UserNotFoundError) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `RUN: ${err.message}`, { location: ins.location });
-        throw err;
-      }
-    }
+    const user = await stepUser(p.userSpec, root, ins);
     const processEnv = [...p.env];
     if (!processEnv.some((e) => e.startsWith('HOME='))) processEnv.push(`HOME=${user.home}`);
     await mkdir(join(work, 'w'), { recursive: true });

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RootFs } from '@tsbuild/layerstore';
+import { BuildError, type SourceLocation } from '../errors.js';
 
 export interface PasswdEntry {
   name: string;
@@ -112,4 +113,18 @@ export async function resolveUser(spec: string, root: RootFs): Promise<{ uid: nu
   const name = entry?.name;
   const supplementary = group === undefined && name ? groups.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
   return { uid, gid, groups: [...new Set([gid, ...supplementary])], home: entry?.home ?? '/' };
+}
+
+/**
+ * The USER a step runs as (root when there is none), with a missing user or group as a
+ * build error naming the instruction and its line.
+ */
+export async function stepUser(spec: string | undefined, root: RootFs, ins: { kind: string; location: SourceLocation }): Promise<{ uid: number; gid: number; groups: number[]; home: string }> {
+  if (!spec) return { uid: 0, gid: 0, groups: [0], home: '/' };
+  try {
+    return await resolveUser(spec, root);
+  } catch (err) {
+    if (err instanceof UserNotFoundError) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `${ins.kind}: ${err.message}`, { location: ins.location });
+    throw err;
+  }
 }

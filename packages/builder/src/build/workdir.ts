@@ -6,7 +6,7 @@ import type { FsStepContext } from './copy.js';
 import { layerStep } from './layer-step.js';
 import { cachedLayer } from './cache.js';
 import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from './state.js';
-import { resolveUser, UserNotFoundError } from './users.js';
+import { stepUser } from './users.js';
 
 export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, ctx: FsStepContext): Promise<StageState> {
   let dir: string;
@@ -20,15 +20,7 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
   const user = state.config.config?.User;
   const inputs = { step: 'WORKDIR', path: workdir, user, sourceDateEpoch: ctx.sourceDateEpoch };
   const { key, layer, created } = await cachedLayer(state, ctx.stepCache, inputs, `WORKDIR ${workdir}`, () => layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
-    let owner = { uid: 0, gid: 0 };
-    if (user) {
-      try {
-        owner = await resolveUser(user, root);
-      } catch (err) {
-        if (err instanceof UserNotFoundError) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `WORKDIR: ${err.message}`, { location: ins.location });
-        throw err;
-      }
-    }
+    const owner = await stepUser(user, root, ins);
     const cs = await root.resolve(workdir, { followFinal: true });
     const existing = await root.lookup(cs);
     if (existing && !existing.stat.isDirectory()) {
