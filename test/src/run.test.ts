@@ -1,7 +1,7 @@
 /** `tsbuild run` of images built FROM the busybox fixture. */
 import test from 'ava';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
@@ -63,16 +63,69 @@ test('--memory 32m: a process allocating 100 MB is killed (137)', async (t) => {
   }
 });
 
+/**
+ * Where tsbuild puts the cgroups of its runs when started by this process: under the
+ * pids hierarchy on v1, beside our own cgroup on v2 (the executor's layout).
+ */
+async function runCgroupsDir(): Promise<string> {
+  const lines = (await readFile('/proc/self/cgroup', 'utf8')).trim().split('\n');
+  const v1 = lines.map((l) => l.split(':')).find(([, c]) => c.split(',').includes('pids'));
+  if (v1) return join('/sys/fs/cgroup/pids', v1[2], 'tsbuild');
+  const own = lines.find((l) => l.startsWith('0::'))!.slice(3);
+  return join('/sys/fs/cgroup', own === '/' ? '/' : dirname(own), 'tsbuild');
+}
+
+/** Watches, from the host, the peak pids.current of run cgroups whose pids.max is `max`. */
+function watchPids(dir: string, max: number): { stop(): Promise<{ seen: boolean; peak: number }> } {
+  let seen = false;
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const ids = await readdir(dir).catch(() => [] as string[]);
+      for (const id of ids) {
+        const limit = await readFile(join(dir, id, 'pids.max'), 'utf8').catch(() => '');
+        if (limit.trim() !== String(max)) continue;
+        seen = true;
+        const current = Number(await readFile(join(dir, id, 'pids.current'), 'utf8').catch(() => '0'));
+        peak = Math.max(peak, current);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { seen, peak };
+    },
+  };
+}
+
 test('--pids-limit 16 contains a fork bomb', async (t) => {
   const root = await busyboxStore();
+  // The executor's init (PID 1) shares the cgroup, so pids.max is the limit plus one.
+  const watcher = watchPids(await runCgroupsDir(), 17);
   try {
-    const res = await tsbuild(['run', '--pids-limit', '16', 'busybox', 'sh', '-c', 'bomb() { bomb | bomb & }; bomb; sleep 2; echo survived; ls /proc | grep -c "^[0-9]"'], { root });
+    // While the bomb runs any fork may fail, so once it is lit the script uses builtins
+    // only: a background loop keeps re-lighting it, `read -t` waits, `kill -9 -1` ends it.
+    const script = [
+      'bomb() { bomb | bomb & }',
+      '(while :; do bomb; done) &',
+      'read -t 3 x < /dev/ptmx 2>/dev/null',
+      'kill -9 -1 2>/dev/null; kill -9 -1 2>/dev/null; kill -9 -1 2>/dev/null',
+      'echo survived',
+    ].join('\n');
+    const res = await tsbuild(['run', '--pids-limit', '16', 'busybox', 'sh', '-c', script], { root });
+    const { seen, peak } = await watcher.stop();
     t.is(res.code, 0, res.stderr);
-    const [survived, count] = res.stdout.trim().split('\n');
-    t.is(survived, 'survived');
-    t.true(Number(count) <= 16, `at most 16 processes (saw ${count})`);
+    t.is(res.stdout.trim(), 'survived');
+    t.true(seen, 'the run had a cgroup with pids.max 17');
+    t.true(peak <= 17, `at most 16 processes and init (peak ${peak})`);
+    t.true(peak >= 12, `the bomb filled the cgroup (peak ${peak})`);
     t.regex(res.stderr, /fork|Resource temporarily unavailable/i, 'forks failed at the limit');
   } finally {
+    await watcher.stop();
     await removeDir(join(root, '..'));
   }
 });
