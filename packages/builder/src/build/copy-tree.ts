@@ -4,12 +4,17 @@
  * kept (stages, images) unless --chown; --chmod applies to every copied entry;
  * symlinks inside copied directories are copied as symlinks; hardlinked files stay
  * hardlinked; a directory over a directory merges (and takes the source's metadata).
+ * Filesystem calls are synchronous (one copy at a time; they cost microseconds this
+ * way), file contents go kernel to kernel (copy_file_range, or a reflink); every
+ * YIELD_MS the copy lets the event loop run, so an abort or a progress redraw is not
+ * held up until the end of a large tree.
  */
 import type { Stats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lutimes, mkdir, readlink, symlink, writeFile } from 'node:fs/promises';
-import { constants as fsc } from 'node:fs';
+import { chmodSync, constants as fsc, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { getXattr, isOverlayXattr, listXattrs, makedev, mknod, setXattr, majorOf, minorOf, type Components, type RootFs } from '@tsbuild/layerstore';
 import type { SourceTree } from '../context/source-tree.js';
+
+const YIELD_MS = 20;
 
 export interface CopyOptions {
   owner?: { uid: number; gid: number };
@@ -22,18 +27,23 @@ export interface CopyOptions {
 export class Copier {
   /** Source inode -> upper path of its first copy (hardlinks stay hardlinks). */
   private readonly links = new Map<string, Buffer>();
+  private lastYield = performance.now();
 
   constructor(private readonly src: SourceTree, private readonly dst: RootFs, private readonly opts: CopyOptions) {}
 
   /** Copy the entry at `from` (canonical in the source) to `to` (canonical in the destination). */
   async copyEntry(from: Components, to: Components, st: Stats, host: Buffer): Promise<void> {
+    if (performance.now() - this.lastYield > YIELD_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.lastYield = performance.now();
+    }
     this.opts.signal?.throwIfAborted();
     this.opts.onEntry?.();
     if (st.isDirectory()) {
       const { host: dir, existingDir } = await this.dst.prepareCreate(to, true);
-      if (!existingDir) await mkdir(dir);
+      if (!existingDir) mkdirSync(dir);
       await this.copyChildren(from, to);
-      await this.applyMeta(host, dir, st);
+      this.applyMeta(host, dir, st);
       return;
     }
     const { host: target } = await this.dst.prepareCreate(to, false);
@@ -41,21 +51,21 @@ export class Copier {
       const id = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? this.links.get(id) : undefined;
       if (first) {
-        await link(first, target);
+        linkSync(first, target);
         return;
       }
-      await copyFile(host, target, fsc.COPYFILE_FICLONE);
+      copyFileSync(host, target, fsc.COPYFILE_FICLONE);
       if (st.nlink > 1) this.links.set(id, target);
     } else if (st.isSymbolicLink()) {
-      await symlink(await readlink(host, { encoding: 'buffer' }), target);
+      symlinkSync(readlinkSync(host, { encoding: 'buffer' }), target);
     } else if (st.isSocket()) {
-      await writeFile(target, '');
+      writeFileSync(target, '');
     } else if (st.isFIFO()) {
       mknod(target, 0o010000 | 0o600);
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       mknod(target, (st.isCharacterDevice() ? 0o020000 : 0o060000) | 0o600, makedev(majorOf(st.rdev), minorOf(st.rdev)));
     }
-    await this.applyMeta(host, target, st);
+    this.applyMeta(host, target, st);
   }
 
   /** Copy the visible children of a source directory into an existing destination directory. */
@@ -95,16 +105,16 @@ export class Copier {
     return { mode: 0o755, uid: this.opts.owner?.uid ?? 0, gid: this.opts.owner?.gid ?? 0 };
   }
 
-  private async applyMeta(from: Buffer, to: Buffer, st: Stats): Promise<void> {
+  private applyMeta(from: Buffer, to: Buffer, st: Stats): void {
     const uid = this.opts.owner?.uid ?? (this.src.keepOwners ? st.uid : 0);
     const gid = this.opts.owner?.gid ?? (this.src.keepOwners ? st.gid : 0);
-    await lchown(to, uid, gid);
-    if (!st.isSymbolicLink()) await chmod(to, this.opts.mode ?? st.mode & 0o7777);
+    lchownSync(to, uid, gid);
+    if (!st.isSymbolicLink()) chmodSync(to, this.opts.mode ?? st.mode & 0o7777);
     for (const name of listXattrs(from)) {
       if (isOverlayXattr(name) || name === 'security.selinux') continue;
       const v = getXattr(from, name);
       if (v) setXattr(to, name, v);
     }
-    await lutimes(to, st.atime, st.mtime);
+    lutimesSync(to, st.atime, st.mtime);
   }
 }

@@ -14,14 +14,11 @@
  * - owner is set before mode (chown clears setuid), times last; directory times after
  *   all entries; `trusted.overlay.*` from an archive is never applied.
  */
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, symlink } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
 import { TarError, LayerstoreError } from '../errors.js';
 import { mknod, makedev, setXattr, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
 import type { TarEntry, TarHeader } from '../tar/index.js';
-import { entryComponents, hostPath, key, show, type Components } from './paths.js';
+import { entryComponents, key, show, type Components } from './paths.js';
 import { isOverlayXattr, type RootFs } from './rootfs.js';
 
 export interface ApplyOptions {
@@ -39,9 +36,17 @@ export interface ApplyOptions {
 const WH = Buffer.from('.wh.');
 const WH_META = Buffer.from('.wh..wh.');
 const OPQ = Buffer.from('.wh..wh..opq');
+/** File bodies are gathered up to this size and written with one call; bigger ones go out in pieces of it. */
+const WRITE_BATCH = 1 << 20;
+
+/** Entries of this layer (a whiteout never hides them), and in delete mode the directories holding them. */
+interface Created {
+  entries: Set<string>;
+  holders: Set<string> | undefined;
+}
 
 export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, opts: ApplyOptions): Promise<{ entries: number }> {
-  const created = new Set<string>();
+  const created: Created = { entries: new Set(), holders: root.whiteoutMode === 'delete' ? new Set() : undefined };
   const dirTimes: Array<{ cs: Components; mtime: number }> = [];
   const warn = opts.onWarning ?? (() => {});
   const devices = opts.devices ?? process.getuid?.() === 0;
@@ -49,102 +54,114 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
 
   for await (const { header, body } of entries) {
     count++;
-    const name = show(header.name);
     try {
       const rel = entryComponents(header.name);
-      const full = [...(opts.at ?? []), ...rel];
+      const full = opts.at ? [...opts.at, ...rel] : rel;
       const base = full[full.length - 1];
       if (opts.whiteouts && base && base.subarray(0, WH.length).equals(WH)) {
-        await drain(body);
+        await drain(body, header);
         await applyWhiteout(root, full, base, created, header.name);
         continue;
       }
       if (rel.length === 0 && header.type !== 'directory') {
+        const name = show(header.name);
         throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid entry ${name}: refusing to change the type of the root directory`, name);
       }
-      const target = rel.length === 0 ? full : [...(await root.resolve(hostlessPath(full.slice(0, -1)), { followFinal: true })), base!];
+      const target = rel.length === 0 ? full : [...(await root.resolve(full.slice(0, -1), { followFinal: true })), base!];
       switch (header.type) {
         case 'directory': {
           const { host, existingDir } = await root.prepareCreate(target, true);
-          if (!existingDir) await mkdir(host);
-          await setMeta(host, header, opts, warn, false);
+          if (!existingDir) mkdirSync(host);
+          setMeta(host, header, opts, warn, false);
           dirTimes.push({ cs: target, mtime: header.mtime });
-          await drain(body);
+          await drain(body, header);
           break;
         }
         case 'file': {
           const { host } = await root.prepareCreate(target, false);
-          await pipeline(Readable.from(body), createWriteStream(host, { flags: 'wx', mode: 0o600 }));
-          await setMeta(host, header, opts, warn, true);
+          await writeBody(host, body);
+          setMeta(host, header, opts, warn, true);
           break;
         }
         case 'symlink': {
           const { host } = await root.prepareCreate(target, false);
-          await symlink(header.linkname ?? Buffer.alloc(0), host);
-          await setMeta(host, header, opts, warn, true, true);
-          await drain(body);
+          symlinkSync(header.linkname ?? Buffer.alloc(0), host);
+          setMeta(host, header, opts, warn, true, true);
+          await drain(body, header);
           break;
         }
         case 'link': {
-          await drain(body);
+          await drain(body, header);
+          const name = show(header.name);
           const linkRel = entryComponents(header.linkname ?? Buffer.alloc(0));
-          const linkFull = [...(opts.at ?? []), ...linkRel];
+          const linkFull = opts.at ? [...opts.at, ...linkRel] : linkRel;
           if (linkRel.length === 0) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: empty target`, name);
-          const linkTarget = [...(await root.resolve(hostlessPath(linkFull.slice(0, -1)), { followFinal: true })), linkFull[linkFull.length - 1]!];
+          const linkTarget = [...(await root.resolve(linkFull.slice(0, -1), { followFinal: true })), linkFull[linkFull.length - 1]!];
           const found = await root.lookup(linkTarget);
           if (!found) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: target ${show(header.linkname ?? '')} does not exist`, name);
           if (found.stat.isDirectory()) throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid hardlink ${name}: target ${show(header.linkname ?? '')} is a directory`, name);
           if (key(linkTarget) === key(target)) break; // a link to itself: replacing it would delete it
           const from = found.layer === 0 ? found.host : await root.copyUp(linkTarget);
           const { host } = await root.prepareCreate(target, false);
-          await link(from, host);
+          linkSync(from, host);
           break;
         }
         case 'char':
         case 'block':
         case 'fifo': {
-          await drain(body);
+          await drain(body, header);
           if (header.type !== 'fifo' && !devices) {
-            warn(`skipping device node ${name}: not running as root`);
+            warn(`skipping device node ${show(header.name)}: not running as root`);
             break;
           }
           const major = header.devmajor ?? 0;
           const minor = header.devminor ?? 0;
           if (major > 0xffffffff || minor > 0xffffffff || major < 0 || minor < 0) {
+            const name = show(header.name);
             throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid device ${name}: major/minor out of range`, name);
           }
           const { host } = await root.prepareCreate(target, false);
           const kind = header.type === 'char' ? S_IFCHR : header.type === 'block' ? S_IFBLK : S_IFIFO;
           mknod(host, kind | 0o600, header.type === 'fifo' ? 0n : makedev(major, minor));
-          await setMeta(host, header, opts, warn, true);
+          setMeta(host, header, opts, warn, true);
           break;
         }
       }
-      created.add(key(target));
+      markCreated(created, target);
     } catch (err) {
-      throw wrapEntryError(err, name);
+      throw wrapEntryError(err, show(header.name));
     }
   }
   // A later entry may have replaced a directory (or a parent) with a symlink: look each
   // one up again rather than trusting its old host path.
   for (const { cs, mtime } of dirTimes.reverse()) {
     const e = await root.lookup(cs).catch(() => undefined);
-    if (e?.layer === 0 && e.stat.isDirectory()) await lutimes(e.host, mtime, mtime).catch(() => {});
+    if (e?.layer === 0 && e.stat.isDirectory()) {
+      try {
+        lutimesSync(e.host, mtime, mtime);
+      } catch {
+        // as before: a directory time that cannot be set is not worth failing the layer
+      }
+    }
   }
   return { entries: count };
 }
 
-async function applyWhiteout(root: RootFs, full: Components, base: Buffer, created: Set<string>, raw: Buffer): Promise<void> {
-  const parentRel = full.slice(0, -1);
-  const parent = await root.resolve(hostlessPath(parentRel), { followFinal: true });
+function markCreated(created: Created, target: Components): void {
+  const k = key(target);
+  created.entries.add(k);
+  if (!created.holders) return;
+  for (let i = k.indexOf('/'); i !== -1; i = k.indexOf('/', i + 1)) created.holders.add(k.slice(0, i));
+}
+
+async function applyWhiteout(root: RootFs, full: Components, base: Buffer, created: Created, raw: Buffer): Promise<void> {
+  const parent = await root.resolve(full.slice(0, -1), { followFinal: true });
   if (base.equals(OPQ)) {
     await root.makeOpaque(parent);
     if (root.whiteoutMode === 'delete') {
       await root.clearChildren(parent, (cs) => {
         const k = key(cs);
-        if (created.has(k)) return true;
-        for (const c of created) if (c.startsWith(`${k}/`)) return true;
-        return false;
+        return created.entries.has(k) || created.holders?.has(k) === true;
       });
     }
     return;
@@ -155,20 +172,15 @@ async function applyWhiteout(root: RootFs, full: Components, base: Buffer, creat
     throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid whiteout entry ${show(raw)}`, show(raw));
   }
   const target = [...parent, victim];
-  if (created.has(key(target))) return; // an entry of this same layer stays
+  if (created.entries.has(key(target))) return; // an entry of this same layer stays
   await root.remove(target);
 }
 
-/** Canonical components back into an absolute in-root path for `RootFs.resolve`. */
-function hostlessPath(cs: Components): Buffer {
-  return Buffer.concat([Buffer.from('/'), hostPath(Buffer.alloc(0), cs).subarray(1)]);
-}
-
-async function setMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): Promise<void> {
+function setMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): void {
   const uid = opts.chown?.uid ?? h.uid;
   const gid = opts.chown?.gid ?? h.gid;
-  await lchown(host, uid, gid);
-  if (!isSymlink) await chmod(host, h.mode & 0o7777);
+  lchownSync(host, uid, gid);
+  if (!isSymlink) chmodSync(host, h.mode & 0o7777);
   for (const [name, value] of h.xattrs ?? []) {
     if (isOverlayXattr(name)) {
       warn(`${show(h.name)}: ignoring extended attribute ${name}`);
@@ -181,10 +193,49 @@ async function setMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m:
       else throw err;
     }
   }
-  if (times) await lutimes(host, h.mtime, h.mtime);
+  if (times) lutimesSync(host, h.mtime, h.mtime);
 }
 
-async function drain(body: AsyncIterable<Buffer>): Promise<void> {
+/**
+ * Write a new file (never an existing one: 'wx') from a tar body, streamed: pieces are
+ * gathered up to WRITE_BATCH bytes and written with one call, so a small file costs
+ * one write and a big one is never held in memory.
+ */
+async function writeBody(host: Buffer, body: AsyncIterable<Buffer>): Promise<void> {
+  const fd = openSync(host, 'wx', 0o600);
+  try {
+    let batch: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      if (chunk.length === 0) continue;
+      batch.push(chunk);
+      size += chunk.length;
+      if (size >= WRITE_BATCH) {
+        writeAll(fd, batch);
+        batch = [];
+        size = 0;
+      }
+    }
+    writeAll(fd, batch);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write every byte of `bufs` (non-empty buffers), however short the kernel's writes are. */
+function writeAll(fd: number, bufs: Buffer[]): void {
+  let i = 0;
+  while (i < bufs.length) {
+    let n = i === bufs.length - 1 ? writeSync(fd, bufs[i]!) : writevSync(fd, bufs.slice(i, i + 512));
+    if (n === 0) throw new Error('write made no progress');
+    while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
+    if (n > 0) bufs[i] = bufs[i]!.subarray(n);
+  }
+}
+
+/** Bodies of entries other than files are empty: only a file's needs reading past. */
+async function drain(body: AsyncIterable<Buffer>, header: TarHeader): Promise<void> {
+  if (header.size === 0) return;
   for await (const _ of body) {
     // discard
   }
