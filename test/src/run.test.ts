@@ -122,7 +122,6 @@ test('--pids-limit 16 contains a fork bomb', async (t) => {
     t.is(res.stdout.trim(), 'survived');
     t.true(seen, 'the run had a cgroup with pids.max 17');
     t.true(peak <= 17, `at most 16 processes and init (peak ${peak})`);
-    t.true(peak > 3, `the bomb ran (peak ${peak})`);
     // Only the limit makes fork fail with EAGAIN here: the bomb did reach it.
     t.regex(res.stderr, /can't fork: Resource temporarily unavailable/, 'forks failed at the limit');
   } finally {
