@@ -15,7 +15,7 @@ export { Lease, liveLeases } from './store/lease.js';
 export { TagIndex, type Tag } from './store/tags.js';
 export { acquireLock, withLock, type Lock } from './store/lock.js';
 export { defaultStoreRoot } from './store/root.js';
-export { writeFileAtomic } from './store/fsutil.js';
+export { fileChunks, writeFileAtomic } from './store/fsutil.js';
 export { RootFs, isWhiteout, isOverlayXattr, copyMeta, type Entry, type RootFsOptions } from './layer/rootfs.js';
 export { applyTar, type ApplyOptions } from './layer/apply.js';
 export { diffEntries, type DiffOptions } from './layer/diff.js';

@@ -6,11 +6,10 @@
  * build: a stat cache per context directory is kept in the store (cache/context/).
  */
 import type { Stats } from 'node:fs';
-import { createReadStream } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
-import type { Components, Store } from '@tsbuild/layerstore';
+import { fileChunks, type Components, type Store } from '@tsbuild/layerstore';
 import type { SourceTree } from './source-tree.js';
 
 interface StatEntry {
@@ -87,7 +86,7 @@ export class ContentChecksums {
     const hit = cache.get(k);
     if (hit && hit.size === stamp.size && hit.mtimeNs === stamp.mtimeNs && hit.ctimeNs === stamp.ctimeNs && hit.ino === stamp.ino) return hit.hash;
     const fh = new Blake3Hasher();
-    for await (const chunk of createReadStream(host, { highWaterMark: 1 << 20 })) fh.update(chunk as Buffer);
+    for await (const chunk of fileChunks(host, st.size)) fh.update(chunk);
     const hash = fh.digest('hex');
     cache.set(k, { ...stamp, hash });
     this.dirty = true;

@@ -8,12 +8,13 @@
  * are written (STYLE.md example 9). Hardlinked files become tar links to the first
  * name seen. Sockets are skipped. Bodies are streamed from disk.
  */
-import { createReadStream, type BigIntStats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { TarHeader, TarWriteEntry } from '../tar/index.js';
 import { getXattr, listXattrs, majorOf, minorOf } from '../sys/libc.js';
 import { isOverlayXattr, OPAQUE_XATTRS } from './rootfs.js';
 import { hostPath, joinComponents, type Components } from './paths.js';
+import { fileChunks } from '../store/fsutil.js';
 
 export interface DiffOptions {
   /** Clamp every time to this many seconds since the epoch (SOURCE_DATE_EPOCH). */
@@ -74,7 +75,7 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
           links.set(id, rel);
         }
         header.size = Number(st.size);
-        yield { header, body: createReadStream(host, { highWaterMark: 1 << 20 }) };
+        yield { header, body: fileChunks(host, header.size) };
       } else if (st.isSymbolicLink()) {
         yield { header: { ...header, type: 'symlink', linkname: await readlink(host, { encoding: 'buffer' }) } };
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
