@@ -21,7 +21,9 @@ export type LayerstoreErrorCode =
   | 'TSBUILD_REGISTRY_UNAVAILABLE'
   | 'TSBUILD_REGISTRY_ERROR'
   | 'TSBUILD_REGISTRY_UNSAFE'
-  | 'TSBUILD_REGISTRY_TOO_LARGE';
+  | 'TSBUILD_REGISTRY_TOO_LARGE'
+  | 'TSBUILD_PROXY_INVALID'
+  | 'TSBUILD_PROXY_REFUSED';
 
 export class LayerstoreError extends Error {
   readonly code: LayerstoreErrorCode;

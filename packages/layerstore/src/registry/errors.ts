@@ -10,6 +10,11 @@
  *   TSBUILD_IMAGE_NOT_FOUND / TSBUILD_BLOB_NOT_FOUND   404
  *   TSBUILD_DIGEST_MISMATCH / TSBUILD_SIZE_MISMATCH    content that is not what was promised
  *   TSBUILD_MANIFEST_INVALID      a malformed or ambiguous manifest, media-type confusion
+ *   TSBUILD_PROXY_INVALID         HTTP(S)_PROXY names an unsupported scheme (socks5...) or is not a URL
+ *   TSBUILD_PROXY_REFUSED         the proxy answered CONNECT with a non-2xx status, or 407 to a request
+ *
+ * Not being able to reach a proxy is TSBUILD_REGISTRY_UNAVAILABLE (after retries), its
+ * message naming the proxy.
  */
 import { LayerstoreError, type LayerstoreErrorCode } from '../errors.js';
 
