@@ -18,7 +18,7 @@ import type { HostState } from './session.js';
 
 export interface RegistryClientOptions {
   config?: RegistryConfig;
-  /** For credentials (HOME, DOCKER_CONFIG, PATH of helpers) and SSL_CERT_FILE. Default process.env. */
+  /** For credentials (HOME, DOCKER_CONFIG, PATH of helpers), SSL_CERT_FILE and HTTP(S)_PROXY / NO_PROXY. Default process.env. */
   env?: NodeJS.ProcessEnv;
   userAgent?: string;
   /** Progress events; the client never prints. */

@@ -8,6 +8,9 @@
  *   `authorization` value is sent only while the URL stays on the first request's origin.
  * - A socket idle for `timeoutMs` fails the exchange (while waiting and while reading).
  * - Bodies read whole are capped (`readCapped`); an error body is read up to 1 MiB.
+ * - HTTP_PROXY / HTTPS_PROXY / NO_PROXY from `env` (proxy.ts) are applied to each hop's
+ *   URL: https through a CONNECT tunnel, http in absolute form to the proxy (tunnel.ts);
+ *   a 407 from the proxy is TSBUILD_PROXY_REFUSED. `probeTls` goes through the tunnel too.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -16,7 +19,9 @@ import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { RegistryError } from './errors.js';
 import { checkRedirect, sameOrigin } from './net-policy.js';
+import { ProxyRules, type Proxy } from './proxy.js';
 import { trustedCertificates } from './tls.js';
+import { ForwardAgent, openTunnel, proxyRefused, ROUTE, TunnelAgent, type Route, type TunnelOptions } from './tunnel.js';
 
 export interface HttpRequest {
   method: string;
@@ -53,8 +58,13 @@ export const MAX_ERROR_BODY = 1024 * 1024;
 export class HttpTransport {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   private httpsAgent: https.Agent | undefined;
+  private readonly proxyAgents = new Map<string, TunnelAgent | ForwardAgent>();
+  private readonly proxies: ProxyRules;
+  private roots: string[] | undefined;
 
-  constructor(private readonly opts: HttpOptions) {}
+  constructor(private readonly opts: HttpOptions) {
+    this.proxies = new ProxyRules(opts.env);
+  }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
     const origin = req.url;
@@ -84,13 +94,18 @@ export class HttpTransport {
    * roots and no verification, closed at once: it only tells the protocol apart, cheaply
    * (for `auto` endpoints; the real connection is then made and verified as usual).
    */
-  probeTls(host: string, signal?: AbortSignal): Promise<boolean> {
+  async probeTls(host: string, opts: { signal?: AbortSignal; registry?: string } = {}): Promise<boolean> {
+    const { signal, registry = host } = opts;
     const url = new URL(`https://${host}`);
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || 443);
+    const proxy = this.proxies.forUrl(url, registry);
+    const tunnel = proxy && (await openTunnel(proxy, hostname, port, { ...this.tunnelOptions(), registry, target: host, ...(signal ? { signal } : {}) }));
     return new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: hostname, port: Number(url.port || 443), rejectUnauthorized: false, ca: [], ...(isIP(hostname) ? {} : { servername: hostname }) });
+      const socket = tls.connect({ ...(tunnel ? { socket: tunnel } : { host: hostname, port }), rejectUnauthorized: false, ca: [], ...(isIP(hostname) ? {} : { servername: hostname }) });
       const done = (fn: () => void) => {
         socket.destroy();
+        tunnel?.destroy();
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
@@ -106,6 +121,8 @@ export class HttpTransport {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent?.destroy();
+    for (const agent of this.proxyAgents.values()) agent.destroy();
+    this.proxyAgents.clear();
   }
 
   private exchange(req: HttpRequest, url: URL, body: Buffer | Readable | undefined, authorization: string | undefined): Promise<IncomingMessage> {
@@ -114,20 +131,34 @@ export class HttpTransport {
     if (authorization !== undefined) headers.Authorization = authorization;
     if (Buffer.isBuffer(body)) headers['Content-Length'] = String(body.length);
     else if (body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) headers['Content-Length'] ??= '0';
+    const proxy = this.proxies.forUrl(url, req.registry);
+    const route: Route = { registry: req.registry, target: url.host, ...(req.signal ? { signal: req.signal } : {}) };
     return new Promise((resolve, reject) => {
-      const request = (secure ? https : http).request(url, {
-        method: req.method,
-        headers,
-        agent: secure ? this.tlsAgent() : this.httpAgent,
-        ...(req.signal ? { signal: req.signal } : {}),
-      });
+      const common = { method: req.method, ...(req.signal ? { signal: req.signal } : {}) };
+      const proxied = { ...common, [ROUTE]: route };
+      let request: http.ClientRequest;
+      if (proxy === undefined) {
+        request = (secure ? https : http).request(url, { ...common, headers, agent: secure ? this.tlsAgent() : this.httpAgent });
+      } else if (secure) {
+        request = https.request(url, { ...proxied, headers, agent: this.proxyAgent(proxy, 'tunnel') });
+      } else {
+        // Absolute form to the proxy, as Go does for http targets.
+        const via = { ...headers, Host: url.host, ...(proxy.authorization !== undefined ? { 'Proxy-Authorization': proxy.authorization } : {}) };
+        request = http.request({ ...proxied, host: proxy.hostname, port: proxy.port, path: url.href, headers: via, agent: this.proxyAgent(proxy, 'forward') });
+      }
       request.setTimeout(this.opts.timeoutMs, () => {
         const err = Object.assign(new Error(`no data from ${url.host} for ${this.opts.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' });
         request.destroy(err);
       });
       request.once('error', reject);
+      const answered = (res: IncomingMessage) => {
+        // Through a proxy in absolute form, a 407 is the proxy's, not the registry's.
+        if (proxy === undefined || secure || res.statusCode !== 407) return resolve(res);
+        res.resume();
+        reject(proxyRefused(proxy, 407, res.statusMessage ?? '', `${req.method} ${url.href}`, req.registry));
+      };
       if (body === undefined || Buffer.isBuffer(body)) {
-        request.once('response', resolve);
+        request.once('response', answered);
         request.end(body);
       } else {
         body.once('error', (err) => request.destroy(err));
@@ -138,15 +169,32 @@ export class HttpTransport {
             body.unpipe(request);
             body.destroy();
           }
-          resolve(res);
+          answered(res);
         });
       }
     });
   }
 
   private tlsAgent(): https.Agent {
-    this.httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 32, ca: trustedCertificates(this.opts.env) });
+    this.httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 32, ca: this.ca() });
     return this.httpsAgent;
+  }
+
+  /** One agent per proxy (and credentials) and kind; read at the first request that needs it. */
+  private proxyAgent(proxy: Proxy, kind: 'tunnel' | 'forward'): TunnelAgent | ForwardAgent {
+    const key = `${kind} ${proxy.key}`;
+    let agent = this.proxyAgents.get(key);
+    if (!agent) this.proxyAgents.set(key, (agent = kind === 'tunnel' ? new TunnelAgent(proxy, this.tunnelOptions()) : new ForwardAgent(proxy, this.tunnelOptions())));
+    return agent;
+  }
+
+  private tunnelOptions(): TunnelOptions {
+    return { timeoutMs: this.opts.timeoutMs, userAgent: this.opts.userAgent, ca: this.ca() };
+  }
+
+  private ca(): string[] {
+    this.roots ??= trustedCertificates(this.opts.env);
+    return this.roots;
   }
 }
 

@@ -29,6 +29,8 @@
  * Where things are decided (each file's comment has the details):
  *   http.ts         node:http(s), not fetch: own CA list (tls.ts: system bundle + SSL_CERT_FILE),
  *                   per-hop redirect checks, Node streams in and out of the BlobStore
+ *   proxy.ts        HTTP(S)_PROXY / NO_PROXY with Go's rules; tunnel.ts: CONNECT tunnels and
+ *                   connections to the proxy, kept alive
  *   session.ts      auth (Basic / bearer per scope set, refresh on 401), retries (retry.ts)
  *   blob-fetch.ts   Range resume within one pull; diff_id checked while the layer streams
  *   endpoints.ts    mirrors (pull only, in order, then the registry), insecure and loopback hosts

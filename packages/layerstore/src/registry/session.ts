@@ -175,7 +175,7 @@ export class RepoSession {
     if (this.endpoint.scheme !== 'auto') return;
     const state = this.ctx.host(this.endpoint.host);
     if (state.scheme !== undefined) return;
-    state.probe ??= this.ctx.http.probeTls(this.endpoint.host, this.signal);
+    state.probe ??= this.ctx.http.probeTls(this.endpoint.host, { ...(this.signal ? { signal: this.signal } : {}), registry: this.endpoint.registry });
     try {
       const secure = await state.probe;
       state.scheme ??= secure ? 'https' : 'http';
