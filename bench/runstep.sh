@@ -39,7 +39,7 @@ TSBUILD_ROOT=$WORK/tsbuild-store $TSBUILD build -q -t busybox:latest "$WORK/bbct
 
 cmd_for() { # builder k
   case $1 in
-    tsbuild) echo "TSBUILD_ROOT=$WORK/tsbuild-store $TSBUILD build -q -t runstep:k$2 $WORK/ctx$2" ;;
+    tsbuild) echo "TSBUILD_ROOT=$WORK/tsbuild-store $TSBUILD build -q --no-cache -t runstep:k$2 $WORK/ctx$2" ;;
     buildkit) echo "DOCKER_BUILDKIT=1 $DOCKER build -q --no-cache --network host -t runstep:k$2 $WORK/ctx$2" ;;
     buildah) echo "buildah --root $BUILDAH_ROOT/root --runroot $BUILDAH_ROOT/run --storage-driver overlay bud -q --runtime runc --layers --no-cache --pull=false --network host -t runstep:k$2 $WORK/ctx$2" ;;
   esac
