@@ -49,8 +49,9 @@ export async function discard(store: Store, blobs: Iterable<Digest>, snapshots: 
   const own = await store.lease.path();
   await withLock(store.locksDir, GC_LOCK, () =>
     store.lease.withoutClaims(async () => {
-      const reachable = await store.reachable({ unnamed: true });
+      // Leases before tags, as in prune (gc.ts): another build tags before it releases.
       const others = await liveLeases(store.leasesDir, own ? { exclude: own } : {});
+      const reachable = await store.reachable({ unnamed: true });
       for (const d of b) if (!reachable.blobs.has(d) && !others.blobs.has(d)) await store.blobs.delete(d);
       for (const c of s) if (!reachable.snapshots.has(c) && !others.snapshots.has(c)) await store.snapshots.remove(c);
     }),

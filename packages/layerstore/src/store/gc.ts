@@ -33,8 +33,12 @@ export async function prune(store: Store, opts: { onRemove?: (what: string) => v
     }
     const unnamed = await store.tags.removeUnnamed();
     if (unnamed > 0) opts.onRemove?.(`${unnamed} untagged images`);
-    const reach = await store.reachable();
+    // Leases first, then tags and records: a build tags (or records) its result before it
+    // releases its lease, and cannot claim anything new while we hold the gc lock, so
+    // whatever it holds is in one of the two reads. The other order loses a result
+    // tagged and released between them.
     const leased = await liveLeases(store.leasesDir);
+    const reach = await store.reachable();
     for await (const d of store.blobs.list()) {
       if (reach.blobs.has(d) || leased.blobs.has(d)) continue;
       result.bytes += (await store.blobs.size(d)) ?? 0;
