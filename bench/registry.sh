@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Registry pull and push of the Debian base image: tsbuild's registry client (from the
-# built dist, through a tiny node script; the CLI wiring comes later) side by side with
+# built dist, through a tiny node script, so CLI start-up is not in the figure) side by side with
 # `skopeo copy`, on the same machine in the same run, reported as ratios. Not a test.
 #
 #   bench/registry.sh [--runs N] [--image 127.0.0.1:5000/library/debian:bookworm]

@@ -15,7 +15,7 @@ import { planBuild } from '../dockerfile/stages.js';
 import type { EventSink } from './events.js';
 import { BuildCache } from './cache.js';
 import { ContentChecksums } from '../context/checksum.js';
-import { Solver } from './solver.js';
+import { PROXY_ARGS, Solver } from './solver.js';
 import { hostPlatform, withContainerConfig } from './state.js';
 
 export interface BuildOptions {
@@ -117,7 +117,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     let state = await solver.solveAll();
-    const unused = [...plan.buildArgNames].filter((n) => !solver.usedBuildArgs.has(n) && !plan.globalArgs.has(n) && !PROXY_ARGS.has(n.toUpperCase()));
+    const unused = [...plan.buildArgNames].filter((n) => !solver.usedBuildArgs.has(n) && !plan.globalArgs.has(n) && !predefinedArg(n));
     if (unused.length > 0) warn(`one or more build-args [${unused.join(' ')}] were not consumed`);
     if (opts.labels && opts.labels.size > 0) {
       state = withContainerConfig(state, (c) => ({ ...c, Labels: { ...c.Labels, ...Object.fromEntries(opts.labels!) } }));
@@ -154,7 +154,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 }
 
 /** Build args BuildKit accepts without an ARG: the proxy variables and SOURCE_DATE_EPOCH. */
-const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY', 'SOURCE_DATE_EPOCH']);
+function predefinedArg(name: string): boolean {
+  const n = name.toUpperCase();
+  return PROXY_ARGS.has(n) || n === 'SOURCE_DATE_EPOCH';
+}
 
 function platformArgs(): Map<string, string> {
   const p = hostPlatform();

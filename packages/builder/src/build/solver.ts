@@ -20,7 +20,7 @@ import { applyRun, type RunStepContext } from './run.js';
 import type { Executor } from '@tsbuild/executor';
 
 /** Build args passed to RUN without an ARG declaration, like BuildKit. */
-const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY']);
+export const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY']);
 
 export interface SolverOptions {
   store: Store;
