@@ -28,7 +28,7 @@ test('RUN asks the executor for the shell command with the stage env, build args
   }));
   try {
     const events: BuildEvent[] = [];
-    const res = await build({ store, contextDir: dir, executor, buildArgs: new Map([['TOKEN', 'tok'], ['HTTP_PROXY', 'http://proxy:3128']]), onEvent: (e) => events.push(e) });
+    const res = await build({ store, contextDir: dir, executor, buildArgs: new Map([['TOKEN', 'tok'], ['HTTP_PROXY', 'http://proxy:3128'], ['UNUSED', 'u']]), onEvent: (e) => events.push(e) });
     t.is(executor.requests.length, 3);
     const [a, b, c] = executor.requests;
     t.deepEqual(a!.process.args, ['/bin/sh', '-c', 'echo "$TOKEN" > out']);
@@ -46,6 +46,7 @@ test('RUN asks the executor for the shell command with the stage env, build args
     t.is(res.image.manifest.layers.length, 4);
     t.true(events.some((e) => e.type === 'step-log' && e.data.toString() === 'step 0\n'));
     t.false(res.warnings.some((w) => w.includes('HTTP_PROXY')), 'proxy build args need no ARG');
+    t.true(res.warnings.some((w) => w.includes('build-args [UNUSED] were not consumed')), res.warnings.join('\n'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
