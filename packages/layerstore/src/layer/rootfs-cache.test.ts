@@ -73,11 +73,9 @@ test('a directory replaced by a file and then made again is a new, empty directo
   t.deepEqual(Object.keys(flat).sort(), ['a', 'a/sub', 'a/sub/y']);
 });
 
-// Pre-existing (the code before the path cache does the same): when a file of this layer
-// replaced a lower directory and a directory entry then replaces the file, the new
-// directory is not made opaque, so the lower directory's children show through again in
-// overlay form, unlike in delete mode.
-test.failing('a directory replacing a file that replaced a lower directory hides the lower children (known gap)', async (t) => {
+// A file of this layer replaced a lower directory, then a directory replaces the file:
+// the new directory is opaque, so the lower directory's children stay hidden.
+test('a directory replacing a file that replaced a lower directory hides the lower children', async (t) => {
   const { overlay, flat } = await bothWays(t, [BASE, [file('a/x', 'x'), file('a', 'now a file'), dir('a'), file('a/y', 'y')]]);
   t.deepEqual(overlay, flat);
 });

@@ -87,6 +87,14 @@ export class RootFs extends OverlayView {
     }
     if (e) {
       rmSync(host, { recursive: true, force: true });
+      if (mergeDir && e.layer === 0 && this.whiteoutMode === 'overlay' && this.lowers.length > 0 && this.lowerOf(this.child(parent.node, name)).entry !== undefined) {
+        // What we remove here hid a lower entry: the directory replacing it must hide it
+        // too, so it is made over a whiteout (opaque), as if the lower entry was removed.
+        this.forget(parent.node, name);
+        mknod(host, S_IFCHR | 0o000, 0n);
+        this.ensureDirAt(cs);
+        return { host, existingDir: true };
+      }
     } else if (!parentFresh && lstatOrNull(host) !== null) {
       // A whiteout of a lower entry: a directory replaces it as an opaque one.
       if (mergeDir) {
