@@ -5,47 +5,18 @@
  */
 import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { TarError } from '../errors.js';
 import { readTar } from '../tar/index.js';
 import { getXattr } from '../sys/libc.js';
 import { applyTar, type ApplyOptions } from './apply.js';
 import { isWhiteout, RootFs } from './rootfs.js';
-import { readTree, tempDir, withOverlay } from '../testing/fstree.js';
+import { tempDir } from '../testing/fstree.js';
+import { bothWays } from '../testing/both-ways.js';
 import { char, chunks, dir, entries, fifo, file, hardlink, MTIME, opaque, symlink, tarBytes, whiteout, type Piece } from '../testing/tarbuild.js';
 import { encodeHeader } from '../tar/index.js';
 
 const apply = (root: RootFs, pieces: Piece[], opts: Partial<ApplyOptions> = {}) => applyTar(root, entries(pieces), { whiteouts: true, ...opts });
-
-/**
- * Apply `layers` (bottom first) twice: as overlay-form snapshots (each over the ones
- * below, as ensureSnapshots does) looked at through an overlayfs mount, and one after
- * the other into a single directory in delete mode. Returns both trees.
- */
-async function bothWays(t: ExecutionContext, layers: Piece[][]): Promise<{ overlay: Record<string, unknown>; flat: Record<string, unknown>; snapshots: string[] }> {
-  const base = await tempDir(t);
-  const snapshots: string[] = [];
-  for (const [i, layer] of layers.entries()) {
-    const upper = join(base, `snap${i}`);
-    await mkdir(upper);
-    await apply(new RootFs({ upper, lowers: [...snapshots].reverse(), whiteouts: 'overlay' }), layer);
-    snapshots.push(upper);
-  }
-  const flatDir = join(base, 'flat');
-  await mkdir(flatDir);
-  const flatRoot = new RootFs({ upper: flatDir, whiteouts: 'delete' });
-  for (const layer of layers) await apply(flatRoot, layer);
-  const opts = { mtimes: true };
-  const flat = await readTree(flatDir, opts);
-  // overlayfs wants at least one lowerdir: the top snapshot is the upper, the rest below.
-  const lowers = [...snapshots].reverse();
-  const empty = join(base, 'empty');
-  await mkdir(empty);
-  const overlay = await withOverlay({ lowers: [...lowers.slice(1), empty], upper: lowers[0]!, work: join(base, 'work'), merged: join(base, 'merged') }, (m) => readTree(m, opts));
-  delete overlay[''];
-  delete flat[''];
-  return { overlay, flat, snapshots };
-}
 
 const LOWER: Piece[] = [
   dir('a'),
@@ -82,7 +53,7 @@ test('overlay snapshots mounted show what delete-mode application gives', async 
     ],
     [file('s/via-link', 'through the symlink'), whiteout('h2'), file('d/z', 'z')],
   ];
-  const { overlay, flat } = await bothWays(t, layers);
+  const { overlay, flat } = await bothWays(t, layers, { mtimes: true });
   t.deepEqual(overlay, flat);
   t.deepEqual(Object.keys(flat).sort(), ['a', 'a/hl', 'a/new', 'a/via-link', 'd', 'd/y', 'd/z', 'f', 'f/inside', 'h1', 'null', 's', 's2']);
 });
@@ -92,7 +63,7 @@ test('a whiteout and a new entry of the same name in one layer: the new entry wi
     LOWER,
     [whiteout('a'), whiteout('f'), whiteout('d'), dir('a', { mode: 0o711 }), file('a/fresh', 'fresh'), file('f', 'new f'), file('d/only', 'only')],
   ];
-  const { overlay, flat, snapshots } = await bothWays(t, layers);
+  const { overlay, flat, snapshots } = await bothWays(t, layers, { mtimes: true });
   t.deepEqual(overlay, flat);
   t.deepEqual(Object.keys(flat).sort(), ['a', 'a/fresh', 'd', 'd/only', 'f', 'h1', 'h2', 's']);
   t.is(getXattr(join(snapshots[1]!, 'a'), 'trusted.overlay.opaque')?.toString(), 'y', 'a directory over a whiteout hides what the whiteout hid');
@@ -101,14 +72,14 @@ test('a whiteout and a new entry of the same name in one layer: the new entry wi
 
 test('an opaque marker hides lower children at every depth, even under directories this layer touched', async (t) => {
   const layers: Piece[][] = [LOWER, [dir('a/b'), file('a/b/mine', 'mine'), file('d/new', 'n'), opaque('a'), opaque('d')]];
-  const { overlay, flat } = await bothWays(t, layers);
+  const { overlay, flat } = await bothWays(t, layers, { mtimes: true });
   t.deepEqual(overlay, flat);
   t.deepEqual(Object.keys(flat).sort(), ['a', 'a/b', 'a/b/mine', 'd', 'd/new', 'f', 'h1', 'h2', 's']);
 });
 
 test('removing a directory then recreating its child does not resurrect lower content', async (t) => {
   const layers: Piece[][] = [LOWER, [whiteout('a'), file('a/b/again', 'again')]];
-  const { overlay, flat } = await bothWays(t, layers);
+  const { overlay, flat } = await bothWays(t, layers, { mtimes: true });
   t.deepEqual(overlay, flat);
   t.deepEqual(Object.keys(flat).sort(), ['a', 'a/b', 'a/b/again', 'd', 'd/x', 'd/y', 'f', 'h1', 'h2', 's']);
 });

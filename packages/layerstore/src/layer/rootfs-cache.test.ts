@@ -9,42 +9,19 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readlink, rename, symlink as symlinkFs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { getXattr } from '../sys/libc.js';
 import { readTar } from '../tar/index.js';
 import { applyTar } from './apply.js';
 import { cleanComponents, joinComponents, type Components } from './paths.js';
 import { isWhiteout, RootFs } from './rootfs.js';
-import { readTree, tempDir, withOverlay } from '../testing/fstree.js';
+import { readTree, tempDir } from '../testing/fstree.js';
+import { bothWays } from '../testing/both-ways.js';
 import { chunks, dir, entries, file, opaque, symlink, tarBytes, whiteout, type Piece } from '../testing/tarbuild.js';
 
 const cs = (p: string): Components => cleanComponents(p);
 const str = (c: Components) => joinComponents(c).toString('latin1');
 const apply = (root: RootFs, pieces: Piece[]) => applyTar(root, entries(pieces), { whiteouts: true });
-
-/** Layers (bottom first) as overlay snapshots under a mount, and applied in order into one directory. */
-async function bothWays(t: ExecutionContext, layers: Piece[][]): Promise<{ overlay: Record<string, unknown>; flat: Record<string, unknown>; snapshots: string[] }> {
-  const base = await tempDir(t);
-  const snapshots: string[] = [];
-  for (const [i, layer] of layers.entries()) {
-    const upper = join(base, `snap${i}`);
-    await mkdir(upper);
-    await apply(new RootFs({ upper, lowers: [...snapshots].reverse(), whiteouts: 'overlay' }), layer);
-    snapshots.push(upper);
-  }
-  const flatDir = join(base, 'flat');
-  await mkdir(flatDir);
-  const flatRoot = new RootFs({ upper: flatDir, whiteouts: 'delete' });
-  for (const layer of layers) await apply(flatRoot, layer);
-  const flat = await readTree(flatDir);
-  const lowers = [...snapshots].reverse();
-  const empty = join(base, 'empty');
-  await mkdir(empty);
-  const overlay = await withOverlay({ lowers: [...lowers.slice(1), empty], upper: lowers[0]!, work: join(base, 'work'), merged: join(base, 'merged') }, (m) => readTree(m));
-  delete overlay[''];
-  delete flat[''];
-  return { overlay, flat, snapshots };
-}
 
 const BASE: Piece[] = [dir('a'), file('a/old', 'old'), dir('b'), file('b/kept', 'kept'), dir('d'), file('d/x', 'x'), dir('d/sub'), file('d/sub/deep', 'deep')];
 
