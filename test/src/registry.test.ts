@@ -139,11 +139,10 @@ test('a registry that is down: retries, then an error naming the registry and th
   const port = await freePort();
   const root = await freshStore();
   try {
-    const started = Date.now();
     const res = await tsbuild(['pull', `127.0.0.1:${port}/nothing/here:1`], { root });
     t.is(res.code, 1);
     t.regex(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*nothing/here:1|nothing/here:1.*127\\.0\\.0\\.1:${port}`));
-    t.true(Date.now() - started > 1000, 'it retried before giving up');
+    t.regex(res.stderr, /retrying .* \(attempt 1, /, 'it retried before giving up');
     const bad = await tsbuild(['pull', 'Not_A/Valid::ref'], { root });
     t.is(bad.code, 1);
     t.regex(bad.stderr, /invalid reference/);

@@ -150,15 +150,20 @@ test('SIGINT in the middle of a RUN: the build stops, and no process or mount of
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 100 && !stderr.includes('started'); i++) await sleep(100);
-    t.true(stderr.includes('started'), stderr);
-    for (let i = 0; i < 50 && (await processesMatching(marker)).length < 3; i++) await sleep(100);
+    // Wait for the RUN's own word, then for its processes (however slow the machine is).
+    await new Promise<void>((resolve, reject) => {
+      const check = () => (stderr.includes('started') ? resolve() : undefined);
+      child.stderr.on('data', check);
+      child.on('close', () => reject(new Error(`the build ended before the RUN started:\n${stderr}`)));
+      check();
+    });
+    while ((await processesMatching(marker)).length < 3) await sleep(50);
     t.is((await processesMatching(marker)).length, 3, 'the RUN is running: its shell and two sleeps');
     child.kill('SIGINT');
     const code = await exited;
     t.not(code, 0);
     t.regex(stderr, /cancel/i);
-    await sleep(200);
+    // tsbuild exits only after the sandbox's init is reaped, so nothing of the RUN is left.
     t.deepEqual(await processesMatching(marker), [], 'every process of the RUN is gone');
     t.deepEqual([...(await ourMounts(root)), ...(await ourMounts('/run/tsbuild'))], mountsBefore, 'no mount of ours on the host');
     t.deepEqual(await storeFingerprint(root), before, 'store unchanged');
