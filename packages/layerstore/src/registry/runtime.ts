@@ -22,7 +22,9 @@ export function openSession(rt: Runtime, endpoint: Endpoint, repo: string, scope
 
 /**
  * Try `fn` on each endpoint in order (mirrors, then the registry); the first success
- * wins. When all fail, the last error is thrown with the earlier ones in its message.
+ * wins. When all fail, the last error is thrown with the earlier ones in its message, each
+ * endpoint named once (pullEndpoints lists each host once; a failure whose message already
+ * names its endpoint, as the session's errors do, is not prefixed with it again).
  */
 export async function firstEndpoint<T>(rt: Runtime, endpoints: Endpoint[], fn: (e: Endpoint) => Promise<T>): Promise<{ value: T; endpoint: Endpoint }> {
   const failures: string[] = [];
@@ -37,11 +39,17 @@ export async function firstEndpoint<T>(rt: Runtime, endpoints: Endpoint[], fn: (
         if (failures.length === 0 || !(err instanceof RegistryError)) throw err;
         throw new RegistryError(err.code, `${err.message} (tried first: ${failures.join('; ')})`, { registry: err.registry, ...(err.status !== undefined ? { status: err.status } : {}), cause: err });
       }
-      failures.push(`${describe(endpoint)}: ${err.message}`);
+      failures.push(namesEndpoint(err.message, describe(endpoint)) ? err.message : `${describe(endpoint)}: ${err.message}`);
       rt.emit({ type: 'fallback', endpoint: endpoint.host, next: describe(endpoints[i + 1]!), reason: err.message });
     }
   }
   throw new Error('no endpoints');
+}
+
+/** Does `message` name `label` (`mirror 10.0.0.1:5000`) as a whole, not as part of a longer host, port or path? */
+export function namesEndpoint(message: string, label: string): boolean {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.-])${escaped}(?![\\w/-]|[.:]\\w)`).test(message);
 }
 
 /** An AbortController that also aborts when `parent` does. */
