@@ -14,10 +14,16 @@ export interface Runtime {
   emit: EventSink;
   retry: RetryPolicy;
   chunkSize: number;
+  /** Short names already warned about (short-names.ts). */
+  noted: Set<string>;
 }
 
+/** A session for `repo`; on a mirror with a namespace, the repository (and its scopes) under it. */
 export function openSession(rt: Runtime, endpoint: Endpoint, repo: string, scopes: string[], signal?: AbortSignal): RepoSession {
-  return new RepoSession(rt.ctx, endpoint, repo, scopes, signal);
+  if (!endpoint.namespace || repo === '') return new RepoSession(rt.ctx, endpoint, repo, scopes, signal);
+  const mapped = `${endpoint.namespace}/${repo}`;
+  const own = `repository:${repo}:`;
+  return new RepoSession(rt.ctx, endpoint, mapped, scopes.map((s) => (s.startsWith(own) ? `repository:${mapped}:${s.slice(own.length)}` : s)), signal);
 }
 
 /**
