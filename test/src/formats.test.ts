@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { busyboxStore } from './helpers/busybox.js';
-import { CLI, REPO, run, tsbuild, type CliResult } from './helpers/cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, run, tsbuild, type CliResult } from './helpers/cli.js';
 import { FIXTURES, removeDir, tempDir } from './helpers/fixtures.js';
 import { storeFingerprint } from './helpers/store.js';
 import { treeOf } from './helpers/tree.js';
@@ -37,7 +37,7 @@ function tsbuildIo(args: string[], opts: { root: string; stdin?: string; stdout?
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: opts.root },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: opts.root, ...NO_HOST_REGISTRY_CONFIG },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -119,7 +119,7 @@ test('login with a wrong and a right password; logout; push needs the credential
     const bad = await tsbuild(['login', secure.host, '-u', TEST_USER.username, '-p', 'wrong'], { root, env });
     t.is(bad.code, 1);
     t.true(bad.stderr.includes(secure.host), bad.stderr);
-    const good = await run('sh', ['-c', `printf '%s' '${TEST_USER.password}' | TSBUILD_ROOT=${root} HOME=${home} DOCKER_CONFIG=${home}/.docker node ${join(process.cwd(), '..', 'packages/builder/dist/cli.js')} login ${secure.host} -u ${TEST_USER.username} --password-stdin`]);
+    const good = await run('sh', ['-c', `printf '%s' '${TEST_USER.password}' | CONTAINERS_REGISTRIES_CONF=/dev/null TSBUILD_REGISTRIES_CONF_D= TSBUILD_DOCKER_DAEMON_JSON= TSBUILD_ROOT=${root} HOME=${home} DOCKER_CONFIG=${home}/.docker node ${join(process.cwd(), '..', 'packages/builder/dist/cli.js')} login ${secure.host} -u ${TEST_USER.username} --password-stdin`]);
     t.is(good.stdout, 'Login Succeeded\n');
     const config = JSON.parse(await readFile(join(home, '.docker', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
     t.is(Buffer.from(config.auths[secure.host]!.auth, 'base64').toString(), `${TEST_USER.username}:${TEST_USER.password}`);

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, run, tsbuild } from './helpers/cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, run, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
 import { ourMounts, processesMatching } from './helpers/host.js';
@@ -146,7 +146,7 @@ test('SIGINT in the middle of a RUN: the build stops, and no process or mount of
     await writeFile(join(work, 'Dockerfile'), `FROM busybox\nRUN echo started && ${marker} & ${marker}; echo never\n`);
     const mountsBefore = [...(await ourMounts(root)), ...(await ourMounts('/run/tsbuild'))];
     const before = await storeFingerprint(root);
-    const child = spawn(process.execPath, [CLI, 'build', '--progress', 'plain', work], { env: { ...process.env, TSBUILD_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'build', '--progress', 'plain', work], { env: { ...process.env, ...NO_HOST_REGISTRY_CONFIG, TSBUILD_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -73,7 +73,7 @@ export async function pushImage(rt: Runtime, store: Store, image: StoredImage, r
     }
     const manifestBytes = await store.blobs.readBytes(img.manifestDescriptor, { max: MAX_MANIFEST, what: `manifest ${digest}` });
     const mediaType = img.manifest.mediaType ?? img.manifestDescriptor.mediaType;
-    const endpoint = pushEndpoint(rt.config, ref.domain);
+    const endpoint = await pushEndpoint(rt.config, ref.domain);
     const blobs = uniqueBlobs([{ ...img.manifest.config, kind: 'config' as const }, ...img.manifest.layers.map((l) => ({ ...l, kind: 'layer' as const }))]);
     const sources = new Map<Digest, string[]>();
     for (const b of blobs) sources.set(b.digest, (await reposHolding(store, endpoint.registry, b.digest)).filter((r) => r !== ref.path).slice(0, MAX_MOUNT_SOURCES));
