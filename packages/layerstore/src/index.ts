@@ -13,6 +13,7 @@ export { trackChanges, transaction, discard, type StoreChanges } from './store/c
 export { verifyStore, type VerifyResult } from './store/verify.js';
 export { Lease, liveLeases } from './store/lease.js';
 export { TagIndex, type Tag } from './store/tags.js';
+export { recordRepoDigest, repoDigest, repoDigests } from './store/repo-digests.js';
 export { acquireLock, withLock, type Lock } from './store/lock.js';
 export { defaultStoreRoot } from './store/root.js';
 export { fileChunks, writeFileAtomic } from './store/fsutil.js';
