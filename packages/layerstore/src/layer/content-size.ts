@@ -7,15 +7,17 @@
  * nothing) is 0 B, and the stored blob's size (compressed, or tar headers and padding)
  * never shows.
  *
- * Found once per layer and remembered in `cache/layer-sizes/<diff_id hex>`:
- *   { "digest": "<the blob it was read from>", "diffId": "sha256:...", "size": 1234 }
- * which prune drops with that blob, like the other cache records. A layer written by a
+ * Found once per layer and remembered in `cache/layer-sizes/<hex of the blob it was read from>`:
+ *   { "digest": "<that blob>", "diffId": "sha256:...", "size": 1234 }
+ * which goes with that blob (store/blob-bound-records.ts), like the other cache records; the
+ * record of a layer's uncompressed blob (named by its diff_id) serves its compressed
+ * forms too. A layer written by a
  * build (commit.ts) or unpacked into a snapshot (unpack.ts) is counted on the way, for
  * free; any other layer (pulled or loaded and not used yet) is read once, decompressed,
  * the first time a size is asked for.
  */
 import type { Digest } from '../digest.js';
-import { digestHex, isDigest } from '../digest.js';
+import { digestHex } from '../digest.js';
 import { layerAsStream } from '../export/layer-stream.js';
 import type { Descriptor } from '../image/types.js';
 import type { Store, StoredImage } from '../store/store.js';
@@ -45,18 +47,21 @@ export async function* countingContent<E extends { header: Pick<TarHeader, 'type
 }
 
 export async function recordContentSize(store: Store, blob: Digest, diffId: Digest, size: number): Promise<void> {
-  await store.writeRecord(KIND, digestHex(diffId), { digest: blob, diffId, size } satisfies SizeRecord);
+  await store.writeRecord(KIND, digestHex(blob), { digest: blob, diffId, size } satisfies SizeRecord);
 }
 
-async function recorded(store: Store, diffId: Digest): Promise<number | undefined> {
-  const rec = await store.readRecord<Partial<SizeRecord>>(KIND, digestHex(diffId));
-  if (rec?.diffId !== diffId || !isDigest(rec.digest) || !Number.isSafeInteger(rec.size) || rec.size! < 0) return undefined;
-  return rec.size;
+/** The size recorded for the blob `blob`, or for the layer's uncompressed blob. */
+async function recorded(store: Store, blob: Digest, diffId: Digest): Promise<number | undefined> {
+  for (const key of new Set([blob, diffId])) {
+    const rec = await store.readRecord<Partial<SizeRecord>>(KIND, digestHex(key));
+    if (rec?.digest === key && rec.diffId === diffId && Number.isSafeInteger(rec.size) && rec.size! >= 0) return rec.size;
+  }
+  return undefined;
 }
 
 /** The content size of one layer (`desc`, whose uncompressed digest is `diffId`). */
 export async function layerContentSize(store: Store, desc: Descriptor, diffId: Digest): Promise<number> {
-  const known = await recorded(store, diffId);
+  const known = await recorded(store, desc.digest, diffId);
   if (known !== undefined) return known;
   const total = { size: 0 };
   for await (const entry of countingContent<TarEntry>(readTar(await layerAsStream(store, desc, diffId)), total)) void entry;
