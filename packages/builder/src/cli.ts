@@ -3,7 +3,7 @@
  * The tsbuild command line. The only place that prints errors and exits:
  * 0 success, 1 build error, 2 bad usage.
  */
-import yargs from 'yargs';
+import { cliParser } from './cli/parser.js';
 import { hideBin } from 'yargs/helpers';
 import { Store, defaultStoreRoot, LayerstoreError } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from './errors.js';
@@ -82,7 +82,7 @@ async function main(fullArgv: string[]): Promise<number> {
   let usage: string | undefined;
   let containerExit: number | undefined;
 
-  const parser = yargs(argv)
+  const parser = cliParser(argv)
     .scriptName('tsbuild')
     .usage('$0 [build] [options] CONTEXT')
     .version(false)
@@ -106,7 +106,7 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('build-arg', { type: 'string', default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE)' })
           .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
           .option('target', { type: 'string', describe: 'Build this stage' })
-          .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH[,tar=false][,compression=gzip|zstd|uncompressed]' })
+          .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH (and tar=false, compression=gzip, zstd or uncompressed)' })
           .option('compression', { type: 'string', describe: 'Layer compression of exports: gzip (oci default), zstd or uncompressed; -o ...,compression= wins' })
           .option('compression-level', { type: 'string', describe: 'Compression level of exports (gzip 0-9, zstd 1-22); -o ...,compression-level= wins' })
           .option('iidfile', { type: 'string', describe: 'Write the image ID to this file' })

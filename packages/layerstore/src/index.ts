@@ -13,6 +13,8 @@ export { trackChanges, transaction, discard, type StoreChanges } from './store/c
 export { verifyStore, type VerifyResult } from './store/verify.js';
 export { Lease, liveLeases } from './store/lease.js';
 export { TagIndex, type Tag } from './store/tags.js';
+export { recordRepoDigest, repoDigest, repoDigests } from './store/repo-digests.js';
+export { imagesById, namesOf } from './store/by-image.js';
 export { acquireLock, withLock, type Lock } from './store/lock.js';
 export { defaultStoreRoot } from './store/root.js';
 export { fileChunks, writeFileAtomic } from './store/fsutil.js';
@@ -20,6 +22,7 @@ export { RootFs, isWhiteout, isOverlayXattr, copyMeta, type Entry, type RootFsOp
 export { applyTar, type ApplyOptions } from './layer/apply.js';
 export { diffEntries, type DiffOptions } from './layer/diff.js';
 export { commitLayer, layerAs, openUncompressed, type CommittedLayer } from './layer/commit.js';
+export { entryContentSize, imageContentSize, layerContentSize, layerContentSizes, type ImageSizeOptions } from './layer/content-size.js';
 export { autoDecompress, compressor, decompressor, detectFormat, peek, type Format } from './layer/compress.js';
 export * from './layer/paths.js';
 export { imageAs, requireOneFamily, type ImageForm } from './export/image-as.js';

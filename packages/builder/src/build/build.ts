@@ -14,6 +14,7 @@ import { parse } from '../dockerfile/instructions/index.js';
 import { planBuild } from '../dockerfile/stages.js';
 import type { EventSink } from './events.js';
 import { BuildCache } from './cache.js';
+import { BuildClock, stampHistory } from './build-time.js';
 import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
 import { hostPlatform, withContainerConfig } from './state.js';
@@ -90,6 +91,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   let ownExecutor: Executor | undefined;
   const checksums = new ContentChecksums(store, context.dir);
   const cache = new BuildCache(store, { useCache: !opts.noCache });
+  const clock = new BuildClock(opts.sourceDateEpoch);
   // One pre-started sandbox worker per RUN still to come, up to 4: a worker serves one
   // run and takes ~40 ms of CPU to start, so back-to-back RUN steps need several ready.
   const runSteps = plan.needed.reduce((n, s) => n + s.instructions.filter((i) => i.kind === 'RUN').length, 0);
@@ -107,6 +109,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       network: opts.network ?? 'host',
       cache,
       checksums,
+      clock,
       dockerfile: dockerfilePath,
       images: {
         ...(opts.registry ? { registry: opts.registry } : {}),
@@ -122,10 +125,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     if (opts.labels && opts.labels.size > 0) {
       state = withContainerConfig(state, (c) => ({ ...c, Labels: { ...c.Labels, ...Object.fromEntries(opts.labels!) } }));
     }
-    // The image is as old as its newest history entry (so an unchanged rebuild is the same image).
-    const lastHistory = state.config.history?.at(-1)?.created;
-    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : (state.lastCreated ?? lastHistory ?? new Date().toISOString());
-    const config = { ...state.config, created };
+    // One time for everything this build added (build-time.ts): an unchanged rebuild is the same image.
+    const config = stampHistory(state.config, clock.time(state.config));
     const annotations: Record<string, string> = {};
     if (state.base) {
       annotations['org.opencontainers.image.base.name'] = state.base.name;

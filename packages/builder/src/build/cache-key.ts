@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Digest } from '@tsbuild/layerstore';
+import { showDifference } from './show-difference.js';
 
 /** Bump when what a step produces for the same inputs changes (layer format, semantics). */
 export const CACHE_FORMAT = 'tsbuild-cache/1';
@@ -31,11 +32,6 @@ export function cacheKey(parent: string, step: Record<string, unknown>): Digest 
   return `sha256:${createHash('sha256').update(`${CACHE_FORMAT}\n${parent}\n${canonicalJson(step)}`).digest('hex')}`;
 }
 
-function show(v: unknown): string {
-  const s = canonicalJson(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
 /** The first input that differs between two input sets, for "cache miss: ..." messages. */
 export function firstDifference(before: Record<string, unknown>, now: Record<string, unknown>, path = ''): string | undefined {
   for (const k of [...new Set([...Object.keys(before), ...Object.keys(now)])].sort()) {
@@ -45,13 +41,18 @@ export function firstDifference(before: Record<string, unknown>, now: Record<str
     if (Array.isArray(a) && Array.isArray(b)) {
       const i = a.findIndex((x, j) => canonicalJson(x) !== canonicalJson(b[j]));
       const at = i === -1 ? a.length : i;
-      if (at < b.length || at < a.length) return `${path}${k}[${at}] was ${show(a[at])}, now ${show(b[at])}`;
+      if (at < b.length || at < a.length) return `${path}${k}[${at}] ${wasNow(a[at], b[at])}`;
     }
     if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
       const inner = firstDifference(a as Record<string, unknown>, b as Record<string, unknown>, `${path}${k}.`);
       if (inner) return inner;
     }
-    return `${path}${k} was ${show(a)}, now ${show(b)}`;
+    return `${path}${k} ${wasNow(a, b)}`;
   }
   return undefined;
+}
+
+function wasNow(before: unknown, now: unknown): string {
+  const [a, b] = showDifference(before, now, canonicalJson);
+  return `was ${a}, now ${b}`;
 }

@@ -11,7 +11,7 @@ import { cacheKey, firstDifference } from './cache-key.js';
 import type { LayerRef, StageState } from './state.js';
 
 interface StepRecord extends HoldingRecord {
-  /** When the layer was made: a reuse keeps the time, so the image stays the same. */
+  /** When the build that made the layer started: a build whose steps all come from the cache takes it (build-time.ts). */
   created: string;
   diffId: Digest;
   descriptor: Descriptor;
@@ -97,17 +97,18 @@ export interface StepCache {
   cache: BuildCache;
   /** Dockerfile, stage and step index: where explanations of misses are kept. */
   position: string;
-  /** Called when the step's result comes from the cache. */
-  onHit(): void;
+  /** Called when the step's result comes from the cache, with the time its record keeps. */
+  onHit(created: string): void;
   /** Called with what changed when it does not (and an earlier build ran this step). */
   onMiss(reason: string): void;
-  /** The time a step made now is stamped with (SOURCE_DATE_EPOCH, or the clock). */
-  now(): string;
+  /** Called when the step made its layer; returns the time its cache record keeps. */
+  made(): string;
 }
 
 /**
  * Reuse the layer cached for `inputs` over `state`, or produce it and remember it.
  * Returns the layer, its history text, and the key (the new state's cache key).
+ * History times are not the step's business: the build stamps them at the end.
  */
 export async function cachedLayer(
   state: StageState,
@@ -115,21 +116,20 @@ export async function cachedLayer(
   inputs: Record<string, unknown>,
   createdBy: string,
   produce: () => Promise<LayerRef>,
-): Promise<{ key: Digest; layer: LayerRef; createdBy: string; created: string }> {
+): Promise<{ key: Digest; layer: LayerRef; createdBy: string }> {
   const key = cacheKey(state.cacheKey, inputs);
   const hit = await sc.cache.lookup(key, state);
   if (hit) {
-    sc.onHit();
+    sc.onHit(hit.created);
     await sc.cache.remember(sc.position, key, inputs);
-    return { key, layer: hit.layer, createdBy: hit.createdBy, created: hit.created };
+    return { key, layer: hit.layer, createdBy: hit.createdBy };
   }
   const reason = await sc.cache.explainMiss(sc.position, key, inputs);
   if (reason) sc.onMiss(reason);
   const layer = await produce();
-  const created = sc.now();
-  await sc.cache.save(key, state, layer, createdBy, created, inputs);
+  await sc.cache.save(key, state, layer, createdBy, sc.made(), inputs);
   await sc.cache.remember(sc.position, key, inputs);
-  return { key, layer, createdBy, created };
+  return { key, layer, createdBy };
 }
 
 function positionKey(position: string): string {

@@ -103,7 +103,7 @@ export async function applyCopy(state: StageState, ins: CopyInstruction, ctx: Fs
     link: ins.link,
     sourceDateEpoch: ctx.sourceDateEpoch,
   };
-  const { key, layer, createdBy: shown, created } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () => layerStep(state, { store: ctx.store, detached: ins.link, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
+  const { key, layer, createdBy: shown } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () => layerStep(state, { store: ctx.store, detached: ins.link, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
     let owner: { uid: number; gid: number } | undefined;
     if (ins.chown !== undefined) {
       try {
@@ -147,7 +147,7 @@ export async function applyCopy(state: StageState, ins: CopyInstruction, ctx: Fs
     }
   }));
 
-  return { ...withHistory(withLayer(state, layer), { created, created_by: shown, comment: 'buildkit.dockerfile.v0' }), cacheKey: key, lastCreated: created };
+  return { ...withHistory(withLayer(state, layer), { created_by: shown, comment: 'buildkit.dockerfile.v0' }), cacheKey: key };
 }
 
 /** Resolve one source word (maybe a wildcard) to the entries it names in the tree. */

@@ -1,6 +1,7 @@
 /**
  * Instructions that change only the image config: each is a pure function from one
- * stage state to the next, adding the history entry `docker build` would (empty_layer).
+ * stage state to the next, adding the history entry `docker build` would (empty_layer;
+ * its time is stamped when the build ends, build-time.ts).
  */
 import type { HealthConfig } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
@@ -25,8 +26,6 @@ import { validSignal } from './signals.js';
 
 export interface ConfigStepContext {
   lex: ShellLex;
-  /** History timestamp for this step. */
-  created: string;
   /** Value of a build arg given on the command line (marks it used). */
   buildArg(name: string): string | undefined;
   /** Value of a global ARG (declared before the first FROM), if declared there. */
@@ -42,8 +41,8 @@ function expand(ctx: ConfigStepContext, state: StageState, word: string, where: 
   }
 }
 
-function history(state: StageState, ctx: ConfigStepContext, createdBy: string): StageState {
-  return withHistory(state, { created: ctx.created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
+function history(state: StageState, createdBy: string): StageState {
+  return withHistory(state, { created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
 }
 
 export function applyEnv(state: StageState, ins: EnvInstruction, ctx: ConfigStepContext): StageState {
@@ -51,7 +50,7 @@ export function applyEnv(state: StageState, ins: EnvInstruction, ctx: ConfigStep
   let env = state.config.config?.Env ?? [];
   for (const [k, v] of pairs) env = setEnv(env, k, v);
   const next = withContainerConfig(state, (c) => ({ ...c, Env: env }));
-  return history(next, ctx, `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return history(next, `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
 
 export function applyLabel(state: StageState, ins: LabelInstruction, ctx: ConfigStepContext): StageState {
@@ -59,7 +58,7 @@ export function applyLabel(state: StageState, ins: LabelInstruction, ctx: Config
   const labels = { ...state.config.config?.Labels };
   for (const [k, v] of pairs) labels[k] = v;
   const next = withContainerConfig(state, (c) => ({ ...c, Labels: labels }));
-  return history(next, ctx, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return history(next, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
 
 export function applyArg(state: StageState, ins: ArgInstruction, ctx: ConfigStepContext): StageState {
@@ -74,12 +73,12 @@ export function applyArg(state: StageState, ins: ArgInstruction, ctx: ConfigStep
     shown.push(decl.value !== undefined ? `${decl.name}=${dflt}` : decl.name);
     current = { ...current, args: new Map(args) };
   }
-  return history({ ...state, args }, ctx, `ARG ${shown.join(' ')}`);
+  return history({ ...state, args }, `ARG ${shown.join(' ')}`);
 }
 
 export function applyUser(state: StageState, ins: UserInstruction, ctx: ConfigStepContext): StageState {
   const user = expand(ctx, state, ins.user, ins);
-  return history(withContainerConfig(state, (c) => ({ ...c, User: user })), ctx, `USER ${user}`);
+  return history(withContainerConfig(state, (c) => ({ ...c, User: user })), `USER ${user}`);
 }
 
 export function applyExpose(state: StageState, ins: ExposeInstruction, ctx: ConfigStepContext): StageState {
@@ -91,7 +90,7 @@ export function applyExpose(state: StageState, ins: ExposeInstruction, ctx: Conf
       added.push(p);
     }
   }
-  return history(withContainerConfig(state, (c) => ({ ...c, ExposedPorts: ports })), ctx, `EXPOSE ${goSetMap([...new Set(added)])}`);
+  return history(withContainerConfig(state, (c) => ({ ...c, ExposedPorts: ports })), `EXPOSE ${goSetMap([...new Set(added)])}`);
 }
 
 function parsePorts(spec: string, ins: ExposeInstruction): string[] {
@@ -114,34 +113,34 @@ export function applyVolume(state: StageState, ins: VolumeInstruction, ctx: Conf
     if (p.trim() === '') throw new BuildError('TSBUILD_INVALID_ARGUMENT', 'VOLUME specified can not be an empty string', { location: ins.location });
     volumes[p] = {};
   }
-  return history(withContainerConfig(state, (c) => ({ ...c, Volumes: volumes })), ctx, `VOLUME ${goList(paths)}`);
+  return history(withContainerConfig(state, (c) => ({ ...c, Volumes: volumes })), `VOLUME ${goList(paths)}`);
 }
 
 export function applyStopSignal(state: StageState, ins: StopSignalInstruction, ctx: ConfigStepContext): StageState {
   const signal = expand(ctx, state, ins.signal, ins);
   if (!validSignal(signal)) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `STOPSIGNAL: invalid signal ${JSON.stringify(signal)}`, { location: ins.location });
-  return history(withContainerConfig(state, (c) => ({ ...c, StopSignal: signal })), ctx, `STOPSIGNAL ${signal}`);
+  return history(withContainerConfig(state, (c) => ({ ...c, StopSignal: signal })), `STOPSIGNAL ${signal}`);
 }
 
-export function applyShell(state: StageState, ins: ShellInstruction, ctx: ConfigStepContext): StageState {
-  return history(withContainerConfig(state, (c) => ({ ...c, Shell: [...ins.shell] })), ctx, `SHELL ${goList(ins.shell)}`);
+export function applyShell(state: StageState, ins: ShellInstruction, _ctx: ConfigStepContext): StageState {
+  return history(withContainerConfig(state, (c) => ({ ...c, Shell: [...ins.shell] })), `SHELL ${goList(ins.shell)}`);
 }
 
-export function applyCmd(state: StageState, ins: CmdInstruction, ctx: ConfigStepContext): StageState {
+export function applyCmd(state: StageState, ins: CmdInstruction, _ctx: ConfigStepContext): StageState {
   const args = ins.command.form === 'exec' ? [...ins.command.args] : [...shellOf(state), ins.command.text.trim()];
   if (ins.kind === 'CMD') {
     const next = withContainerConfig(state, (c) => ({ ...c, Cmd: args }));
-    return history({ ...next, cmdSet: true }, ctx, `CMD ${goQuoteList(args)}`);
+    return history({ ...next, cmdSet: true }, `CMD ${goQuoteList(args)}`);
   }
   const next = withContainerConfig(state, (c) => {
     const out = { ...c, Entrypoint: args };
     if (!state.cmdSet) delete out.Cmd;
     return out;
   });
-  return history(next, ctx, `ENTRYPOINT ${goQuoteList(args)}`);
+  return history(next, `ENTRYPOINT ${goQuoteList(args)}`);
 }
 
-export function applyHealthcheck(state: StageState, ins: HealthcheckInstruction, ctx: ConfigStepContext): StageState {
+export function applyHealthcheck(state: StageState, ins: HealthcheckInstruction, _ctx: ConfigStepContext): StageState {
   const hc: HealthConfig = { Test: [...ins.test] };
   if (ins.interval) hc.Interval = ins.interval;
   if (ins.timeout) hc.Timeout = ins.timeout;
@@ -149,7 +148,7 @@ export function applyHealthcheck(state: StageState, ins: HealthcheckInstruction,
   if (ins.startInterval) hc.StartInterval = ins.startInterval;
   if (ins.retries) hc.Retries = ins.retries;
   const shown = `&{${goQuoteList(ins.test)} "${goDuration(ins.interval ?? 0)}" "${goDuration(ins.timeout ?? 0)}" "${goDuration(ins.startPeriod ?? 0)}" ${goRune(ins.retries ?? 0)}}`;
-  return history(withContainerConfig(state, (c) => ({ ...c, Healthcheck: hc })), ctx, `HEALTHCHECK ${shown}`);
+  return history(withContainerConfig(state, (c) => ({ ...c, Healthcheck: hc })), `HEALTHCHECK ${shown}`);
 }
 
 export function applyOnbuild(state: StageState, ins: OnbuildInstruction): StageState {
@@ -158,5 +157,5 @@ export function applyOnbuild(state: StageState, ins: OnbuildInstruction): StageS
 
 export function applyMaintainer(state: StageState, ins: MaintainerInstruction, ctx: ConfigStepContext): StageState {
   const name = expand(ctx, state, ins.name, ins);
-  return history({ ...state, config: { ...state.config, author: name } }, ctx, `MAINTAINER ${name}`);
+  return history({ ...state, config: { ...state.config, author: name } }, `MAINTAINER ${name}`);
 }

@@ -78,10 +78,10 @@ export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunS
   const createdBy = `RUN ${shownArgs}${args.join(' ')} # buildkit`;
   // Proxies are left out of the key, like BuildKit: they do not change what a step makes.
   const inputs = { step: 'RUN', args, env: [...env, ...buildArgs], user: userSpec, workdir, network, files, sourceDateEpoch: ctx.sourceDateEpoch };
-  const { key, layer, createdBy: shown, created } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () =>
+  const { key, layer, createdBy: shown } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () =>
     runInSandbox(state, ins, ctx, { args, files, env: [...env, ...buildArgs, ...proxies], workdir, userSpec, network }),
   );
-  return { ...withHistory(withLayer(state, layer), { created, created_by: shown, comment: 'buildkit.dockerfile.v0' }), cacheKey: key, lastCreated: created };
+  return { ...withHistory(withLayer(state, layer), { created_by: shown, comment: 'buildkit.dockerfile.v0' }), cacheKey: key };
 }
 
 async function runInSandbox(

@@ -18,6 +18,7 @@ import { applyWorkdir } from './workdir.js';
 import { resolveImage, type ImageSourceOptions } from './images.js';
 import { applyRun, type RunStepContext } from './run.js';
 import type { Executor } from '@tsbuild/executor';
+import type { BuildClock } from './build-time.js';
 
 /** Build args passed to RUN without an ARG declaration, like BuildKit. */
 export const PROXY_ARGS = new Set(['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY']);
@@ -43,6 +44,8 @@ export interface SolverOptions {
   checksums: ContentChecksums;
   /** The Dockerfile's path: with the stage and step, where cache misses are explained. */
   dockerfile: string;
+  /** Learns which steps ran and which came from the cache, for the build's time. */
+  clock: BuildClock;
 }
 
 /** Kinds of instruction that become a build step with progress (the rest only change config). */
@@ -97,17 +100,6 @@ export class Solver {
     }
   }
 
-  /** Now, or SOURCE_DATE_EPOCH: the time of a layer made in this build. */
-  private now(): string {
-    const sde = this.opts.sourceDateEpoch;
-    return sde !== undefined ? new Date(sde * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
-  }
-
-  /** The time of a config-only step: its stage's latest layer's (see StageState.lastCreated). */
-  private configTime(state: StageState): string {
-    return this.opts.sourceDateEpoch !== undefined ? this.now() : (state.lastCreated ?? this.now());
-  }
-
   private async run(stage: Stage): Promise<StageState> {
     this.opts.signal?.throwIfAborted();
     let state = await this.step(this.stepName(stage, 1, stage.from.raw.original), () => this.base(stage));
@@ -133,9 +125,12 @@ export class Solver {
           const stepCache: StepCache = {
             cache: this.opts.cache,
             position,
-            onHit: () => (mark.cached = true),
+            onHit: (created) => {
+              mark.cached = true;
+              this.opts.clock.cached(created);
+            },
             onMiss: (reason) => this.opts.emit({ type: 'step-progress', step, message: `cache miss: ${reason}` }),
-            now: () => this.now(),
+            made: () => this.opts.clock.made(),
           };
           return this.dispatch(current, ins, stage, step, stepCache);
         });
@@ -174,10 +169,9 @@ export class Solver {
     return imageState(image.config, layers, base);
   }
 
-  private configContext(state?: StageState): cfg.ConfigStepContext {
+  private configContext(): cfg.ConfigStepContext {
     return {
       lex: this.lex,
-      created: state ? this.configTime(state) : this.now(),
       buildArg: (name) => {
         if (!this.opts.buildArgs.has(name)) return undefined;
         this.usedBuildArgs.add(name);
@@ -194,7 +188,7 @@ export class Solver {
   private fsContext(stage: Stage, stepCache?: StepCache): FsStepContext {
     return {
       ...this.configContext(),
-      stepCache: stepCache ?? { cache: this.opts.cache, position: '', onHit: () => {}, onMiss: () => {}, now: () => this.now() },
+      stepCache: stepCache ?? { cache: this.opts.cache, position: '', onHit: (created) => this.opts.clock.cached(created), onMiss: () => {}, made: () => this.opts.clock.made() },
       checksums: this.opts.checksums,
       store: this.opts.store,
       context: this.opts.context,
@@ -247,30 +241,30 @@ export class Solver {
     try {
       switch (ins.kind) {
         case 'ENV':
-          return cfg.applyEnv(state, ins, this.configContext(state));
+          return cfg.applyEnv(state, ins, this.configContext());
         case 'LABEL':
-          return cfg.applyLabel(state, ins, this.configContext(state));
+          return cfg.applyLabel(state, ins, this.configContext());
         case 'ARG':
-          return cfg.applyArg(state, ins, this.configContext(state));
+          return cfg.applyArg(state, ins, this.configContext());
         case 'USER':
-          return cfg.applyUser(state, ins, this.configContext(state));
+          return cfg.applyUser(state, ins, this.configContext());
         case 'EXPOSE':
-          return cfg.applyExpose(state, ins, this.configContext(state));
+          return cfg.applyExpose(state, ins, this.configContext());
         case 'VOLUME':
-          return cfg.applyVolume(state, ins, this.configContext(state));
+          return cfg.applyVolume(state, ins, this.configContext());
         case 'STOPSIGNAL':
-          return cfg.applyStopSignal(state, ins, this.configContext(state));
+          return cfg.applyStopSignal(state, ins, this.configContext());
         case 'SHELL':
-          return cfg.applyShell(state, ins, this.configContext(state));
+          return cfg.applyShell(state, ins, this.configContext());
         case 'CMD':
         case 'ENTRYPOINT':
-          return cfg.applyCmd(state, ins, this.configContext(state));
+          return cfg.applyCmd(state, ins, this.configContext());
         case 'HEALTHCHECK':
-          return cfg.applyHealthcheck(state, ins, this.configContext(state));
+          return cfg.applyHealthcheck(state, ins, this.configContext());
         case 'ONBUILD':
           return cfg.applyOnbuild(state, ins);
         case 'MAINTAINER':
-          return cfg.applyMaintainer(state, ins, this.configContext(state));
+          return cfg.applyMaintainer(state, ins, this.configContext());
         case 'WORKDIR':
           return await applyWorkdir(state, ins, this.fsContext(stage, stepCache));
         case 'COPY':

@@ -28,12 +28,6 @@ export interface StageState {
   readonly base?: { name: string; digest: Digest };
   /** Build-cache key of this state: the base and every step so far (cache-key.ts). */
   readonly cacheKey: Digest;
-  /**
-   * When the latest layer of this state was made (from the cache when it was reused):
-   * config-only steps and the image take this time, so an unchanged rebuild gives the
-   * same image ID, as with BuildKit.
-   */
-  readonly lastCreated?: string;
 }
 
 export function hostPlatform(): { architecture: string; os: string; variant?: string } {
@@ -70,7 +64,6 @@ export function imageState(config: ImageConfig, layers: LayerRef[], base?: { nam
     args: new Map(),
     cmdSet: false,
     ...(base ? { base } : {}),
-    ...(config.created ? { lastCreated: config.created } : {}),
     cacheKey: cacheKey('image', { manifest: base?.digest ?? null, diffIds: config.rootfs.diff_ids, config: configKeyPart(config) }),
   };
 }

@@ -19,7 +19,7 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
   const workdir = posix.resolve(previous, dir);
   const user = state.config.config?.User;
   const inputs = { step: 'WORKDIR', path: workdir, user, sourceDateEpoch: ctx.sourceDateEpoch };
-  const { key, layer, created } = await cachedLayer(state, ctx.stepCache, inputs, `WORKDIR ${workdir}`, () => layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
+  const { key, layer } = await cachedLayer(state, ctx.stepCache, inputs, `WORKDIR ${workdir}`, () => layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
     const owner = await stepUser(user, root, ins);
     const cs = await root.resolve(workdir, { followFinal: true });
     const existing = await root.lookup(cs);
@@ -29,5 +29,5 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
     if (!existing) await root.ensureDir(cs, { mode: 0o755, uid: owner.uid, gid: owner.gid });
   }));
   const next = withContainerConfig(withLayer(state, layer), (c) => ({ ...c, WorkingDir: workdir }));
-  return { ...withHistory(next, { created, created_by: `WORKDIR ${workdir}`, comment: 'buildkit.dockerfile.v0' }), cacheKey: key, lastCreated: created };
+  return { ...withHistory(next, { created_by: `WORKDIR ${workdir}`, comment: 'buildkit.dockerfile.v0' }), cacheKey: key };
 }

@@ -1,5 +1,10 @@
-/** `tsbuild images`, `tsbuild inspect`, `tsbuild history`: views of the store in docker's shapes. */
-import type { ContainerConfig, Store, StoredImage } from '@tsbuild/layerstore';
+/**
+ * `tsbuild images`, `tsbuild inspect`, `tsbuild history`: views of the store in docker's
+ * shapes. Images are grouped by image ID (the config digest), whatever manifest each name
+ * points at; sizes are content sizes, uncompressed, as docker shows them (content-size.ts
+ * in the layerstore), not the bytes of stored blobs.
+ */
+import { imageContentSize, layerContentSizes, repoDigests, type ContainerConfig, type Digest, type Store } from '@tsbuild/layerstore';
 import { humanSize, since, table } from './format.js';
 
 /** The Config object as `docker image inspect` shows it: every key present. */
@@ -29,20 +34,17 @@ function dockerConfig(c: ContainerConfig | undefined): Record<string, unknown> {
   return out;
 }
 
-export function imageSize(image: StoredImage): number {
-  return image.manifest.layers.reduce((n, l) => n + l.size, 0);
-}
-
 export async function inspectImages(store: Store, names: string[]): Promise<object[]> {
-  const tags = await store.tags.list();
+  const listing = await store.listImages();
+  const memo = new Map<Digest, Promise<number>>();
   const out: object[] = [];
   for (const name of names) {
     const image = await store.resolveImage(name);
     const c = image.config;
     out.push({
       Id: image.id,
-      RepoTags: tags.filter((t) => t.descriptor.digest === image.manifestDescriptor.digest).map((t) => t.name),
-      RepoDigests: [],
+      RepoTags: listing.find((l) => l.image.id === image.id)?.tags ?? [],
+      RepoDigests: (await repoDigests(store, image.id)).sort(),
       Parent: '',
       Comment: '',
       Created: c.created ?? '',
@@ -52,7 +54,7 @@ export async function inspectImages(store: Store, names: string[]): Promise<obje
       Architecture: c.architecture,
       ...(c.variant ? { Variant: c.variant } : {}),
       Os: c.os,
-      Size: imageSize(image),
+      Size: await imageContentSize(store, image, { memo }),
       RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
       History: c.history ?? [],
       Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
@@ -62,17 +64,20 @@ export async function inspectImages(store: Store, names: string[]): Promise<obje
   return out;
 }
 
+/** One row per name (like docker), or one `<none>` row for an image without one. */
 export async function listImages(store: Store, opts: { quiet: boolean; noTrunc: boolean }): Promise<string> {
   const listing = await store.listImages();
   const id = (d: string) => (opts.noTrunc ? d : d.slice(7, 19));
   if (opts.quiet) return [...new Set(listing.map((l) => id(l.image.id)))].map((l) => `${l}\n`).join('');
+  const memo = new Map<Digest, Promise<number>>();
   const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
   for (const { image, tags } of listing) {
+    const size = humanSize(await imageContentSize(store, image, { memo }));
     for (const t of [...tags].sort()) {
       const colon = t.lastIndexOf(':');
-      rows.push([t.slice(0, colon), t.slice(colon + 1), id(image.id), since(image.config.created), humanSize(imageSize(image))]);
+      rows.push([t.slice(0, colon), t.slice(colon + 1), id(image.id), since(image.config.created), size]);
     }
-    if (tags.length === 0) rows.push(['<none>', '<none>', id(image.id), since(image.config.created), humanSize(imageSize(image))]);
+    if (tags.length === 0) rows.push(['<none>', '<none>', id(image.id), since(image.config.created), size]);
   }
   return table(rows);
 }
@@ -80,12 +85,12 @@ export async function listImages(store: Store, opts: { quiet: boolean; noTrunc: 
 export async function imageHistory(store: Store, name: string, opts: { noTrunc: boolean; human: boolean }): Promise<string> {
   const image = await store.resolveImage(name);
   const history = image.config.history ?? [];
-  const layers = image.manifest.layers;
+  const sizes = await layerContentSizes(store, image);
   const rows = [['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']];
-  let li = layers.length - 1;
+  let li = sizes.length - 1;
   const entries = [...history].reverse();
   entries.forEach((h, i) => {
-    const size = h.empty_layer ? 0 : (layers[li--]?.size ?? 0);
+    const size = h.empty_layer ? 0 : (sizes[li--] ?? 0);
     let by = (h.created_by ?? '').replace(/\s+/g, ' ');
     if (!opts.noTrunc && by.length > 45) by = `${by.slice(0, 44)}…`;
     const idCol = i === 0 ? (opts.noTrunc ? image.id : image.id.slice(7, 19)) : '<missing>';

@@ -70,8 +70,9 @@ export async function pullCommand(store: Store, io: Io, a: RegistryFlags & { ref
   const registry = await openRegistry(io, a, pullPrinter(io.stderr, a.quiet));
   try {
     if (!a.quiet) io.stderr.write(`${ref.tag ?? ref.digest}: Pulling from ${ref.path}\n`);
-    const { image, digest, source } = await registry.client().pull(store, ref, { platform: parsePlatform(a.platform), signal: io.signal });
-    if (!a.quiet) io.stderr.write(`Digest: ${digest}\nStatus: Image is up to date for ${familiarString(ref)} (from ${source}, image ID ${image.id.slice(7, 19)})\n`);
+    const { image, digest, source, updated } = await registry.client().pull(store, ref, { platform: parsePlatform(a.platform), signal: io.signal });
+    const status = updated ? 'Downloaded newer image' : 'Image is up to date';
+    if (!a.quiet) io.stderr.write(`Digest: ${digest}\nStatus: ${status} for ${familiarString(ref)} (from ${source}, image ID ${image.id.slice(7, 19)})\n`);
     io.stdout.write(`${formatReference(ref)}\n`);
   } finally {
     registry.close();

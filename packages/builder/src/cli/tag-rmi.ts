@@ -3,7 +3,7 @@
  * rmi of a tag removes that tag only; rmi of an image ID removes the image's tag, or
  * all of them with -f when it has several. Blobs stay until `tsbuild prune`.
  */
-import { familiarString, LayerstoreError, normaliseTagName, parseTag, type Store } from '@tsbuild/layerstore';
+import { familiarString, LayerstoreError, namesOf, normaliseTagName, parseTag, type Store } from '@tsbuild/layerstore';
 import { UsageError } from '../errors.js';
 import type { Io } from './build-command.js';
 
@@ -39,11 +39,8 @@ async function tagsToRemove(store: Store, ref: string, force: boolean): Promise<
   const tagName = normaliseTagName(ref);
   if (tagName !== undefined && (await store.tags.get(tagName)) !== undefined) return [tagName];
   const image = await store.resolveImage(ref);
-  const names: string[] = [];
-  for (const t of await store.tags.list()) {
-    const same = t.descriptor.digest === image.manifestDescriptor.digest || (await store.loadImage(t.descriptor).then((i) => i.id === image.id, () => false));
-    if (same) names.push(t.name);
-  }
+  // Every name of the image, whatever manifest it points at (by-image.ts).
+  const names = await namesOf(store, image.id);
   if (names.length > 1 && !force) {
     throw new LayerstoreError(
       'TSBUILD_REFERENCE_INVALID',

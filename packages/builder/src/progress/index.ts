@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { JsonRenderer } from './json.js';
 import { PlainRenderer } from './plain.js';
+import { QuietRenderer } from './quiet.js';
 import type { ProgressMode, Renderer } from './renderer.js';
 import { TtyRenderer } from './tty.js';
 
@@ -9,7 +10,7 @@ export type { ProgressMode, Renderer } from './renderer.js';
 export function createRenderer(mode: ProgressMode, out: Writable & { isTTY?: boolean }): Renderer {
   switch (mode) {
     case 'quiet':
-      return { event: () => {}, close: () => {} };
+      return new QuietRenderer(out);
     case 'json':
       return new JsonRenderer(out);
     case 'plain':

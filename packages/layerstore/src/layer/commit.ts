@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { writeTar } from '../tar/index.js';
 import { compressor, decompressor } from './compress.js';
 import { diffEntries, type DiffOptions } from './diff.js';
+import { countingContent, recordContentSize } from './content-size.js';
 
 export interface CommittedLayer {
   diffId: Digest;
@@ -21,8 +22,11 @@ export interface CommittedLayer {
 
 /** Write the diff of an overlay upper dir as an uncompressed layer blob. */
 export async function commitLayer(store: Store, upperDir: string, opts: DiffOptions = {}): Promise<CommittedLayer> {
-  const stream = Readable.from(writeTar(diffEntries(upperDir, opts)), { objectMode: false, highWaterMark: 1 << 20 });
+  const content = { size: 0 };
+  const stream = Readable.from(writeTar(countingContent(diffEntries(upperDir, opts), content)), { objectMode: false, highWaterMark: 1 << 20 });
   const res = await store.blobs.write(stream, { what: `layer of ${upperDir}` });
+  // What `images` and `history` show for it, known now without reading the layer again.
+  await recordContentSize(store, res.digest, res.digest, content.size);
   return { diffId: res.digest, descriptor: { mediaType: MediaType.ociLayer, digest: res.digest, size: res.size }, created: res.created };
 }
 

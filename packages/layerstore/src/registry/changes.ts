@@ -33,6 +33,11 @@ export class PullChanges {
     this.created.add(digest);
   }
 
+  /** Whether the pull committed any blob. */
+  get wroteAny(): boolean {
+    return this.created.size > 0;
+  }
+
   /** Success: keep everything. */
   done(): void {
     for (const d of this.used) {

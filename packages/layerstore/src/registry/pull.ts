@@ -11,7 +11,8 @@
  *      store, verified by size, digest and diff_id before commit (blob-fetch.ts). Foreign
  *      `urls` are never fetched: the blob comes from the registry or not at all (case 62).
  *   4. the manifest (and index) bytes are stored unchanged, the image is read back from
- *      the store, tagged, and its blobs recorded for cross-repository mounts.
+ *      the store, tagged, its blobs recorded for cross-repository mounts and its
+ *      repository digest (`busybox@sha256:...`) for inspect's RepoDigests.
  *
  * Any failure removes what this pull added (changes.ts) and tags nothing.
  */
@@ -25,6 +26,7 @@ import type { WriteResult } from '../store/blobs.js';
 import type { Store, StoredImage } from '../store/store.js';
 import { blobBytes, checkingDiffId } from './blob-fetch.js';
 import { rememberBlobs } from './blob-records.js';
+import { recordRepoDigest } from '../store/repo-digests.js';
 import { PullChanges } from './changes.js';
 import { pullEndpoints, type Endpoint } from './endpoints.js';
 import { throwIfAborted, withContext } from './errors.js';
@@ -51,6 +53,12 @@ export interface PullResult {
   digest: Digest;
   /** The endpoint that served it: a mirror's host or the registry's. */
   source: string;
+  /**
+   * The pull changed the store: it wrote a blob (manifest, config or layer), or the tag
+   * did not point at this image before. False when the store already had it all, tagged:
+   * docker's "Image is up to date" rather than "Downloaded newer image".
+   */
+  updated: boolean;
 }
 
 export interface ResolveOptions {
@@ -115,10 +123,17 @@ export async function pullImage(rt: Runtime, store: Store, reference: Reference,
   try {
     noteShortNameAlias(rt, ref);
     const { value, endpoint } = await firstEndpoint(rt, await pullEndpoints(rt.config, ref.domain, { byDigest: ref.digest !== undefined }), (e) => pullFrom(rt, store, ref, e, opts, changes));
-    if (opts.tag !== false) await store.tag(value.image, familiarString(ref));
+    let retagged = false;
+    if (opts.tag !== false) {
+      const tag = familiarString(ref);
+      retagged = (await store.tags.get(tag))?.digest !== value.image.manifestDescriptor.digest;
+      await store.tag(value.image, tag);
+    }
     await rememberBlobs(store, ref.domain, ref.path, [value.image.manifest.config.digest, ...value.image.manifest.layers.map((l) => l.digest)]);
+    await recordRepoDigest(store, value.image.id, ref, value.digest);
+    const updated = retagged || changes.wroteAny;
     changes.done();
-    return { image: value.image, digest: value.digest, source: endpoint.host };
+    return { image: value.image, digest: value.digest, source: endpoint.host, updated };
   } catch (err) {
     await changes.rollback().catch(() => {});
     throwIfAborted(opts.signal);

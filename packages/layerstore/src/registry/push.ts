@@ -12,7 +12,8 @@
  *      chunks (PATCH with Content-Range, chunkSize each, then PUT ?digest=). The bytes come
  *      from a verified store reader, never buffered whole. A failed upload starts again
  *      from a new upload session (never resumed mid-way).
- *   3. PUT the manifest bytes unchanged (by tag, or by digest), with its media type.
+ *   3. PUT the manifest bytes unchanged (by tag, or by digest), with its media type, and
+ *      record the repository digest (`localhost:5000/app@sha256:...`) for RepoDigests.
  */
 import { Readable } from 'node:stream';
 import { type Digest } from '../digest.js';
@@ -23,6 +24,7 @@ import type { Descriptor } from '../image/types.js';
 import { formatReference, withDefaultTag, type Reference } from '../reference.js';
 import type { Store, StoredImage } from '../store/store.js';
 import { rememberBlobs, reposHolding } from './blob-records.js';
+import { recordRepoDigest } from '../store/repo-digests.js';
 import { pushEndpoint } from './endpoints.js';
 import { isAbort, RegistryError, throwIfAborted, withContext } from './errors.js';
 import { discard, errorText, isTransientNetworkError } from './http.js';
@@ -92,6 +94,7 @@ export async function pushImage(rt: Runtime, store: Store, image: StoredImage, r
     discard(res);
     if (typeof claimed === 'string' && claimed !== digest) rt.emit({ type: 'warning', message: `push ${name}: ${session.name} reports the manifest as ${claimed.slice(0, 80)}, but its digest is ${digest}` });
     await rememberBlobs(store, endpoint.registry, ref.path, blobs.map((b) => b.digest));
+    await recordRepoDigest(store, img.id, ref, digest);
     rt.emit({ type: 'pushed', reference: name, digest, size: manifestBytes.length });
     return { digest, size: manifestBytes.length, mediaType, image: img };
   } catch (err) {

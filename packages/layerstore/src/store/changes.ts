@@ -9,6 +9,7 @@ import type { Digest } from '../digest.js';
 import type { Store } from './store.js';
 import { GC_LOCK, liveLeases } from './lease.js';
 import { withLock } from './lock.js';
+import { dropRecordsOf } from './blob-bound-records.js';
 
 export interface StoreChanges {
   /** Keep everything. */
@@ -40,7 +41,8 @@ export function trackChanges(store: Store): StoreChanges {
 /**
  * Delete blobs and snapshots this process created and no longer wants, keeping any that
  * an image (tagged or not) reaches or another live process has claimed: a concurrent
- * build may rely on a blob we also wrote. Runs under the gc lock, like prune.
+ * build may rely on a blob we also wrote. The cache records named after a deleted blob
+ * go with it (blob-bound-records.ts). Runs under the gc lock, like prune.
  */
 export async function discard(store: Store, blobs: Iterable<Digest>, snapshots: Iterable<Digest> = []): Promise<void> {
   const b = [...blobs];
@@ -52,7 +54,11 @@ export async function discard(store: Store, blobs: Iterable<Digest>, snapshots: 
       // Leases before tags, as in prune (gc.ts): another build tags before it releases.
       const others = await liveLeases(store.leasesDir, own ? { exclude: own } : {});
       const reachable = await store.reachable({ unnamed: true });
-      for (const d of b) if (!reachable.blobs.has(d) && !others.blobs.has(d)) await store.blobs.delete(d);
+      for (const d of b) {
+        if (reachable.blobs.has(d) || others.blobs.has(d)) continue;
+        await store.blobs.delete(d);
+        await dropRecordsOf(store, d);
+      }
       for (const c of s) if (!reachable.snapshots.has(c) && !others.snapshots.has(c)) await store.snapshots.remove(c);
     }),
   );

@@ -18,6 +18,7 @@ import { defaultStoreRoot } from './root.js';
 import { chainIds, Snapshots } from './snapshots.js';
 import { Lease, liveLeases } from './lease.js';
 import { TagIndex } from './tags.js';
+import { imagesById } from './by-image.js';
 
 /** An image whose manifest and config are in the store. */
 export interface StoredImage {
@@ -29,8 +30,12 @@ export interface StoredImage {
 }
 
 export interface ImageListing {
+  /** The image through the manifest of its first name (any manifest when it has none). */
   image: StoredImage;
+  /** Every name whose manifest has this image's config. */
   tags: string[];
+  /** Every manifest of this image the store names or keeps. */
+  manifests: Descriptor[];
 }
 
 export class Store {
@@ -178,20 +183,9 @@ export class Store {
     throw new NotFoundError('TSBUILD_IMAGE_NOT_FOUND', `image ${JSON.stringify(name)} not found in the store at ${this.root}`);
   }
 
+  /** One entry per image ID (config digest) with all its names (by-image.ts). */
   async listImages(): Promise<ImageListing[]> {
-    const byDigest = new Map<Digest, ImageListing>();
-    for (const t of await this.tags.list()) {
-      let entry = byDigest.get(t.descriptor.digest);
-      if (!entry) {
-        entry = { image: await this.loadImage(t.descriptor), tags: [] };
-        byDigest.set(t.descriptor.digest, entry);
-      }
-      entry.tags.push(t.name);
-    }
-    for (const d of await this.tags.unnamed()) {
-      if (!byDigest.has(d.digest)) byDigest.set(d.digest, { image: await this.loadImage(d), tags: [] });
-    }
-    return [...byDigest.values()];
+    return imagesById(this);
   }
 
   /**

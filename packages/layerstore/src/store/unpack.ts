@@ -8,6 +8,7 @@ import type { Digest } from '../digest.js';
 import { LayerstoreError } from '../errors.js';
 import type { Descriptor } from '../image/types.js';
 import { applyTar } from '../layer/apply.js';
+import { countingContent, recordContentSize } from '../layer/content-size.js';
 import { RootFs } from '../layer/rootfs.js';
 import { layerAsStream } from '../export/layer-stream.js';
 import { readTar } from '../tar/index.js';
@@ -35,15 +36,18 @@ export async function ensureSnapshots(store: Store, layers: readonly Descriptor[
     }
     opts.onUnpack?.(layers[i]!, i);
     const snap = await store.snapshots.prepare();
+    const content = { size: 0 };
     try {
       const root = new RootFs({ upper: snap.path, lowers: [...out].reverse(), whiteouts: 'overlay' });
       const stream = await layerAsStream(store, layers[i]!, diffIds[i]!);
-      await applyTar(root, readTar(stream), { whiteouts: true, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+      await applyTar(root, countingContent(readTar(stream), content), { whiteouts: true, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
       out.push(await snap.commit(chain));
     } catch (err) {
       await snap.abort();
       throw err;
     }
+    // Read whole and verified: what `images` shows for the layer, without reading it again.
+    await recordContentSize(store, layers[i]!.digest, diffIds[i]!, content.size);
   }
   return out;
 }
