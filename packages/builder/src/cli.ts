@@ -15,11 +15,7 @@ import { rmiCommand, tagCommand } from './cli/tag-rmi.js';
 import { pruneCommand, verifyCommand } from './cli/store-commands.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './cli/registry.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
-
-/** `tsbuild run` reports its own failures as 125, like docker run. */
-function isRunCommand(argv: string[]): boolean {
-  return argv.find((a) => !a.startsWith('-')) === 'run';
-}
+import { commandWord, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv } from './cli/argv.js';
 
 /** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
 function list(v: unknown): string[] {
@@ -38,28 +34,6 @@ function describe(err: unknown): string {
   if (err instanceof Error && err.name === 'AbortError') return 'build cancelled';
   if (err instanceof Error) return err.stack ?? err.message;
   return String(err);
-}
-
-/** Options of `tsbuild run` that take a value (the rest are booleans). */
-const RUN_VALUE_OPTIONS = new Set(['--registry-mirror', '--insecure-registry', '-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']);
-
-/**
- * For `tsbuild run`, everything after IMAGE belongs to the container (like docker run):
- * split it off before option parsing so `run busybox ls -l` passes `-l` through.
- */
-export function splitRunArgv(argv: string[]): { argv: string[]; containerArgs: string[] } {
-  const runAt = argv.findIndex((a) => !a.startsWith('-'));
-  if (runAt === -1 || argv[runAt] !== 'run') return { argv, containerArgs: [] };
-  for (let i = runAt + 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return { argv: [...argv.slice(0, i), ...argv.slice(i + 1, i + 2)], containerArgs: argv.slice(i + 2) };
-    if (a.startsWith('-')) {
-      if (!a.includes('=') && RUN_VALUE_OPTIONS.has(a)) i++;
-      continue;
-    }
-    return { argv: argv.slice(0, i + 1), containerArgs: argv.slice(i + 1) };
-  }
-  return { argv, containerArgs: [] };
 }
 
 async function main(fullArgv: string[]): Promise<number> {
@@ -87,8 +61,7 @@ async function main(fullArgv: string[]): Promise<number> {
     .usage('$0 [build] [options] CONTEXT')
     .version(false)
     .option('version', { type: 'boolean', describe: 'Print the version and the Dockerfile syntax level' })
-    .option('registry-mirror', { type: 'string', global: true, describe: 'Mirror of docker.io to try first (repeatable; also in the config file)' })
-    .option('insecure-registry', { type: 'string', global: true, describe: 'Registry reached over plain http (repeatable; also in the config file)' })
+    .options(GLOBAL_OPTIONS)
     .strict()
     .parserConfiguration({ 'boolean-negation': false, 'camel-case-expansion': false })
     .exitProcess(false)
@@ -154,19 +127,8 @@ async function main(fullArgv: string[]): Promise<number> {
       'Run a command in a new container from an image (its writable layer is thrown away)',
       (y) =>
         y
-          .positional('image', { type: 'string', demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME]' })
-          .option('rm', { type: 'boolean', default: false, describe: 'Accepted for docker compatibility: the container is always removed' })
-          .option('env', { alias: 'e', type: 'string', default: [] as string[], describe: 'Set an environment variable (KEY=VALUE, or KEY from this environment)' })
-          .option('volume', { alias: 'v', type: 'string', default: [] as string[], describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' })
-          .option('tmpfs', { type: 'string', default: [] as string[], describe: 'Mount a tmpfs at PATH[:options]' })
-          .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 32m, 1g)' })
-          .option('cpus', { type: 'number', describe: 'CPU quota (e.g. 0.5)' })
-          .option('pids-limit', { type: 'number', describe: 'Maximum number of processes' })
-          .option('network', { type: 'string', default: 'host', describe: 'host or none' })
-          .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-          .option('user', { alias: 'u', type: 'string', describe: 'USER[:GROUP] (names or ids)' })
-          .option('entrypoint', { type: 'string', describe: 'Override the image\'s ENTRYPOINT' })
-          .option('hostname', { type: 'string', describe: 'Container host name' }),
+          .positional('image', { type: 'string', demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME], docker-archive:FILE[:NAME]' })
+          .options(RUN_OPTIONS),
       async (a) => {
         await runImage(
           {
@@ -374,7 +336,7 @@ async function main(fullArgv: string[]): Promise<number> {
   }
   if (failure !== undefined) {
     io.stderr.write(`ERROR: ${describe(failure)}\n`);
-    return containerExit === undefined && isRunCommand(argv) ? 125 : exitCode(failure);
+    return containerExit === undefined && commandWord(argv) === 'run' ? 125 : exitCode(failure);
   }
   return containerExit ?? 0;
 }
