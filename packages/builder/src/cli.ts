@@ -16,6 +16,7 @@ import { pruneCommand, verifyCommand } from './cli/store-commands.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './cli/registry.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
 import { commandWord, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv } from './cli/argv.js';
+import { OutputGuard } from './cli/output-guard.js';
 
 /** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
 function list(v: unknown): string[] {
@@ -45,6 +46,10 @@ async function main(fullArgv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed stdout or stderr (`| head -1`) cancels the command like Ctrl-C, quietly.
+  const output = new OutputGuard({ stdout: process.stdout, stderr: process.stderr }, () => {
+    if (!controller.signal.aborted) controller.abort(new BuildError('TSBUILD_CANCELLED', 'output closed'));
+  });
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal };
   const opened: Store[] = [];
   const store = async () => {
@@ -326,6 +331,8 @@ async function main(fullArgv: string[]): Promise<number> {
   } finally {
     for (const s of opened) await s.close().catch(() => {});
   }
+  await output.settle();
+  if (output.closed) return output.report();
   if (parsed.version && usage === undefined) {
     io.stdout.write(`tsbuild ${VERSION}\nDockerfile syntax: ${SYNTAX_LEVEL}\n`);
     return 0;
