@@ -1,9 +1,15 @@
 /** Arguments mean what they say: global flags anywhere, `build -`, `--platform`, parser directives. */
 import test from 'ava';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { tsbuild } from './helpers/cli.js';
+import { compressor } from '@tsbuild/layerstore';
+import { run, tsbuild } from './helpers/cli.js';
+import { tsbuildWithStdin } from './helpers/cli-stdin.js';
 import { busyboxStore } from './helpers/busybox.js';
-import { removeDir } from './helpers/fixtures.js';
+import { exists, removeDir, tempDir } from './helpers/fixtures.js';
 
 test('global flags before or after the command word keep the container command', async (t) => {
   const root = await busyboxStore();
@@ -20,5 +26,137 @@ test('global flags before or after the command word keep the container command',
     }
   } finally {
     await removeDir(join(root, '..'));
+  }
+});
+
+/** A context directory: f.txt, an ignored secret, a Dockerfile and sub/Other.df. */
+async function contextDir(): Promise<string> {
+  const dir = await tempDir('stdin-ctx');
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'f.txt'), 'data\n');
+  await writeFile(join(dir, 'secret.txt'), 'no\n');
+  await writeFile(join(dir, '.dockerignore'), 'secret.txt\n');
+  await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY . /ctx/\nCMD ["sh", "-c", "cat /ctx/f.txt; ls /ctx"]\n');
+  await writeFile(join(dir, 'sub', 'Other.df'), 'FROM busybox\nCOPY f.txt /other\nCMD ["cat", "/other"]\n');
+  return dir;
+}
+
+async function tarOf(dir: string): Promise<Buffer> {
+  return Buffer.from((await runBinary('tar', ['-C', dir, '-cf', '-', '.'])));
+}
+
+function runBinary(cmd: string, args: string[], input?: Buffer): Promise<Buffer> {
+  return import('node:child_process').then(({ spawn }) => new Promise<Buffer>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'inherit'] });
+    const out = buffer(child.stdout!);
+    if (input) child.stdin!.end(input);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? out.then(resolve, reject) : reject(new Error(`${cmd} exited ${code}`))));
+  }));
+}
+
+test('build - < Dockerfile: no context; COPY of a context file is a clear error', async (t) => {
+  const root = await busyboxStore();
+  try {
+    const ok = await tsbuildWithStdin(['build', '-q', '-t', 'from-stdin:1', '-'], 'FROM busybox\nCMD ["echo", "no context"]\n', { root });
+    t.is(ok.code, 0, ok.stderr);
+    t.is((await tsbuild(['run', 'from-stdin:1'], { root })).stdout, 'no context\n');
+    const copy = await tsbuildWithStdin(['build', '-q', '-'], 'FROM busybox\nCOPY f.txt /\n', { root });
+    t.is(copy.code, 1);
+    t.regex(copy.stderr, /^ERROR: Dockerfile:2: COPY source not found: f\.txt/m);
+    t.deepEqual(await readdir(join(root, 'tmp')), [], 'what stdin held is removed');
+  } finally {
+    await removeDir(join(root, '..'));
+  }
+});
+
+test('build - < context.tar (plain, gzip, bzip2, xz, zstd): the archive is the context, -f names a file inside it', async (t) => {
+  const root = await busyboxStore();
+  const ctx = await contextDir();
+  try {
+    const tar = await tarOf(ctx);
+    const forms: Array<[string, Buffer]> = [
+      ['tar', tar],
+      ['tar.gz', gzipSync(tar)],
+      ['tar.bz2', await runBinary('bzip2', ['-c'], tar)],
+      ['tar.xz', await runBinary('xz', ['-c'], tar)],
+      ['tar.zst', await buffer(Readable.from([tar]).pipe(compressor('zstd')))],
+    ];
+    for (const [name, bytes] of forms) {
+      const res = await tsbuildWithStdin(['build', '-q', '-t', `ctx:${name.replace(/\./g, '-')}`, '-'], bytes, { root });
+      t.is(res.code, 0, `${name}: ${res.stderr}`);
+      const out = await tsbuild(['run', `ctx:${name.replace(/\./g, '-')}`], { root });
+      t.is(out.stdout, 'data\nDockerfile\nf.txt\nsub\n', `${name}: the context's files, .dockerignore honoured`);
+    }
+    const other = await tsbuildWithStdin(['build', '-q', '-t', 'ctx:other', '-f', 'sub/Other.df', '-'], tar, { root });
+    t.is(other.code, 0, other.stderr);
+    t.is((await tsbuild(['run', 'ctx:other'], { root })).stdout, 'data\n');
+    const missing = await tsbuildWithStdin(['build', '-q', '-f', 'nope.df', '-'], tar, { root });
+    t.is(missing.code, 1);
+    t.regex(missing.stderr, /-f nope\.df: no such file in the build context archive on stdin/);
+    t.deepEqual(await readdir(join(root, 'tmp')), []);
+  } finally {
+    await removeDir(ctx);
+    await removeDir(join(root, '..'));
+  }
+});
+
+test('an archive on stdin cannot write outside its directory', async (t) => {
+  const root = await busyboxStore();
+  const work = await tempDir('stdin-evil');
+  try {
+    const outside = join(work, 'escaped');
+    // GNU tar keeps a leading ../ with -P; the entry climbs to `outside`.
+    await mkdir(join(work, 'src', 'a'), { recursive: true });
+    await writeFile(join(work, 'src', 'Dockerfile'), 'FROM busybox\n');
+    await writeFile(outside, 'original');
+    const evil = await runBinary('tar', ['-C', join(work, 'src', 'a'), '-P', '-cf', '-', '../Dockerfile', '../../escaped']);
+    const res = await tsbuildWithStdin(['build', '-q', '-'], evil, { root });
+    t.is(res.code, 1);
+    t.regex(res.stderr, /build context archive on stdin: .*climbs out of the root/);
+    t.is((await run('cat', [outside])).stdout, 'original');
+    t.false(await exists(join(root, 'escaped')));
+    t.deepEqual(await readdir(join(root, 'tmp')), []);
+  } finally {
+    await removeDir(work);
+    await removeDir(join(root, '..'));
+  }
+});
+
+test('-f - takes the Dockerfile from stdin with a directory context; with build - it is a usage error', async (t) => {
+  const root = await busyboxStore();
+  const ctx = await contextDir();
+  try {
+    const res = await tsbuildWithStdin(['build', '-q', '-t', 'df-stdin:1', '-f', '-', ctx], 'FROM busybox\nCOPY f.txt /g\nCMD ["cat", "/g"]\n', { root });
+    t.is(res.code, 0, res.stderr);
+    t.is((await tsbuild(['run', 'df-stdin:1'], { root })).stdout, 'data\n');
+    const both = await tsbuildWithStdin(['build', '-f', '-', '-'], 'FROM busybox\n', { root });
+    t.is(both.code, 2);
+    t.regex(both.stderr, /stdin cannot be both the context and the Dockerfile/);
+  } finally {
+    await removeDir(ctx);
+    await removeDir(join(root, '..'));
+  }
+});
+
+test('a URL or git context is a clear "not supported yet", not a missing path', async (t) => {
+  const root = await tempDir('remote-ctx');
+  try {
+    for (const [ctx, kind] of [
+      ['https://github.com/docker/buildx.git', 'git repositories'],
+      ['https://github.com/docker/buildx.git#v0.1.0:sub', 'git repositories'],
+      ['git@github.com:docker/buildx.git', 'git repositories'],
+      ['git://example.com/repo', 'git repositories'],
+      ['github.com/docker/buildx', 'git repositories'],
+      ['https://example.com/context.tar.gz', 'URLs'],
+      ['http://example.com/Dockerfile', 'URLs'],
+    ]) {
+      const res = await tsbuild(['build', ctx!], { root });
+      t.is(res.code, 1, ctx);
+      t.regex(res.stderr, new RegExp(`remote contexts \\(${kind}\\) are not supported yet`), ctx);
+      t.notRegex(res.stderr, /ENOENT|not a directory|does not exist/, ctx);
+    }
+  } finally {
+    await removeDir(root);
   }
 });

@@ -15,8 +15,9 @@ import { rmiCommand, tagCommand } from './cli/tag-rmi.js';
 import { pruneCommand, verifyCommand } from './cli/store-commands.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './cli/registry.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
-import { commandWord, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv } from './cli/argv.js';
+import { commandWord, contextArg, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv } from './cli/argv.js';
 import { OutputGuard } from './cli/output-guard.js';
+import { withBuildContext } from './context/context-arg.js';
 
 /** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
 function list(v: unknown): string[] {
@@ -78,8 +79,8 @@ async function main(fullArgv: string[]): Promise<number> {
       'Build an image from a Dockerfile',
       (y) =>
         y
-          .positional('context', { type: 'string', describe: 'Build context directory' })
-          .option('file', { alias: 'f', type: 'string', describe: 'Dockerfile (default: CONTEXT/Dockerfile)' })
+          .positional('context', { type: 'string', describe: 'Build context directory, or - (stdin: a Dockerfile or a context tar)' })
+          .option('file', { alias: 'f', type: 'string', describe: 'Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)' })
           .option('tag', { alias: 't', type: 'string', default: [] as string[], describe: 'Name and tag the image (name:tag)' })
           .option('build-arg', { type: 'string', default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE)' })
           .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
@@ -98,12 +99,13 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
       async (a) => {
         if (a.version) return;
-        if (a.context === undefined) {
-          usage = 'a build context directory is required, e.g. `tsbuild -t app .`';
+        const context = a.context === undefined ? undefined : contextArg(a.context, argv);
+        if (context === undefined || context === '') {
+          usage = 'a build context is required: a directory (`tsbuild -t app .`) or - for stdin';
           return;
         }
         const args: BuildArgs = {
-          context: a.context,
+          context,
           tag: list(a.tag),
           buildArg: list(a['build-arg']),
           label: list(a.label),
@@ -124,7 +126,8 @@ async function main(fullArgv: string[]): Promise<number> {
           ...(a.compression !== undefined ? { compression: list(a.compression).at(-1)! } : {}),
           ...(a['compression-level'] !== undefined ? { compressionLevel: list(a['compression-level']).at(-1)! } : {}),
         };
-        await runBuild(args, io).catch((err) => (failure = err));
+        const stdinContext = { stdin: process.stdin, tempDir: async () => (await store()).makeTempDir('context-') };
+        await withBuildContext({ context: args.context, ...(args.file !== undefined ? { file: args.file } : {}) }, stdinContext, (ctx) => runBuild({ ...args, ...ctx }, io)).catch((err) => (failure = err));
       },
     )
     .command(

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { commandWord, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv, valueFlags } from './argv.js';
+import { commandWord, contextArg, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv, valueFlags } from './argv.js';
 
 const split: Array<[string[], string[], string[]]> = [
   // [argv, yargs sees, the container's arguments]
@@ -37,4 +37,11 @@ test('the flags taking a value come from the option definitions', (t) => {
   for (const f of ['-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']) t.true(run.has(f), f);
   t.false(run.has('--rm'), 'booleans take no value');
   t.deepEqual([...valueFlags({ a: { type: 'boolean' }, bb: { type: 'array', alias: ['b', 'bee'] } })], ['--bb', '-b', '--bee']);
+});
+
+test('contextArg: the - that yargs turns into an empty context', (t) => {
+  t.is(contextArg('', ['build', '-q', '-']), '-');
+  t.is(contextArg('', ['-']), '-');
+  t.is(contextArg('.', ['build', '-f', '-', '.']), '.');
+  t.is(contextArg('', ['build', '']), '', 'a really empty context stays empty (an error later)');
 });

@@ -71,3 +71,13 @@ export function splitRunArgv(argv: readonly string[]): { argv: string[]; contain
   const options = argv.slice(0, image.dashes ? image.at - 1 : image.at);
   return { argv: [...options, argv[image.at]!], containerArgs: argv.slice(image.at + 1) };
 }
+
+/**
+ * The build CONTEXT as given. yargs re-parses positionals as `--context VALUE` and turns
+ * a lone `-` into '' there (an option's value may not start with a dash), so '' with a
+ * `-` word on the command line is `build -` (stdin). A `-` that was another option's value
+ * (`-f -`) leaves a real context alone, so it cannot be mistaken for one.
+ */
+export function contextArg(parsed: string, argv: readonly string[]): string {
+  return parsed === '' && argv.includes('-') ? '-' : parsed;
+}
