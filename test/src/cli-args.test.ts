@@ -10,6 +10,7 @@ import { run, tsbuild } from './helpers/cli.js';
 import { tsbuildWithStdin } from './helpers/cli-stdin.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { exists, removeDir, tempDir } from './helpers/fixtures.js';
+import { buildah, busyboxImage } from './helpers/buildah.js';
 
 test('global flags before or after the command word keep the container command', async (t) => {
   const root = await busyboxStore();
@@ -158,5 +159,97 @@ test('a URL or git context is a clear "not supported yet", not a missing path', 
     }
   } finally {
     await removeDir(root);
+  }
+});
+
+/** This machine's platform as docker names it, and one it is not. */
+const HOST_ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
+const FOREIGN = HOST_ARCH === 'amd64' ? 'linux/arm64' : 'linux/amd64';
+
+const TARGET_DOCKERFILE = [
+  'FROM busybox',
+  'ARG TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT BUILDPLATFORM',
+  'RUN echo "$TARGETPLATFORM $TARGETOS $TARGETARCH [$TARGETVARIANT] $BUILDPLATFORM" > /target',
+  'CMD ["cat", "/target"]',
+].join('\n');
+
+test('--platform: the host (however written) builds, and TARGET* agree with the image config', async (t) => {
+  const root = await busyboxStore();
+  const ctx = await tempDir('platform');
+  try {
+    await writeFile(join(ctx, 'Dockerfile'), TARGET_DOCKERFILE);
+    const spellings = HOST_ARCH === 'amd64' ? ['linux/amd64', 'linux/x86_64', 'x86_64', 'linux'] : [`linux/${HOST_ARCH}`, 'linux'];
+    for (const p of [undefined, ...spellings]) {
+      const res = await tsbuild(['build', '-q', '-t', 'plat:1', ...(p ? ['--platform', p] : []), ctx], { root });
+      t.is(res.code, 0, `${p}: ${res.stderr}`);
+      const [img] = JSON.parse((await tsbuild(['inspect', 'plat:1'], { root })).stdout) as Array<{ Os: string; Architecture: string; Variant?: string }>;
+      const config = `${img!.Os}/${img!.Architecture}${img!.Variant ? `/${img!.Variant}` : ''}`;
+      const said = (await tsbuild(['run', 'plat:1'], { root })).stdout;
+      t.is(said, `${config} ${img!.Os} ${img!.Architecture} [${img!.Variant ?? ''}] ${config}\n`, `${p}: TARGET* are the config's platform`);
+      t.is(img!.Architecture, HOST_ARCH);
+    }
+  } finally {
+    await removeDir(ctx);
+    await removeDir(join(root, '..'));
+  }
+});
+
+test('--platform: another platform, a list or a malformed value is a usage error naming the flag', async (t) => {
+  const root = await busyboxStore();
+  const ctx = await tempDir('platform-bad');
+  try {
+    await writeFile(join(ctx, 'Dockerfile'), TARGET_DOCKERFILE);
+    for (const [p, why] of [
+      [FOREIGN, /cross-platform builds are not supported yet/],
+      [`linux/${HOST_ARCH},${FOREIGN}`, /multi-platform builds are not supported yet/],
+      ['foo/bar', /unknown operating system "foo"/],
+      ['linux/amd64/v2/x', /expected OS\/ARCH\[\/VARIANT\]/],
+    ] as const) {
+      const res = await tsbuild(['build', '-q', '--platform', p, '-t', 'never:1', ctx], { root });
+      t.is(res.code, 2, `${p}: ${res.stderr}`);
+      t.regex(res.stderr, new RegExp(`--platform ${p.replace(/[/\\]/g, '\\$&')}: `), p);
+      t.regex(res.stderr, why, p);
+    }
+    t.is((await tsbuild(['inspect', 'never:1'], { root })).code, 1, 'nothing was built');
+  } finally {
+    await removeDir(ctx);
+    await removeDir(join(root, '..'));
+  }
+});
+
+test('FROM --platform: $BUILDPLATFORM and the host build; another platform or a base image made for one is an error naming the line', async (t) => {
+  const root = await busyboxStore();
+  const ctx = await tempDir('from-platform');
+  try {
+    await writeFile(join(ctx, 'Dockerfile'), `FROM --platform=$BUILDPLATFORM busybox AS a\nFROM --platform=\${TARGETPLATFORM} a\n${TARGET_DOCKERFILE.split('\n').slice(1).join('\n')}\n`);
+    const ok = await tsbuild(['build', '-q', '-t', 'fromplat:1', ctx], { root });
+    t.is(ok.code, 0, ok.stderr);
+    t.regex((await tsbuild(['run', 'fromplat:1'], { root })).stdout, new RegExp(`^linux/${HOST_ARCH}`));
+
+    await writeFile(join(ctx, 'Dockerfile'), `FROM busybox\nRUN true\nFROM --platform=${FOREIGN} scratch\n`);
+    const foreign = await tsbuild(['build', '-q', ctx], { root });
+    t.is(foreign.code, 1);
+    t.regex(foreign.stderr, new RegExp(`Dockerfile:3: FROM --platform=${FOREIGN.replace('/', '\\/')}: cross-platform and multi-platform builds are not supported yet`));
+
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM --platform=foo/bar scratch\n');
+    const bad = await tsbuild(['build', '-q', ctx], { root });
+    t.is(bad.code, 1);
+    t.regex(bad.stderr, /Dockerfile:1: FROM --platform=foo\/bar: unknown operating system "foo"/);
+
+    // A base image made for another architecture (buildah can say so).
+    const b = buildah(join(ctx, 'buildah'));
+    await busyboxImage(b, 'foreign:1', 'x');
+    const c = await b(['from', 'foreign:1']);
+    await b(['config', '--arch', FOREIGN.split('/')[1]!, c]);
+    await b(['commit', '-q', c, 'foreign:2']);
+    await b(['rm', c]);
+    await b(['push', '-q', 'foreign:2', `oci-archive:${ctx}/foreign.tar`]);
+    await writeFile(join(ctx, 'Dockerfile'), `FROM oci-archive:${ctx}/foreign.tar\nCMD ["x"]\n`);
+    const base = await tsbuild(['build', '-q', ctx], { root });
+    t.is(base.code, 1);
+    t.regex(base.stderr, new RegExp(`Dockerfile:1: base image ".*foreign.tar" is for ${FOREIGN.replace('/', '\\/')}, but this build is for linux\\/${HOST_ARCH}`));
+  } finally {
+    await removeDir(ctx);
+    await removeDir(join(root, '..'));
   }
 });
