@@ -253,3 +253,23 @@ test('FROM --platform: $BUILDPLATFORM and the host build; another platform or a 
     await removeDir(join(root, '..'));
   }
 });
+
+test('# syntax= naming another frontend and # check= warn once with their line; docker/dockerfile does not', async (t) => {
+  const ctx = await tempDir('directives');
+  try {
+    await writeFile(join(ctx, 'Dockerfile'), '# syntax=example.com/team/frontend:v1\n# check=skip=all;error=true\nFROM scratch\nLABEL a=b\n');
+    const res = await tsbuild(['build', '--progress', 'plain', ctx], { root: join(ctx, 'store') });
+    t.is(res.code, 0, res.stderr);
+    const warnings = res.stderr.split('\n').filter((l) => l.startsWith('WARNING'));
+    t.deepEqual(warnings, [
+      'WARNING: Dockerfile:1: # syntax=example.com/team/frontend:v1: tsbuild does not run other frontends; this Dockerfile is read as docker/dockerfile:1 (the directive is ignored)',
+      'WARNING: Dockerfile:2: # check=skip=all;error=true: build checks are not implemented yet; the directive is ignored',
+    ]);
+    await writeFile(join(ctx, 'Dockerfile'), '# syntax=docker/dockerfile:1.4\nFROM scratch\nLABEL a=b\n');
+    const own = await tsbuild(['build', '--progress', 'plain', ctx], { root: join(ctx, 'store') });
+    t.is(own.code, 0, own.stderr);
+    t.notRegex(own.stderr, /WARNING/);
+  } finally {
+    await removeDir(ctx);
+  }
+});
