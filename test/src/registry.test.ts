@@ -119,7 +119,7 @@ test('login with a wrong and a right password; logout; push needs the credential
     const bad = await tsbuild(['login', secure.host, '-u', TEST_USER.username, '-p', 'wrong'], { root, env });
     t.is(bad.code, 1);
     t.true(bad.stderr.includes(secure.host), bad.stderr);
-    const good = await run('sh', ['-c', `printf '%s' '${TEST_USER.password}' | TSBUILD_ROOT=${root} HOME=${home} DOCKER_CONFIG=${home}/.docker node ${join(process.cwd(), '..', 'packages/builder/dist/cli.js')} login ${secure.host} -u ${TEST_USER.username} --password-stdin`]);
+    const good = await run('sh', ['-c', `printf '%s' '${TEST_USER.password}' | CONTAINERS_REGISTRIES_CONF=/dev/null TSBUILD_REGISTRIES_CONF_D= TSBUILD_DOCKER_DAEMON_JSON= TSBUILD_ROOT=${root} HOME=${home} DOCKER_CONFIG=${home}/.docker node ${join(process.cwd(), '..', 'packages/builder/dist/cli.js')} login ${secure.host} -u ${TEST_USER.username} --password-stdin`]);
     t.is(good.stdout, 'Login Succeeded\n');
     const config = JSON.parse(await readFile(join(home, '.docker', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
     t.is(Buffer.from(config.auths[secure.host]!.auth, 'base64').toString(), `${TEST_USER.username}:${TEST_USER.password}`);
@@ -139,11 +139,10 @@ test('a registry that is down: retries, then an error naming the registry and th
   const port = await freePort();
   const root = await freshStore();
   try {
-    const started = Date.now();
     const res = await tsbuild(['pull', `127.0.0.1:${port}/nothing/here:1`], { root });
     t.is(res.code, 1);
     t.regex(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*nothing/here:1|nothing/here:1.*127\\.0\\.0\\.1:${port}`));
-    t.true(Date.now() - started > 1000, 'it retried before giving up');
+    t.regex(res.stderr, /retrying .* \(attempt 1, /, 'it retried before giving up');
     const bad = await tsbuild(['pull', 'Not_A/Valid::ref'], { root });
     t.is(bad.code, 1);
     t.regex(bad.stderr, /invalid reference/);

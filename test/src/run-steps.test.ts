@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, run, tsbuild } from './helpers/cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, run, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
 import { ourMounts, processesMatching } from './helpers/host.js';
@@ -146,19 +146,24 @@ test('SIGINT in the middle of a RUN: the build stops, and no process or mount of
     await writeFile(join(work, 'Dockerfile'), `FROM busybox\nRUN echo started && ${marker} & ${marker}; echo never\n`);
     const mountsBefore = [...(await ourMounts(root)), ...(await ourMounts('/run/tsbuild'))];
     const before = await storeFingerprint(root);
-    const child = spawn(process.execPath, [CLI, 'build', '--progress', 'plain', work], { env: { ...process.env, TSBUILD_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'build', '--progress', 'plain', work], { env: { ...process.env, ...NO_HOST_REGISTRY_CONFIG, TSBUILD_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 100 && !stderr.includes('started'); i++) await sleep(100);
-    t.true(stderr.includes('started'), stderr);
-    for (let i = 0; i < 50 && (await processesMatching(marker)).length < 3; i++) await sleep(100);
+    // Wait for the RUN's own word, then for its processes (however slow the machine is).
+    await new Promise<void>((resolve, reject) => {
+      const check = () => (stderr.includes('started') ? resolve() : undefined);
+      child.stderr.on('data', check);
+      child.on('close', () => reject(new Error(`the build ended before the RUN started:\n${stderr}`)));
+      check();
+    });
+    while ((await processesMatching(marker)).length < 3) await sleep(50);
     t.is((await processesMatching(marker)).length, 3, 'the RUN is running: its shell and two sleeps');
     child.kill('SIGINT');
     const code = await exited;
     t.not(code, 0);
     t.regex(stderr, /cancel/i);
-    await sleep(200);
+    // tsbuild exits only after the sandbox's init is reaped, so nothing of the RUN is left.
     t.deepEqual(await processesMatching(marker), [], 'every process of the RUN is gone');
     t.deepEqual([...(await ourMounts(root)), ...(await ourMounts('/run/tsbuild'))], mountsBefore, 'no mount of ours on the host');
     t.deepEqual(await storeFingerprint(root), before, 'store unchanged');

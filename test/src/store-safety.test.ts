@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, run, tsbuild } from './helpers/cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, run, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
 import { storeFingerprint } from './helpers/store.js';
@@ -106,7 +106,7 @@ test('kill -9 at many points of a build: the store stays sound and the next buil
     const ctx = join(work, 'ctx');
     await slowContext(ctx, 'crash');
     for (const delay of [30, 120, 250, 400, 600, 800, 1100, 1500]) {
-      const child = spawn(process.execPath, [CLI, 'build', '-q', '-t', 'crash:1', ctx], { env: { ...process.env, TSBUILD_ROOT: root }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'build', '-q', '-t', 'crash:1', ctx], { env: { ...process.env, ...NO_HOST_REGISTRY_CONFIG, TSBUILD_ROOT: root }, stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('close', resolve));
       await sleep(delay);
       child.kill('SIGKILL');
@@ -132,7 +132,7 @@ test('kill -9 during prune leaves a sound store', async (t) => {
     await slowContext(ctx, 'p');
     for (let i = 0; i < 3; i++) t.is((await tsbuild(['build', '-q', '--build-arg', `X=${i}`, ctx], { root })).code, 0);
     for (const delay of [5, 40, 90]) {
-      const child = spawn(process.execPath, [CLI, 'prune'], { env: { ...process.env, TSBUILD_ROOT: root }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'prune'], { env: { ...process.env, ...NO_HOST_REGISTRY_CONFIG, TSBUILD_ROOT: root }, stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('close', resolve));
       await sleep(delay);
       child.kill('SIGKILL');
@@ -248,7 +248,7 @@ test('kill -9 during a load leaves a sound store; the next load succeeds', async
     await removeDir(join(src, '..'));
     t.is(made.code, 0, made.stderr);
     for (const delay of [20, 80, 160, 300]) {
-      const child = spawn(process.execPath, [CLI, 'load', '-i', `${work}/img.tar`], { env: { ...process.env, TSBUILD_ROOT: root }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'load', '-i', `${work}/img.tar`], { env: { ...process.env, ...NO_HOST_REGISTRY_CONFIG, TSBUILD_ROOT: root }, stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('close', resolve));
       await sleep(delay);
       child.kill('SIGKILL');

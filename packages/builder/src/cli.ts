@@ -92,6 +92,7 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('progress', { type: 'string', default: 'auto', describe: 'auto, plain, tty or json' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' })
           .option('push', { type: 'boolean', default: false, describe: 'Push every -t name to its registry after the build' })
+          .option('load', { type: 'boolean', default: false, describe: 'Load the image into docker (docker load; needs a docker CLI)' })
           .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
           .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
           .option('platform', { type: 'string', describe: 'Platform of base images from multi-platform indexes (default: this machine\'s)' })
@@ -114,6 +115,7 @@ async function main(fullArgv: string[]): Promise<number> {
           quiet: a.quiet as boolean,
           reproducibleCheck: a['reproducible-check'] as boolean,
           push: a.push as boolean,
+          load: a.load as boolean,
           pull: a.pull as boolean,
           noCache: a['no-cache'] as boolean,
           registryMirror: list(a['registry-mirror']),
@@ -179,10 +181,15 @@ async function main(fullArgv: string[]): Promise<number> {
     .command(
       'push <image> [dest]',
       'Push an image from the store to a registry (to DEST, else to its own name); prints the manifest digest',
-      (y) => y.positional('image', { type: 'string', demandOption: true }).positional('dest', { type: 'string' }).option('quiet', { alias: 'q', type: 'boolean', default: false }),
+      (y) =>
+        y
+          .positional('image', { type: 'string', demandOption: true })
+          .positional('dest', { type: 'string' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false })
+          .option('format', { alias: 'f', type: 'string', describe: 'Manifest format: oci or v2s2 (Docker schema 2); default: the image\'s own' }),
       async (a) => {
         await store()
-          .then((s) => pushCommand(s, io, { image: a.image as string, quiet: a.quiet as boolean, registryMirror: list(a['registry-mirror']), insecureRegistry: list(a['insecure-registry']), ...(a.dest !== undefined ? { dest: a.dest as string } : {}) }))
+          .then((s) => pushCommand(s, io, { image: a.image as string, quiet: a.quiet as boolean, registryMirror: list(a['registry-mirror']), insecureRegistry: list(a['insecure-registry']), ...(a.dest !== undefined ? { dest: a.dest as string } : {}), ...(a.format !== undefined ? { format: a.format as string } : {}) }))
           .catch((err) => (failure = err));
       },
     )

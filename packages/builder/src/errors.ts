@@ -20,6 +20,7 @@ export type BuildErrorCode =
   | 'TSBUILD_UNSUPPORTED'
   | 'TSBUILD_STEP_FAILED'
   | 'TSBUILD_USAGE'
+  | 'TSBUILD_EXPORT_FAILED'
   | 'TSBUILD_CANCELLED';
 
 export interface SourceLocation {

@@ -5,6 +5,18 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../../packages/builder/dist/cli.js', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
+/**
+ * The registry configuration of the machine the tests run on (registries.conf and its
+ * drop-ins, dockerd's daemon.json) kept away from the CLI, so every machine behaves alike:
+ * an empty registries.conf, no drop-in directory, no daemon.json. A test that means to
+ * use one sets the variable again.
+ */
+export const NO_HOST_REGISTRY_CONFIG: Record<string, string> = {
+  CONTAINERS_REGISTRIES_CONF: '/dev/null',
+  TSBUILD_REGISTRIES_CONF_D: '',
+  TSBUILD_DOCKER_DAEMON_JSON: '',
+};
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -16,7 +28,7 @@ export function tsbuild(args: string[], opts: { root: string; cwd?: string; env?
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: opts.root, ...opts.env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: opts.root, ...NO_HOST_REGISTRY_CONFIG, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(opts.signal ? { signal: opts.signal } : {}),
     });

@@ -1,12 +1,13 @@
 /** `tsbuild [build]`: flags -> build() -> exports, iidfile, exit status. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Store, defaultStoreRoot, familiarString, parseTag, type Descriptor } from '@tsbuild/layerstore';
+import { Store, defaultStoreRoot, familiarString, parseTag } from '@tsbuild/layerstore';
 import { openRegistry, parsePlatform, pushImage, type Registry } from './registry.js';
 import { build, type BuildOptions, type BuildResult } from '../build/build.js';
 import { explainDifference, NotReproducibleError, removeStore, seededStore } from '../build/reproducible.js';
 import { UsageError } from '../errors.js';
-import { describeOutput, exportImage, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
+import { formOf, loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
+import { exportBuild, type ExportResult } from '../export/plan.js';
 import { createRenderer, type ProgressMode } from '../progress/index.js';
 
 export interface BuildArgs {
@@ -29,6 +30,8 @@ export interface BuildArgs {
   noCache?: boolean;
   platform?: string;
   metadataFile?: string;
+  /** `--load`: the image goes to `docker load`. */
+  load?: boolean;
   registryMirror: string[];
   insecureRegistry: string[];
 }
@@ -65,13 +68,16 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv, buildArgs: Map<string, string>)
   return Number(raw);
 }
 
-/** What BuildKit writes with --metadata-file. */
-function metadata(result: BuildResult, pushed: Descriptor | undefined, names: string[]): Record<string, unknown> {
-  const image = result.image;
+/**
+ * What BuildKit writes with --metadata-file: the build's manifest (the pushed one, or
+ * the one the first export wrote and the store's tags now point at; see export/plan.ts).
+ */
+function metadata(result: BuildResult, exported: ExportResult, names: string[]): Record<string, unknown> {
+  const desc = exported.pushed ?? exported.image.manifestDescriptor;
   return {
-    'containerimage.config.digest': image.id,
-    'containerimage.digest': pushed?.digest ?? image.manifestDescriptor.digest,
-    'containerimage.descriptor': pushed ?? image.manifestDescriptor,
+    'containerimage.config.digest': exported.image.id,
+    'containerimage.digest': desc.digest,
+    'containerimage.descriptor': { mediaType: desc.mediaType, digest: desc.digest, size: desc.size },
     ...(names.length > 0 || result.tags.length > 0 ? { 'image.name': [...new Set([...result.tags, ...names])].join(',') } : {}),
   };
 }
@@ -112,9 +118,10 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
   const buildArgs = parseKeyValues('--build-arg', args.buildArg, io.env);
   const labels = parseKeyValues('--label', args.label);
   const compressionDefaults = parseCompressionFlags(args.compression, args.compressionLevel);
-  const parsedOutputs = args.output.map((spec) => ({ spec, out: parseOutput(spec) }));
+  const parsedOutputs = args.output.map((spec) => ({ spec, out: withCompressionDefaults(parseOutput(spec), compressionDefaults, spec) }));
+  if (args.load) parsedOutputs.push({ spec: '--load', out: withCompressionDefaults(loadOutput(), compressionDefaults, '--load') });
   const registryOutputs = parsedOutputs.filter((o) => o.out.type === 'registry').map((o) => o.out);
-  const outputs: OutputSpec[] = parsedOutputs.filter((o) => o.out.type !== 'registry').map((o) => withCompressionDefaults(o.out, compressionDefaults, o.spec));
+  const outputs: OutputSpec[] = parsedOutputs.filter((o) => o.out.type !== 'registry').map((o) => o.out);
   const sde = sourceDateEpoch(io.env, buildArgs);
   const renderer = createRenderer(progress, io.stderr as never);
   let store: Store | undefined;
@@ -139,29 +146,24 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       onEvent: (e) => renderer.event(e),
     };
     const result = args.reproducibleCheck ? await checkedBuild(options, sde !== undefined, (m) => renderer.event({ type: 'export', message: m })) : await build(options);
-    for (const out of outputs) {
-      renderer.event({ type: 'export', message: describeOutput(out) });
-      await exportImage(store, result.image, out, {
-        names: result.tags,
-        ...(sde !== undefined ? { mtime: sde } : {}),
-        onWarning: (message) => renderer.event({ type: 'warning', message }),
-      });
-    }
-    for (const t of result.tags) renderer.event({ type: 'export', message: `naming to ${t} done` });
     // --push pushes every -t name; -o type=registry pushes its name= (or the -t names).
-    const destinations = [...(args.push ? result.tags : []), ...registryOutputs.flatMap((o) => o.names ?? result.tags)];
-    if ((args.push || registryOutputs.length > 0) && destinations.length === 0) throw new UsageError('--push and -o type=registry need a name: give -t NAME (or name= in -o)');
-    let pushed: Descriptor | undefined;
-    if (destinations.length > 0) {
-      renderer.event({ type: 'export', message: `pushing ${[...new Set(destinations)].join(', ')}` });
-      // --compression reaches pushes too (registries take gzip or zstd layers).
-      const pushCompression = compressionDefaults.compression === 'zstd' ? 'zstd' : compressionDefaults.compression === 'gzip' ? 'gzip' : undefined;
-      pushed = await pushImage(store, registry, result.image, [...new Set(destinations)], io, true, pushCompression);
-      renderer.event({ type: 'export', message: `pushed manifest ${pushed?.digest}` });
-    }
+    const pushes = [...(args.push ? [{ destinations: result.tags, form: formOf(withCompressionDefaults({ type: 'registry', dest: '', tar: false }, compressionDefaults, '--push')) }] : []), ...registryOutputs.map((o) => ({ destinations: o.names ?? result.tags, form: formOf(o) }))];
+    if (pushes.some((p) => p.destinations.length === 0)) throw new UsageError('--push and -o type=registry need a name: give -t NAME (or name= in -o)');
+    const exported = await exportBuild(store, result, { outputs, pushes }, {
+      ...(sde !== undefined ? { mtime: sde } : {}),
+      env: io.env,
+      signal: io.signal,
+      onWarning: (message) => renderer.event({ type: 'warning', message }),
+      onMessage: (message) => renderer.event({ type: 'export', message }),
+      onExport: (message) => renderer.event({ type: 'export', message }),
+      push: (image, plan) => pushImage(store!, registry!, image, [...new Set(plan.destinations)], io, true, plan.form),
+    });
+    for (const t of result.tags) renderer.event({ type: 'export', message: `naming to ${t} done` });
+    const pushed = exported.pushed;
+    const destinations = pushes.flatMap((p) => p.destinations);
     const id = pushed?.digest ?? result.image.id;
     if (args.iidfile) await writeFile(args.iidfile, id);
-    if (args.metadataFile) await writeFile(args.metadataFile, `${JSON.stringify(metadata(result, pushed, destinations), null, 2)}\n`);
+    if (args.metadataFile) await writeFile(args.metadataFile, `${JSON.stringify(metadata(result, exported, destinations), null, 2)}\n`);
     if (args.quiet) io.stdout.write(`${id}\n`);
   } finally {
     registry?.close();

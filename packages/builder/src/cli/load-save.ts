@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import {
-  convertLayers,
+  imageAs,
   ioError,
   loadArchive,
   normaliseTagName,
@@ -64,20 +64,19 @@ export async function saveCommand(store: Store, a: SaveArgs, io: Io): Promise<vo
   const toStdout = a.output === undefined || a.output === '-';
   if (toStdout && format === 'oci-dir') throw new UsageError('--format oci-dir writes a directory: name it with -o DIR');
   if (toStdout && io.stdout.isTTY) throw new UsageError('cowardly refusing to save to a terminal: use the -o flag or redirect');
-  const images = await saveSet(store, a.refs);
+  // OCI outputs get OCI media types, docker-archives Docker ones (and, like docker save,
+  // uncompressed layers); the config, so the image ID, stays the same.
+  const images: ExportImage[] = [];
+  for (const { image, names } of await saveSet(store, a.refs)) {
+    images.push({ image: await imageAs(store, image, format === 'docker' ? { format: 'docker', compression: 'none' } : { format: 'oci' }), names });
+  }
   if (format === 'oci-dir') {
     const dir = resolve(a.output!);
     await mkdir(dir, { recursive: true });
     await writeOciLayout(store, dir, images);
     return;
   }
-  const write = async (dest: string) => {
-    if (format === 'oci') return writeOciArchive(store, dest, images);
-    // Like docker save: uncompressed layers (same config and diff_ids, so the same image ID).
-    const plain: ExportImage[] = [];
-    for (const { image, names } of images) plain.push({ image: await convertLayers(store, image, 'none'), names });
-    return writeDockerArchive(store, dest, plain);
-  };
+  const write = async (dest: string) => (format === 'oci' ? writeOciArchive(store, dest, images) : writeDockerArchive(store, dest, images));
   if (!toStdout) return write(resolve(a.output!));
   const tmp = await store.makeTempDir('save-');
   try {

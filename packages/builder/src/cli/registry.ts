@@ -10,6 +10,8 @@ import {
   withDefaultTag,
   RegistryClient,
   type Descriptor,
+  type ImageForm,
+  type ManifestFormat,
   type Platform,
   type RegistryEvent,
   type Store,
@@ -92,24 +94,38 @@ export async function pullCommand(store: Store, io: Io, a: RegistryFlags & { ref
   }
 }
 
-/** Push a store image under one or more names; returns the pushed manifest's descriptor. */
-export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean, compression?: 'gzip' | 'zstd'): Promise<Descriptor | undefined> {
+/**
+ * Push a store image under one or more names, in `form` (media-type family and layer
+ * compression; by default the image's own family, uncompressed layers gzip); returns the
+ * pushed manifest's descriptor.
+ */
+export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean, form: ImageForm = {}): Promise<Descriptor | undefined> {
   let pushedDesc: Descriptor | undefined;
   for (const dest of destinations) {
     const ref = withDefaultTag(parseReference(dest));
     if (ref.digest !== undefined) throw new UsageError(`push ${dest}: push to a tag, not a digest`);
-    const pushed = await registry.client().push(store, image, ref, { signal: io.signal, ...(compression ? { compression } : {}) });
+    const pushed = await registry.client().push(store, image, ref, {
+      signal: io.signal,
+      ...(form.format ? { format: form.format } : {}),
+      ...(form.compression ? { compression: form.compression } : {}),
+      ...(form.level !== undefined ? { level: form.level } : {}),
+    });
     pushedDesc = { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
     if (!quiet) io.stderr.write(`${ref.tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
   }
   return pushedDesc;
 }
 
-export async function pushCommand(store: Store, io: Io, a: RegistryFlags & { image: string; dest?: string; quiet: boolean }): Promise<void> {
+/** `push --format`: skopeo's and buildah's names for the manifest families. */
+const PUSH_FORMATS: Record<string, ManifestFormat> = { oci: 'oci', v2s2: 'docker', docker: 'docker' };
+
+export async function pushCommand(store: Store, io: Io, a: RegistryFlags & { image: string; dest?: string; quiet: boolean; format?: string }): Promise<void> {
+  const format = a.format === undefined ? undefined : PUSH_FORMATS[a.format];
+  if (a.format !== undefined && format === undefined) throw new UsageError(`--format ${JSON.stringify(a.format)}: want oci or v2s2`);
   const registry = await openRegistry(io, a, pullPrinter(io.stderr, a.quiet));
   try {
     const { image } = await resolveImage(a.image, { store });
-    const pushed = await pushImage(store, registry, image, [a.dest ?? a.image], io, a.quiet);
+    const pushed = await pushImage(store, registry, image, [a.dest ?? a.image], io, a.quiet, format ? { format } : {});
     io.stdout.write(`${pushed?.digest}\n`);
   } finally {
     registry.close();

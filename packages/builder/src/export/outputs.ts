@@ -4,14 +4,17 @@
  *   type=oci,dest=DIR,tar=false        OCI layout directory
  *   type=docker,dest=FILE              docker-archive for `docker load` (uncompressed like `docker save`)
  *   type=local,dest=DIR                the root filesystem as a directory
- * Options: compression=uncompressed|gzip|zstd, compression-level=N, name=REF[;REF...].
+ *   type=registry[,name=REF]           pushed (by the build command, see plan.ts)
+ * Options: compression=uncompressed|gzip|zstd, compression-level=N, name=REF[;REF...],
+ * oci-mediatypes=true|false (OCI or Docker media types in the manifest; default true,
+ * false for type=docker, as BuildKit does).
  * `tsbuild build --compression/--compression-level` set the default compression of every
  * output with layers; an output's own compression= and compression-level= win.
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
-  convertLayers,
+  imageAs,
   familiarString,
   parseTag,
   writeDockerArchive,
@@ -19,10 +22,12 @@ import {
   writeOciLayout,
   writeRootfs,
   type Compression,
+  type ImageForm,
   type Store,
   type StoredImage,
 } from '@tsbuild/layerstore';
 import { UsageError } from '../errors.js';
+import { dockerLoad } from './docker-load.js';
 
 export interface OutputSpec {
   /** `registry` pushes (to name=, else the -t names); the others write dest. */
@@ -32,13 +37,17 @@ export interface OutputSpec {
   compression?: Compression;
   compressionLevel?: number;
   names?: string[];
+  /** OCI (true) or Docker (false) media types; unset: the type's default. */
+  ociMediaTypes?: boolean;
+  /** `--load`: the docker-archive goes to `docker load` instead of dest. */
+  load?: boolean;
 }
 
 const KEYS: Record<OutputSpec['type'], string[]> = {
-  oci: ['type', 'dest', 'tar', 'compression', 'compression-level', 'name'],
-  docker: ['type', 'dest', 'compression', 'compression-level', 'name'],
+  oci: ['type', 'dest', 'tar', 'compression', 'compression-level', 'name', 'oci-mediatypes'],
+  docker: ['type', 'dest', 'compression', 'compression-level', 'name', 'oci-mediatypes'],
   local: ['type', 'dest'],
-  registry: ['type', 'name', 'push'],
+  registry: ['type', 'name', 'push', 'compression', 'compression-level', 'oci-mediatypes'],
 };
 
 export function parseOutput(spec: string): OutputSpec {
@@ -83,6 +92,12 @@ export function parseOutput(spec: string): OutputSpec {
     out.compressionLevel = Number(level);
     if (out.compression !== undefined) checkLevel(out.compression, out.compressionLevel, bad);
   }
+  const oci = fields.get('oci-mediatypes');
+  if (oci !== undefined) {
+    if (oci !== 'true' && oci !== 'false') throw bad('oci-mediatypes must be true or false');
+    out.ociMediaTypes = oci === 'true';
+  }
+  checkFormat(out, bad);
   const names = fields.get('name');
   if (names !== undefined) {
     out.names = names.split(';').map((n) => {
@@ -100,6 +115,16 @@ const COMPRESSIONS: Record<string, Compression> = { uncompressed: 'none', none: 
 
 /** Levels each compressor accepts (zlib's 0-9; zstd's regular 1-22). */
 const LEVELS: Record<Exclude<Compression, 'none'>, { min: number; max: number }> = { gzip: { min: 0, max: 9 }, zstd: { min: 1, max: 22 } };
+
+/** `--load`: a docker-archive for `docker load` (buildx's shorthand for -o type=docker into docker). */
+export function loadOutput(): OutputSpec {
+  return { type: 'docker', dest: '', tar: true, load: true };
+}
+
+/** Docker manifests have no zstd layer type (BuildKit would switch to OCI types silently; we say so). */
+function checkFormat(out: OutputSpec, bad: (why: string) => Error): void {
+  if (out.compression === 'zstd' && formOf(out).format === 'docker') throw bad('zstd layers need OCI media types: add oci-mediatypes=true (Docker manifests have no zstd layer type)');
+}
 
 function checkLevel(compression: Compression, level: number, bad: (why: string) => Error): void {
   if (compression === 'none') return;
@@ -135,7 +160,7 @@ export function parseCompressionFlags(compression: string | undefined, level: st
  * none; the level is checked against the compression it ends up with.
  */
 export function withCompressionDefaults(out: OutputSpec, defaults: CompressionDefaults, spec: string): OutputSpec {
-  if (out.type === 'local' || out.type === 'registry') return out;
+  if (out.type === 'local') return out;
   const compression = out.compression ?? defaults.compression ?? defaultCompression(out.type);
   const resolved: OutputSpec = { ...out, compression };
   if (out.compressionLevel !== undefined) {
@@ -144,11 +169,21 @@ export function withCompressionDefaults(out: OutputSpec, defaults: CompressionDe
     checkLevel(compression, defaults.level, (why) => new UsageError(`--compression-level ${defaults.level} (for -o ${spec}): ${why}`));
     resolved.compressionLevel = defaults.level;
   }
+  checkFormat(resolved, (why) => new UsageError(`-o ${spec}${out.compression === undefined ? ` (with --compression ${compression})` : ''}: ${why}`));
   return resolved;
 }
 
-function defaultCompression(type: 'oci' | 'docker'): Compression {
-  return type === 'oci' ? 'gzip' : 'none';
+function defaultCompression(type: 'oci' | 'docker' | 'registry'): Compression {
+  return type === 'docker' ? 'none' : 'gzip';
+}
+
+/** The image form an output writes: its media-type family and layer compression. */
+export function formOf(out: OutputSpec): ImageForm {
+  return {
+    format: (out.ociMediaTypes ?? out.type !== 'docker') ? 'oci' : 'docker',
+    ...(out.compression !== undefined ? { compression: out.compression } : {}),
+    ...(out.compressionLevel !== undefined ? { level: out.compressionLevel } : {}),
+  };
 }
 
 export interface ExportOptions {
@@ -157,8 +192,14 @@ export interface ExportOptions {
   /** Archive entry times (SOURCE_DATE_EPOCH), default 0. */
   mtime?: number;
   onWarning?: (message: string) => void;
+  /** What an output's tool said (`docker load` for --load). */
+  onMessage?: (line: string) => void;
+  /** For --load: PATH to find docker on, and cancellation. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
 }
 
+/** Write `image` to a file or directory output, in that output's form (see plan.ts for pushes). */
 export async function exportImage(store: Store, image: StoredImage, out: OutputSpec, opts: ExportOptions): Promise<void> {
   const names = out.names ?? opts.names;
   if (out.type === 'local') {
@@ -166,12 +207,11 @@ export async function exportImage(store: Store, image: StoredImage, out: OutputS
     return;
   }
   if (out.type === 'registry') throw new UsageError('-o type=registry is pushed by the build command, not exported');
-  const compression = out.compression ?? defaultCompression(out.type);
-  const converted = await convertLayers(store, image, compression, out.compressionLevel);
-  const items = [{ image: converted, names }];
+  const items = [{ image: await imageAs(store, image, formOf(out)), names }];
   if (out.type === 'docker') {
     if (!out.tar) throw new UsageError('-o type=docker: tar=false is not supported');
-    await writeDockerArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
+    if (out.load) await dockerLoad(store, items, opts);
+    else await writeDockerArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
     return;
   }
   if (out.tar) await writeOciArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
@@ -182,5 +222,6 @@ export async function exportImage(store: Store, image: StoredImage, out: OutputS
 }
 
 export function describeOutput(out: OutputSpec): string {
+  if (out.load) return 'loading the image into docker (docker load)';
   return `exporting to ${out.type}${out.type !== 'local' && !out.tar ? ' layout' : ''} ${out.dest}`;
 }

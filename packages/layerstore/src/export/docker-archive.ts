@@ -1,13 +1,16 @@
 /**
- * docker-archive (what `docker save` writes and `docker load` reads):
- * `manifest.json`, `repositories`, `<config hex>.json`, `<layer hex>/layer.tar`.
+ * docker-archive (what `docker save` writes and `docker load` reads): `manifest.json`
+ * and `repositories`, with the blobs in an OCI image layout beside them (`index.json`,
+ * `oci-layout`, `blobs/sha256/...`) as docker 25+ and BuildKit write it. The manifest
+ * the layout holds is the image's own, so a build's manifest digest names something
+ * this archive contains; older readers use `manifest.json` alone.
  */
 import { digestHex } from '../digest.js';
 import { LayerstoreError } from '../errors.js';
 import { familiarName, parseReference, withDefaultTag } from '../reference.js';
 import type { Store } from '../store/store.js';
-import { writeArchive, type ArchiveFile } from './archive-writer.js';
-import type { ExportImage } from './oci.js';
+import { writeArchive } from './archive-writer.js';
+import { blobPath, layoutFiles, type ExportImage } from './oci.js';
 
 interface DockerManifestEntry {
   Config: string;
@@ -16,20 +19,11 @@ interface DockerManifestEntry {
 }
 
 export async function writeDockerArchive(store: Store, dest: string, images: ExportImage[], opts: { mtime?: number } = {}): Promise<void> {
-  const files = new Map<string, ArchiveFile>();
   const manifest: DockerManifestEntry[] = [];
   const repositories: Record<string, Record<string, string>> = {};
   for (const { image, names } of images) {
-    const cfgName = `${digestHex(image.manifest.config.digest)}.json`;
-    const cfg = image.manifest.config;
-    files.set(cfgName, { name: cfgName, size: cfg.size, body: () => store.blobs.open(cfg, `config ${cfg.digest}`) });
-    const layers: string[] = [];
     for (const l of image.manifest.layers) {
       if (l.urls?.length) throw new LayerstoreError('TSBUILD_UNSUPPORTED', `layer ${l.digest} is a foreign layer; docker-archive export needs its content`);
-      const dir = digestHex(l.digest);
-      files.set(dir, { name: dir, dir: true, size: 0, body: Buffer.alloc(0) });
-      files.set(`${dir}/layer.tar`, { name: `${dir}/layer.tar`, size: l.size, body: () => store.blobs.open(l, `layer ${l.digest}`) });
-      layers.push(`${dir}/layer.tar`);
     }
     const tags = names.map((n) => {
       const ref = withDefaultTag(parseReference(n));
@@ -37,12 +31,21 @@ export async function writeDockerArchive(store: Store, dest: string, images: Exp
       (repositories[repo] ??= {})[ref.tag ?? 'latest'] = digestHex(image.id);
       return `${repo}:${ref.tag ?? 'latest'}`;
     });
-    manifest.push({ Config: cfgName, RepoTags: tags.length > 0 ? tags : null, Layers: layers });
+    manifest.push({ Config: blobPath(image.manifest.config.digest), RepoTags: tags.length > 0 ? tags : null, Layers: image.manifest.layers.map((l) => blobPath(l.digest)) });
   }
-  const manifestBytes = Buffer.from(`${JSON.stringify(manifest)}\n`);
-  const repoBytes = Buffer.from(`${JSON.stringify(repositories)}\n`);
-  const sorted = [...files.values()].sort((a, b) => a.name.localeCompare(b.name));
-  sorted.push({ name: 'manifest.json', size: manifestBytes.length, body: manifestBytes });
-  if (Object.keys(repositories).length > 0) sorted.push({ name: 'repositories', size: repoBytes.length, body: repoBytes });
-  await writeArchive(dest, sorted, opts.mtime ?? 0);
+  const json = (v: unknown) => Buffer.from(`${JSON.stringify(v)}\n`);
+  const manifestBytes = json(manifest);
+  const repoBytes = json(repositories);
+  const { blobs, index, layout } = layoutFiles(store, images);
+  await writeArchive(
+    dest,
+    [
+      ...blobs,
+      index,
+      { name: 'manifest.json', size: manifestBytes.length, body: manifestBytes },
+      layout,
+      ...(Object.keys(repositories).length > 0 ? [{ name: 'repositories', size: repoBytes.length, body: repoBytes }] : []),
+    ],
+    opts.mtime ?? 0,
+  );
 }

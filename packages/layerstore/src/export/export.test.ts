@@ -15,7 +15,7 @@ import { Store } from '../store/store.js';
 import { readTree, tempDir } from '../testing/fstree.js';
 import { putLayers } from '../testing/image.js';
 import { char, dir, file, hardlink, opaque, symlink, whiteout, type Piece } from '../testing/tarbuild.js';
-import { convertLayers } from './convert.js';
+import { imageAs } from './image-as.js';
 import { writeDockerArchive } from './docker-archive.js';
 import { writeOciArchive, writeOciLayout } from './oci.js';
 import { writeRootfs } from './rootfs.js';
@@ -106,12 +106,12 @@ test('skopeo reads writeDockerArchive output', async (t) => {
 });
 
 for (const compression of ['gzip', 'zstd'] as const) {
-  test(`convertLayers to ${compression}: new layer blobs, same diff_ids and the same tree`, async (t) => {
+  test(`imageAs to ${compression}: new layer blobs, same diff_ids and the same tree`, async (t) => {
     const { base, store, image } = await setup(t);
-    const converted = await convertLayers(store, image, compression);
+    const converted = await imageAs(store, image, { compression });
     t.deepEqual(converted.config.rootfs.diff_ids, image.config.rootfs.diff_ids);
     t.true(converted.manifest.layers.every((l) => l.mediaType === (compression === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayerZstd)));
-    t.deepEqual(await convertLayers(store, image, compression), converted, 'the compressed blobs are remembered');
+    t.deepEqual(await imageAs(store, image, { compression }), converted, 'the compressed blobs are remembered');
     const dest = join(base, 'image.tar');
     await writeOciArchive(store, dest, [{ image: converted, names: ['app:z'] }]);
     const info = await inspect(`oci-archive:${dest}`);
@@ -119,7 +119,7 @@ for (const compression of ['gzip', 'zstd'] as const) {
     await writeRootfs(store, image, join(base, 'plain'));
     await writeRootfs(store, converted, join(base, 'packed'));
     t.deepEqual(await readTree(join(base, 'packed'), { mtimes: true }), await readTree(join(base, 'plain'), { mtimes: true }));
-    const back = await convertLayers(store, converted, 'none');
+    const back = await imageAs(store, converted, { compression: 'none' });
     t.deepEqual(back.manifest.layers.map((l) => l.digest), image.manifest.layers.map((l) => l.digest));
   });
 }

@@ -13,6 +13,7 @@ import { familiarName, parseReference, formatReference, withDefaultTag } from '.
 import { tempName, writeFileAtomic } from '../store/fsutil.js';
 import type { Store, StoredImage } from '../store/store.js';
 import { writeArchive, type ArchiveFile } from './archive-writer.js';
+import { requireOneFamily } from './image-as.js';
 
 export interface ExportImage {
   image: StoredImage;
@@ -54,25 +55,39 @@ export function layoutIndex(images: ExportImage[]): Index {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: indexEntries(images) };
 }
 
-export async function writeOciArchive(store: Store, dest: string, images: ExportImage[], opts: { mtime?: number } = {}): Promise<void> {
+/** The files of an OCI image layout, in tar order: blob dirs, blobs (sorted), index.json, oci-layout. */
+export function layoutFiles(store: Store, images: ExportImage[]): { blobs: ArchiveFile[]; index: ArchiveFile; layout: ArchiveFile } {
+  for (const { image } of images) requireOneFamily(image, 'OCI layout');
   const index = Buffer.from(`${JSON.stringify(layoutIndex(images))}\n`);
   const layout = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
-  const files: ArchiveFile[] = [
-    { name: 'blobs', dir: true, body: Buffer.alloc(0), size: 0 },
-    { name: 'blobs/sha256', dir: true, body: Buffer.alloc(0), size: 0 },
-    ...uniqueBlobs(images).map((b) => ({
-      name: `blobs/sha256/${digestHex(b.digest)}`,
-      size: b.size,
-      body: () => store.blobs.open(b, `blob ${b.digest}`),
-    })),
-    { name: 'index.json', body: index, size: index.length },
-    { name: 'oci-layout', body: layout, size: layout.length },
-  ];
-  await writeArchive(dest, files, opts.mtime ?? 0);
+  return {
+    blobs: [
+      { name: 'blobs', dir: true, body: Buffer.alloc(0), size: 0 },
+      { name: 'blobs/sha256', dir: true, body: Buffer.alloc(0), size: 0 },
+      ...uniqueBlobs(images).map((b) => ({
+        name: blobPath(b.digest),
+        size: b.size,
+        body: () => store.blobs.open(b, `blob ${b.digest}`),
+      })),
+    ],
+    index: { name: 'index.json', body: index, size: index.length },
+    layout: { name: 'oci-layout', body: layout, size: layout.length },
+  };
+}
+
+/** Where a blob lives inside a layout. */
+export function blobPath(digest: Digest): string {
+  return `blobs/sha256/${digestHex(digest)}`;
+}
+
+export async function writeOciArchive(store: Store, dest: string, images: ExportImage[], opts: { mtime?: number } = {}): Promise<void> {
+  const { blobs, index, layout } = layoutFiles(store, images);
+  await writeArchive(dest, [...blobs, index, layout], opts.mtime ?? 0);
 }
 
 /** Write (or add to) an OCI layout directory; an existing entry with the same name is replaced. */
 export async function writeOciLayout(store: Store, dir: string, images: ExportImage[]): Promise<void> {
+  for (const { image } of images) requireOneFamily(image, `OCI layout ${dir}`);
   const blobDir = join(dir, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
   for (const b of uniqueBlobs(images)) {

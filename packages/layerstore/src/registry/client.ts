@@ -63,7 +63,9 @@ export class RegistryClient {
       emit,
       retry: { ...DEFAULT_RETRY, ...opts.retry },
       chunkSize: opts.chunkSize ?? 64 * 1024 * 1024,
+      noted: new Set(),
     };
+    for (const message of this.rt.config.warnings ?? []) emit({ type: 'warning', message });
   }
 
   /** Pull `ref` for `opts.platform` into the store and tag it (unless `tag: false`). */

@@ -1,108 +1,85 @@
 /**
- * Mirrors and insecure registries: a small JSON file plus command-line flags.
+ * Mirrors, insecure and blocked registries, from the configuration users already have.
+ * Sources, highest precedence first (config-merge.ts says how they combine):
  *
- *   { "mirrors":  { "docker.io": ["mirror.internal:5000", "https://mirror.gcr.io"] },
- *     "insecure": ["mirror.internal:5000", "registry.lan"] }
+ *   1. flags            `--registry-mirror HOST` (a docker.io mirror), `--insecure-registry HOST|CIDR`
+ *   2. tsbuild's file   $TSBUILD_CONFIG, ~/.config/tsbuild/config.json, /etc/tsbuild/config.json (config-file.ts)
+ *   3. registries.conf  and its drop-ins, as podman, buildah and skopeo read them (registries-conf*.ts)
+ *   4. daemon.json      dockerd's registry-mirrors and insecure-registries (daemon-json.ts)
  *
- * The file is `opts.file`, else `$TSBUILD_CONFIG` (both must exist), else the first of
- * `$XDG_CONFIG_HOME/tsbuild/config.json` (default `~/.config/...`) and
- * `/etc/tsbuild/config.json` that exists; none at all is an empty config. Other top-level
- * keys are left for other parts of tsbuild. `--registry-mirror` flags go before the
- * file's docker.io mirrors; `--insecure-registry` flags add to `insecure`.
+ *   const config = await loadRegistryConfig({ mirrors: flags.registryMirror, insecure: flags.insecureRegistry });
+ *   new RegistryClient({ config, onEvent })   // emits config.warnings as `warning` events
+ *
+ * Every path can be given in the options, so tests never read this machine's files.
  */
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { LayerstoreError } from '../errors.js';
 import { DEFAULT_DOMAIN } from '../reference.js';
+import { readTsbuildConfig } from './config-file.js';
+import { mergeSources, type ConfigSource } from './config-merge.js';
+import { readDaemonJson } from './daemon-json.js';
+import { checkInsecureEntries } from './insecure.js';
+import { parseEndpoint, type Mirror } from './mirror.js';
+import { readRegistriesConf } from './registries-conf.js';
+import { registriesConfSource } from './registries-conf-map.js';
+
+export { canonicalRegistry, type Mirror, type MirrorSpec } from './mirror.js';
+export { parseRegistryConfig } from './config-file.js';
+
+/** A short name registries.conf sends elsewhere than docker.io. */
+export interface ShortNameAlias {
+  /** `registry.fedoraproject.org/fedora` */
+  target: string;
+  /** The file that says so. */
+  origin: string;
+}
 
 export interface RegistryConfig {
-  /** Registry (as written in references: `docker.io`, `host:5000`) -> mirror endpoints, tried in order. */
-  mirrors?: Record<string, string[]>;
-  /** Hosts (`host` or `host:port`) spoken to over plain HTTP. */
+  /** Registry (as written in references: `docker.io`, `host:5000`) -> mirrors, tried in order. */
+  mirrors?: Record<string, Mirror[]>;
+  /** Hosts (`host` or `host:port`) or CIDRs spoken to over plain HTTP. */
   insecure?: string[];
+  /** Registries no pull, push or login may use -> the file that blocks it. */
+  blocked?: Record<string, string>;
+  /** Short names (`fedora`, as a docker.io path without `library/`) that registries.conf aliases elsewhere. */
+  aliases?: Record<string, ShortNameAlias>;
+  /** Settings of the sources that tsbuild does not apply, said once per client as `warning` events. */
+  warnings?: string[];
 }
 
 export interface LoadConfigOptions {
+  /** tsbuild's file instead of $TSBUILD_CONFIG and the defaults; it must exist. */
   file?: string;
-  /** The machine-wide file (default /etc/tsbuild/config.json); tests point it elsewhere. */
+  /** tsbuild's machine-wide file (default /etc/tsbuild/config.json). */
   systemFile?: string;
+  /** For HOME, XDG_CONFIG_HOME and the variables that name files (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** `--registry-mirror` flags: mirrors of docker.io. */
   mirrors?: string[];
   /** `--insecure-registry` flags. */
   insecure?: string[];
+  /** registries.conf instead of $CONTAINERS_REGISTRIES_CONF and the defaults; it must exist. */
+  registriesConf?: string;
+  /** The one registries.conf.d to read ('' for none) instead of $TSBUILD_REGISTRIES_CONF_D and the defaults. */
+  registriesConfDir?: string;
+  /** daemon.json instead of $TSBUILD_DOCKER_DAEMON_JSON and /etc/docker/daemon.json ('' for none). */
+  daemonJson?: string;
+  /** Where the machine-wide /etc/containers and /etc/docker are (default `/`). */
+  systemRoot?: string;
 }
-
-const MAX_CONFIG_FILE = 1024 * 1024;
 
 export async function loadRegistryConfig(opts: LoadConfigOptions = {}): Promise<RegistryConfig> {
   const env = opts.env ?? process.env;
-  const explicit = opts.file ?? (env.TSBUILD_CONFIG || undefined);
-  const candidates = explicit !== undefined ? [explicit] : [join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'tsbuild', 'config.json'), opts.systemFile ?? '/etc/tsbuild/config.json'];
-  let fromFile: RegistryConfig = {};
-  for (const file of candidates) {
-    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' && explicit === undefined) return undefined;
-      throw new LayerstoreError('TSBUILD_CONFIG_INVALID', `cannot read tsbuild config ${file}: ${err.message}`, { cause: err });
-    });
-    if (text === undefined) continue;
-    fromFile = parseRegistryConfig(text, file);
-    break;
-  }
-  const mirrors: Record<string, string[]> = {};
-  for (const [registry, list] of Object.entries(fromFile.mirrors ?? {})) mirrors[canonicalRegistry(registry)] = [...(mirrors[canonicalRegistry(registry)] ?? []), ...list];
-  if (opts.mirrors?.length) mirrors[DEFAULT_DOMAIN] = [...opts.mirrors, ...(mirrors[DEFAULT_DOMAIN] ?? [])];
-  const config: RegistryConfig = { mirrors, insecure: [...new Set([...(fromFile.insecure ?? []), ...(opts.insecure ?? [])])] };
-  validate(config, 'flags');
-  return config;
+  const systemRoot = opts.systemRoot ?? '/';
+  const sources: Array<ConfigSource | undefined> = [
+    flagsSource(opts.mirrors ?? [], opts.insecure ?? []),
+    await readTsbuildConfig({ env, ...(opts.file !== undefined ? { file: opts.file } : {}), ...(opts.systemFile !== undefined ? { systemFile: opts.systemFile } : {}) }),
+    await readRegistriesConf({ env, systemRoot, ...(opts.registriesConf !== undefined ? { file: opts.registriesConf } : {}), ...(opts.registriesConfDir !== undefined ? { dir: opts.registriesConfDir } : {}) }).then((r) => r && registriesConfSource(r)),
+    await readDaemonJson({ env, systemRoot, ...(opts.daemonJson !== undefined ? { file: opts.daemonJson } : {}) }),
+  ];
+  return mergeSources(sources.filter((s) => s !== undefined));
 }
 
-/** Parse and check a config file's text. */
-export function parseRegistryConfig(text: string, where: string): RegistryConfig {
-  if (text.length > MAX_CONFIG_FILE) throw new LayerstoreError('TSBUILD_CONFIG_INVALID', `${where}: larger than ${MAX_CONFIG_FILE} bytes`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new LayerstoreError('TSBUILD_CONFIG_INVALID', `${where}: not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new LayerstoreError('TSBUILD_CONFIG_INVALID', `${where}: want a JSON object`);
-  const { mirrors, insecure } = doc as Record<string, unknown>;
-  const config: RegistryConfig = {};
-  if (mirrors !== undefined) config.mirrors = mirrors as Record<string, string[]>;
-  if (insecure !== undefined) config.insecure = insecure as string[];
-  validate(config, where);
-  return config;
-}
-
-function validate(config: RegistryConfig, where: string): void {
-  const bad = (why: string) => new LayerstoreError('TSBUILD_CONFIG_INVALID', `${where}: ${why}`);
-  const { mirrors, insecure } = config;
-  if (mirrors !== undefined) {
-    if (typeof mirrors !== 'object' || mirrors === null || Array.isArray(mirrors)) throw bad('"mirrors" must map a registry to a list of mirrors');
-    for (const [registry, list] of Object.entries(mirrors)) {
-      if (!Array.isArray(list) || list.some((m) => typeof m !== 'string')) throw bad(`"mirrors"."${registry}" must be a list of strings`);
-      for (const m of list) parseEndpoint(m, where);
-    }
-  }
-  if (insecure !== undefined) {
-    if (!Array.isArray(insecure) || insecure.some((h) => typeof h !== 'string' || !HOST_RE.test(h))) throw bad('"insecure" must be a list of host or host:port');
-  }
-}
-
-const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-/** `index.docker.io` and `registry-1.docker.io` are docker.io. */
-export function canonicalRegistry(host: string): string {
-  const h = host.toLowerCase();
-  return h === 'index.docker.io' || h === 'registry-1.docker.io' ? DEFAULT_DOMAIN : host;
-}
-
-/** `host[:port]` or `http(s)://host[:port][/]` -> scheme and host. */
-export function parseEndpoint(spec: string, where: string): { scheme?: 'http' | 'https'; host: string } {
-  const bad = () => new LayerstoreError('TSBUILD_CONFIG_INVALID', `${where}: invalid mirror ${JSON.stringify(spec)}: want host[:port] or http(s)://host[:port]`);
-  const m = /^(?:(https?):\/\/)?([^/]+)\/?$/.exec(spec.trim());
-  if (!m || !HOST_RE.test(m[2]!)) throw bad();
-  return m[1] ? { scheme: m[1] as 'http' | 'https', host: m[2]! } : { host: m[2]! };
+function flagsSource(mirrors: string[], insecure: string[]): ConfigSource {
+  for (const m of mirrors) parseEndpoint(m, '--registry-mirror');
+  checkInsecureEntries(insecure, '--insecure-registry', 'the value');
+  return { name: 'flags', mirrors: mirrors.length ? { [DEFAULT_DOMAIN]: mirrors } : {}, insecure };
 }

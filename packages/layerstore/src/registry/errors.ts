@@ -6,6 +6,7 @@
  *   TSBUILD_REGISTRY_UNAVAILABLE  unreachable, 5xx/429 or dropped connections after the retries
  *   TSBUILD_REGISTRY_ERROR        any other unexpected answer (the registry's error text included)
  *   TSBUILD_REGISTRY_UNSAFE       a redirect, realm or upload location we refuse to follow
+ *   TSBUILD_REGISTRY_BLOCKED      registries.conf blocks the registry (`blocked = true`)
  *   TSBUILD_REGISTRY_TOO_LARGE    a manifest, config, token or error body over its cap
  *   TSBUILD_IMAGE_NOT_FOUND / TSBUILD_BLOB_NOT_FOUND   404
  *   TSBUILD_DIGEST_MISMATCH / TSBUILD_SIZE_MISMATCH    content that is not what was promised

@@ -269,8 +269,17 @@ export function isPlainHttpAnswer(err: unknown): boolean {
   return code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long|http request/i.test(err.message);
 }
 
-export function networkDetail(err: unknown): string {
+/**
+ * A network error for a message. With `host` (the `host:port` the message already names),
+ * Node's ` 127.0.0.1:5000` after the code is left out when it is that same address.
+ */
+export function networkDetail(err: unknown, host?: string): string {
   if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  const { code, address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  let message = err.message;
+  if (host !== undefined && address !== undefined && port !== undefined) {
+    const named = [`${address}:${port}`, `[${address}]:${port}`].find((a) => a === host);
+    if (named && message.endsWith(` ${address}:${port}`)) message = message.slice(0, -` ${address}:${port}`.length);
+  }
+  return code && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -33,6 +33,8 @@
  *                   connections to the proxy, kept alive
  *   session.ts      auth (Basic / bearer per scope set, refresh on 401), retries (retry.ts)
  *   blob-fetch.ts   Range resume within one pull; diff_id checked while the layer streams
+ *   config.ts       where mirrors, insecure and blocked registries come from: flags, tsbuild's file,
+ *                   registries.conf (+.d), daemon.json; config-merge.ts combines them
  *   endpoints.ts    mirrors (pull only, in order, then the registry), insecure and loopback hosts
  *   blob-records.ts which repositories hold which blobs, for cross-repository mounts
  *   changes.ts      what a failed pull takes back
@@ -40,7 +42,7 @@
 export { RegistryClient, DEFAULT_USER_AGENT, type RegistryClientOptions } from './client.js';
 export type { PullOptions, PullResult, ResolveOptions, Resolved } from './pull.js';
 export type { PushOptions, PushResult } from './push.js';
-export { loadRegistryConfig, parseRegistryConfig, type RegistryConfig, type LoadConfigOptions } from './config.js';
+export { loadRegistryConfig, parseRegistryConfig, type RegistryConfig, type LoadConfigOptions, type Mirror, type MirrorSpec, type ShortNameAlias } from './config.js';
 export { credentialsFor, dockerConfigPath, type Credentials } from './credentials.js';
 export { login, logout, type LoginOptions } from './login.js';
 export { RegistryError } from './errors.js';

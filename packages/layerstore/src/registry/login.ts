@@ -26,7 +26,7 @@ export async function login(registry: string, creds: { username: string; passwor
   const reg = canonicalRegistry(registry);
   const client = new RegistryClient({ ...opts, credentials: () => creds });
   try {
-    const endpoint = pushEndpoint(opts.config ?? {}, reg);
+    const endpoint = await pushEndpoint(opts.config ?? {}, reg);
     const session = openSession(client.runtime, endpoint, '', [], opts.signal);
     const res = await session.request({ method: 'GET', url: '/v2/', what: 'login' });
     await session.expect(res, [200], 'login');

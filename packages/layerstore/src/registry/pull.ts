@@ -32,6 +32,7 @@ import { readCapped } from './http.js';
 import { allOrAbort } from './limit.js';
 import { fetchManifest, type FetchedManifest } from './manifest.js';
 import { childController, firstEndpoint, openSession, type Runtime } from './runtime.js';
+import { noteShortNameAlias } from './short-names.js';
 import type { RepoSession } from './session.js';
 
 export const MAX_CONFIG = 4 * 1024 * 1024;
@@ -95,7 +96,8 @@ export async function resolveImage(rt: Runtime, reference: Reference, opts: Reso
   const ref = withDefaultTag(reference);
   const name = formatReference(ref);
   try {
-    const { value, endpoint } = await firstEndpoint(rt, pullEndpoints(rt.config, ref.domain), (e) =>
+    noteShortNameAlias(rt, ref);
+    const { value, endpoint } = await firstEndpoint(rt, await pullEndpoints(rt.config, ref.domain, { byDigest: ref.digest !== undefined }), (e) =>
       resolveChain(rt, openSession(rt, e, ref.path, [`repository:${ref.path}:pull`], opts.signal), ref, opts.platform, opts.store),
     );
     const platform = value.all.length > 1 ? value.all[value.all.length - 2]!.index!.manifests.find((m) => m.digest === value.image.descriptor.digest)?.platform : undefined;
@@ -111,7 +113,8 @@ export async function pullImage(rt: Runtime, store: Store, reference: Reference,
   const name = formatReference(ref);
   const changes = new PullChanges(store);
   try {
-    const { value, endpoint } = await firstEndpoint(rt, pullEndpoints(rt.config, ref.domain), (e) => pullFrom(rt, store, ref, e, opts, changes));
+    noteShortNameAlias(rt, ref);
+    const { value, endpoint } = await firstEndpoint(rt, await pullEndpoints(rt.config, ref.domain, { byDigest: ref.digest !== undefined }), (e) => pullFrom(rt, store, ref, e, opts, changes));
     if (opts.tag !== false) await store.tag(value.image, familiarString(ref));
     await rememberBlobs(store, ref.domain, ref.path, [value.image.manifest.config.digest, ...value.image.manifest.layers.map((l) => l.digest)]);
     changes.done();

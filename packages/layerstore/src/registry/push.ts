@@ -1,8 +1,10 @@
 /**
  * Push: an image from the store to `registry/repo:tag` (or `@digest`).
  *
- *   1. layers kept uncompressed in the store are compressed first (convertLayers, gzip by
- *      default); compressed ones are pushed as they are, so a pulled image keeps its digests.
+ *   1. the image in the form pushed (imageAs): media types of one family (`format`, default
+ *      the image's own), every layer in `compression` when given, else (when some layer is
+ *      kept uncompressed in the store) gzip; an image already in that form is pushed as
+ *      it is, so a pulled image keeps its digests.
  *   2. each blob (config first, to settle authentication; then the layers, in parallel):
  *      HEAD -> present: skip; else, if the store's records (blob-records.ts) know another
  *      repository of this registry holding it, POST ?mount=&from= -> 201 mounted; else POST
@@ -15,8 +17,8 @@
 import { Readable } from 'node:stream';
 import { type Digest } from '../digest.js';
 import { LayerstoreError } from '../errors.js';
-import { convertLayers } from '../export/convert.js';
-import { layerCompression } from '../image/media-types.js';
+import { imageAs } from '../export/image-as.js';
+import { layerCompression, type Compression, type ManifestFormat } from '../image/media-types.js';
 import type { Descriptor } from '../image/types.js';
 import { formatReference, withDefaultTag, type Reference } from '../reference.js';
 import type { Store, StoredImage } from '../store/store.js';
@@ -35,8 +37,11 @@ export interface PushOptions {
   signal?: AbortSignal;
   /** PATCH chunk size (default 64 MiB); blobs up to min(this, 1 MiB) go up in a single PUT. */
   chunkSize?: number;
-  /** For layers stored uncompressed (default gzip). */
-  compression?: 'gzip' | 'zstd';
+  /** Every layer in this compression (default: as they are, uncompressed ones gzip). */
+  compression?: Compression;
+  level?: number;
+  /** Media-type family of the pushed manifest (default: the image's own). */
+  format?: ManifestFormat;
 }
 
 export interface PushResult {
@@ -59,14 +64,16 @@ export async function pushImage(rt: Runtime, store: Store, image: StoredImage, r
   try {
     const chunkSize = opts.chunkSize ?? rt.chunkSize;
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
-    const img = image.manifest.layers.some((l) => layerCompression(l.mediaType) === 'none') ? await convertLayers(store, image, opts.compression ?? 'gzip') : image;
+    const uncompressed = image.manifest.layers.some((l) => layerCompression(l.mediaType) === 'none');
+    const compression = opts.compression ?? (uncompressed ? 'gzip' : undefined);
+    const img = await imageAs(store, image, { ...(opts.format ? { format: opts.format } : {}), ...(compression ? { compression } : {}), ...(opts.level !== undefined ? { level: opts.level } : {}) });
     const digest = img.manifestDescriptor.digest;
     if (ref.digest !== undefined && ref.digest !== digest) {
       throw new LayerstoreError('TSBUILD_DIGEST_MISMATCH', `the image's manifest is ${digest}, not ${ref.digest}`);
     }
     const manifestBytes = await store.blobs.readBytes(img.manifestDescriptor, { max: MAX_MANIFEST, what: `manifest ${digest}` });
     const mediaType = img.manifest.mediaType ?? img.manifestDescriptor.mediaType;
-    const endpoint = pushEndpoint(rt.config, ref.domain);
+    const endpoint = await pushEndpoint(rt.config, ref.domain);
     const blobs = uniqueBlobs([{ ...img.manifest.config, kind: 'config' as const }, ...img.manifest.layers.map((l) => ({ ...l, kind: 'layer' as const }))]);
     const sources = new Map<Digest, string[]>();
     for (const b of blobs) sources.set(b.digest, (await reposHolding(store, endpoint.registry, b.digest)).filter((r) => r !== ref.path).slice(0, MAX_MOUNT_SOURCES));

@@ -124,7 +124,7 @@ export class RepoSession {
           continue;
         }
         const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
-        throw new RegistryError('TSBUILD_REGISTRY_UNAVAILABLE', `${req.what}: cannot reach ${this.name}: ${networkDetail(err)}${tries}`, { registry: this.endpoint.registry, cause: err });
+        throw new RegistryError('TSBUILD_REGISTRY_UNAVAILABLE', `${req.what}: cannot reach ${this.name}: ${networkDetail(err, this.endpoint.host)}${tries}`, { registry: this.endpoint.registry, cause: err });
       }
       if (res.status === 401) {
         if (!sameOrigin(res.url, this.base())) {

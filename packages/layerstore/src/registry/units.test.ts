@@ -1,12 +1,10 @@
-/** Unit tests: config, endpoints, SSRF rules, challenges, Retry-After, credentials. No network. */
+/** Unit tests: SSRF rules, challenges, Retry-After, credentials. No network. */
 import test from 'ava';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseChallenges } from './auth.js';
-import { loadRegistryConfig } from './config.js';
 import { credentialsFor, dockerConfigPath, removeCredentials, saveCredentials } from './credentials.js';
-import { pullEndpoints, pushEndpoint } from './endpoints.js';
 import { parseManifest } from './manifest.js';
 import { checkRedirect, isInternalAddress, validateRealm } from './net-policy.js';
 import { retryAfterMs } from './retry.js';
@@ -16,43 +14,6 @@ async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
-
-test('config: file from $TSBUILD_CONFIG, flags first for docker.io, insecure merged', async (t) => {
-  const dir = await tempDir(t);
-  const file = join(dir, 'c.json');
-  await writeFile(file, JSON.stringify({ mirrors: { 'index.docker.io': ['mirror.a:5000'], 'reg.internal': ['https://m.internal'] }, insecure: ['mirror.a:5000'], other: 1 }));
-  const config = await loadRegistryConfig({ env: { TSBUILD_CONFIG: file }, mirrors: ['flag.mirror'], insecure: ['reg.lan'] });
-  t.deepEqual(config.mirrors, { 'docker.io': ['flag.mirror', 'mirror.a:5000'], 'reg.internal': ['https://m.internal'] });
-  t.deepEqual(config.insecure, ['mirror.a:5000', 'reg.lan']);
-  t.deepEqual(
-    pullEndpoints(config, 'docker.io').map((e) => [e.host, e.scheme, e.mirror]),
-    [
-      ['flag.mirror', 'https', true],
-      ['mirror.a:5000', 'http', true],
-      ['registry-1.docker.io', 'https', false],
-    ],
-  );
-  t.deepEqual(pushEndpoint(config, 'reg.lan:5000'), { registry: 'reg.lan:5000', host: 'reg.lan:5000', scheme: 'http', mirror: false });
-  t.is(pushEndpoint(config, '127.0.0.1:5000').scheme, 'auto');
-  t.is(pushEndpoint(config, 'localhost:5000').scheme, 'auto');
-  t.is(pushEndpoint(config, 'ghcr.io').scheme, 'https');
-});
-
-test('config: XDG file, missing files, and errors name the file', async (t) => {
-  const dir = await tempDir(t);
-  const systemFile = join(dir, 'etc-tsbuild-config.json');
-  t.deepEqual(await loadRegistryConfig({ env: { HOME: dir }, systemFile }), { mirrors: {}, insecure: [] });
-  await writeFile(systemFile, '{"insecure": ["system:1"]}');
-  t.deepEqual((await loadRegistryConfig({ env: { HOME: dir }, systemFile })).insecure, ['system:1'], 'the machine-wide file when the user has none');
-  await mkdir(join(dir, '.config', 'tsbuild'), { recursive: true });
-  await writeFile(join(dir, '.config', 'tsbuild', 'config.json'), '{"insecure": ["a:1"]}');
-  t.deepEqual((await loadRegistryConfig({ env: { HOME: dir }, systemFile })).insecure, ['a:1'], "the user's file wins");
-  await t.throwsAsync(loadRegistryConfig({ env: { TSBUILD_CONFIG: join(dir, 'nope.json') } }), { code: 'TSBUILD_CONFIG_INVALID', message: /nope\.json/ });
-  await writeFile(join(dir, 'bad.json'), '{"mirrors": {"docker.io": ["ftp://x/y/z"]}}');
-  await t.throwsAsync(loadRegistryConfig({ file: join(dir, 'bad.json') }), { code: 'TSBUILD_CONFIG_INVALID', message: /bad\.json.*ftp/ });
-  await writeFile(join(dir, 'bad2.json'), '{"insecure": "x"}');
-  await t.throwsAsync(loadRegistryConfig({ file: join(dir, 'bad2.json') }), { code: 'TSBUILD_CONFIG_INVALID' });
-});
 
 test('SSRF: redirects to internal addresses on another host are refused, same host allowed', (t) => {
   const origin = new URL('https://registry.example/v2/x/blobs/sha256:1');

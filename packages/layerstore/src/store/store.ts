@@ -7,7 +7,8 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, isDigest, type Digest } from '../digest.js';
 import { LayerstoreError, NotFoundError, ioError } from '../errors.js';
-import { MediaType } from '../image/media-types.js';
+import { MediaType, type ManifestFormat } from '../image/media-types.js';
+import { manifestIn, mixedMediaTypes } from '../image/form.js';
 import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
 import { canonicalConfig } from '../image/canonical.js';
 import { familiarString, parseReference, withDefaultTag } from '../reference.js';
@@ -99,8 +100,12 @@ export class Store {
     await liveLeases(this.leasesDir); // drops the leases of dead processes
   }
 
-  /** Write config and manifest for layers already in the store; returns the image. */
-  async putImage(config: ImageConfig, layers: Descriptor[], annotations?: Record<string, string>): Promise<StoredImage> {
+  /**
+   * Write config and manifest for layers already in the store; returns the image. The
+   * manifest uses the media types of `format` only (default OCI), whatever family the
+   * layer descriptors came with (a base pulled with Docker types, say).
+   */
+  async putImage(config: ImageConfig, layers: Descriptor[], annotations?: Record<string, string>, opts: { format?: ManifestFormat } = {}): Promise<StoredImage> {
     const configBytes = Buffer.from(JSON.stringify(canonicalConfig(config)));
     const cfg = await this.blobs.writeBytes(configBytes);
     const manifest: Manifest = {
@@ -110,19 +115,28 @@ export class Store {
       layers,
       ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
     };
-    const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    const m = await this.blobs.writeBytes(manifestBytes);
+    return this.putManifest(manifestIn(manifest, opts.format ?? 'oci'), JSON.parse(configBytes.toString()) as ImageConfig);
+  }
+
+  /** Write a manifest whose config (`config`, when the caller has it) and layers are in the store. */
+  async putManifest(manifest: Manifest, config?: ImageConfig): Promise<StoredImage> {
+    const bad = mixedMediaTypes(manifest);
+    if (bad !== undefined) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `refusing to write a ${manifest.mediaType} manifest with ${bad}`);
+    const m = await this.blobs.writeBytes(Buffer.from(JSON.stringify(manifest)));
     return {
-      manifestDescriptor: { mediaType: MediaType.ociManifest, digest: m.digest, size: m.size },
+      manifestDescriptor: { mediaType: manifest.mediaType!, digest: m.digest, size: m.size },
       manifest,
-      config: JSON.parse(configBytes.toString()) as ImageConfig,
-      id: cfg.digest,
+      config: config ?? (await this.blobs.readJson<ImageConfig>(manifest.config, `config ${manifest.config.digest}`)),
+      id: manifest.config.digest,
     };
   }
 
   /** Keep an image that has no name (docker's `<none>`), findable by its ID until prune. */
-  async recordUnnamed(image: StoredImage): Promise<void> {
-    await this.tags.addUnnamed({ ...image.manifestDescriptor, platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) } });
+  async recordUnnamed(image: StoredImage, opts: { replacing?: StoredImage } = {}): Promise<void> {
+    await this.tags.addUnnamed(
+      { ...image.manifestDescriptor, platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) } },
+      opts.replacing ? { replacing: opts.replacing.manifestDescriptor } : {},
+    );
   }
 
   async tag(image: StoredImage, name: string): Promise<void> {

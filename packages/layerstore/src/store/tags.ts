@@ -71,10 +71,15 @@ export class TagIndex {
   /**
    * Record an image without a name (a build without -t, a load of an unnamed image),
    * like docker's `<none>` images: found by ID, listed, and removed by prune. Nothing
-   * happens when a tag already points at it.
+   * happens when a tag already points at it. `replacing`: an unnamed entry this one
+   * supersedes (removed in the same update).
    */
-  async addUnnamed(descriptor: Descriptor): Promise<void> {
-    await this.update((manifests) => (manifests.some((d) => d.digest === descriptor.digest) ? manifests : [...manifests, withoutName(descriptor)]));
+  async addUnnamed(descriptor: Descriptor, opts: { replacing?: Descriptor } = {}): Promise<void> {
+    await this.update((manifests) => {
+      // Another manifest of the same image (see imageAs) takes the old one's place.
+      const kept = opts.replacing ? manifests.filter((d) => !(isUnnamed(d) && d.digest === opts.replacing!.digest)) : manifests;
+      return kept.some((d) => d.digest === descriptor.digest) ? kept : [...kept, withoutName(descriptor)];
+    });
   }
 
   /** Images recorded without a name. */
