@@ -6,7 +6,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CLI, REPO, tsbuild } from './helpers/cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir } from './helpers/fixtures.js';
 import { ourMounts, processesMatching } from './helpers/host.js';
@@ -26,7 +26,7 @@ function withClosedPipe(args: string[], root: string, opts: { after: 'line' | 's
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: root },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: root, ...NO_HOST_REGISTRY_CONFIG },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const closing = opts.close ?? 'stdout';

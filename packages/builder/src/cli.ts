@@ -95,7 +95,7 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('load', { type: 'boolean', default: false, describe: 'Load the image into docker (docker load; needs a docker CLI)' })
           .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
           .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
-          .option('platform', { type: 'string', describe: 'Platform of base images from multi-platform indexes (default: this machine\'s)' })
+          .option('platform', { type: 'string', describe: 'Platform of the image: this machine\'s (another one, or a list, is not supported yet)' })
           .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
           .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
       async (a) => {
