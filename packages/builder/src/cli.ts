@@ -15,11 +15,9 @@ import { rmiCommand, tagCommand } from './cli/tag-rmi.js';
 import { pruneCommand, verifyCommand } from './cli/store-commands.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './cli/registry.js';
 import { SYNTAX_LEVEL, VERSION } from './version.js';
-
-/** `tsbuild run` reports its own failures as 125, like docker run. */
-function isRunCommand(argv: string[]): boolean {
-  return argv.find((a) => !a.startsWith('-')) === 'run';
-}
+import { commandWord, contextArg, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv } from './cli/argv.js';
+import { OutputGuard } from './cli/output-guard.js';
+import { withBuildContext } from './context/context-arg.js';
 
 /** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
 function list(v: unknown): string[] {
@@ -40,28 +38,6 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** Options of `tsbuild run` that take a value (the rest are booleans). */
-const RUN_VALUE_OPTIONS = new Set(['--registry-mirror', '--insecure-registry', '-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']);
-
-/**
- * For `tsbuild run`, everything after IMAGE belongs to the container (like docker run):
- * split it off before option parsing so `run busybox ls -l` passes `-l` through.
- */
-export function splitRunArgv(argv: string[]): { argv: string[]; containerArgs: string[] } {
-  const runAt = argv.findIndex((a) => !a.startsWith('-'));
-  if (runAt === -1 || argv[runAt] !== 'run') return { argv, containerArgs: [] };
-  for (let i = runAt + 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return { argv: [...argv.slice(0, i), ...argv.slice(i + 1, i + 2)], containerArgs: argv.slice(i + 2) };
-    if (a.startsWith('-')) {
-      if (!a.includes('=') && RUN_VALUE_OPTIONS.has(a)) i++;
-      continue;
-    }
-    return { argv: argv.slice(0, i + 1), containerArgs: argv.slice(i + 1) };
-  }
-  return { argv, containerArgs: [] };
-}
-
 async function main(fullArgv: string[]): Promise<number> {
   const { argv, containerArgs } = splitRunArgv(fullArgv);
   const controller = new AbortController();
@@ -71,6 +47,10 @@ async function main(fullArgv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed stdout or stderr (`| head -1`) cancels the command like Ctrl-C, quietly.
+  const output = new OutputGuard({ stdout: process.stdout, stderr: process.stderr }, () => {
+    if (!controller.signal.aborted) controller.abort(new BuildError('TSBUILD_CANCELLED', 'output closed'));
+  });
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal };
   const opened: Store[] = [];
   const store = async () => {
@@ -87,8 +67,7 @@ async function main(fullArgv: string[]): Promise<number> {
     .usage('$0 [build] [options] CONTEXT')
     .version(false)
     .option('version', { type: 'boolean', describe: 'Print the version and the Dockerfile syntax level' })
-    .option('registry-mirror', { type: 'string', global: true, describe: 'Mirror of docker.io to try first (repeatable; also in the config file)' })
-    .option('insecure-registry', { type: 'string', global: true, describe: 'Registry reached over plain http (repeatable; also in the config file)' })
+    .options(GLOBAL_OPTIONS)
     .strict()
     .parserConfiguration({ 'boolean-negation': false, 'camel-case-expansion': false })
     .exitProcess(false)
@@ -100,8 +79,8 @@ async function main(fullArgv: string[]): Promise<number> {
       'Build an image from a Dockerfile',
       (y) =>
         y
-          .positional('context', { type: 'string', describe: 'Build context directory' })
-          .option('file', { alias: 'f', type: 'string', describe: 'Dockerfile (default: CONTEXT/Dockerfile)' })
+          .positional('context', { type: 'string', describe: 'Build context directory, or - (stdin: a Dockerfile or a context tar)' })
+          .option('file', { alias: 'f', type: 'string', describe: 'Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)' })
           .option('tag', { alias: 't', type: 'string', default: [] as string[], describe: 'Name and tag the image (name:tag)' })
           .option('build-arg', { type: 'string', default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE)' })
           .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
@@ -116,17 +95,18 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('load', { type: 'boolean', default: false, describe: 'Load the image into docker (docker load; needs a docker CLI)' })
           .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
           .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
-          .option('platform', { type: 'string', describe: 'Platform of base images from multi-platform indexes (default: this machine\'s)' })
+          .option('platform', { type: 'string', describe: 'Platform of the image: this machine\'s (another one, or a list, is not supported yet)' })
           .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
           .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
       async (a) => {
         if (a.version) return;
-        if (a.context === undefined) {
-          usage = 'a build context directory is required, e.g. `tsbuild -t app .`';
+        const context = a.context === undefined ? undefined : contextArg(a.context, argv);
+        if (context === undefined || context === '') {
+          usage = 'a build context is required: a directory (`tsbuild -t app .`) or - for stdin';
           return;
         }
         const args: BuildArgs = {
-          context: a.context,
+          context,
           tag: list(a.tag),
           buildArg: list(a['build-arg']),
           label: list(a.label),
@@ -148,7 +128,8 @@ async function main(fullArgv: string[]): Promise<number> {
           ...(a.compression !== undefined ? { compression: list(a.compression).at(-1)! } : {}),
           ...(a['compression-level'] !== undefined ? { compressionLevel: list(a['compression-level']).at(-1)! } : {}),
         };
-        await runBuild(args, io).catch((err) => (failure = err));
+        const stdinContext = { stdin: process.stdin, tempDir: async () => (await store()).makeTempDir('context-') };
+        await withBuildContext({ context: args.context, ...(args.file !== undefined ? { file: args.file } : {}) }, stdinContext, (ctx) => runBuild({ ...args, ...ctx }, io)).catch((err) => (failure = err));
       },
     )
     .command(
@@ -156,19 +137,8 @@ async function main(fullArgv: string[]): Promise<number> {
       'Run a command in a new container from an image (its writable layer is thrown away)',
       (y) =>
         y
-          .positional('image', { type: 'string', demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME]' })
-          .option('rm', { type: 'boolean', default: false, describe: 'Accepted for docker compatibility: the container is always removed' })
-          .option('env', { alias: 'e', type: 'string', default: [] as string[], describe: 'Set an environment variable (KEY=VALUE, or KEY from this environment)' })
-          .option('volume', { alias: 'v', type: 'string', default: [] as string[], describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' })
-          .option('tmpfs', { type: 'string', default: [] as string[], describe: 'Mount a tmpfs at PATH[:options]' })
-          .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 32m, 1g)' })
-          .option('cpus', { type: 'number', describe: 'CPU quota (e.g. 0.5)' })
-          .option('pids-limit', { type: 'number', describe: 'Maximum number of processes' })
-          .option('network', { type: 'string', default: 'host', describe: 'host or none' })
-          .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-          .option('user', { alias: 'u', type: 'string', describe: 'USER[:GROUP] (names or ids)' })
-          .option('entrypoint', { type: 'string', describe: 'Override the image\'s ENTRYPOINT' })
-          .option('hostname', { type: 'string', describe: 'Container host name' }),
+          .positional('image', { type: 'string', demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME], docker-archive:FILE[:NAME]' })
+          .options(RUN_OPTIONS),
       async (a) => {
         await runImage(
           {
@@ -371,6 +341,8 @@ async function main(fullArgv: string[]): Promise<number> {
   } finally {
     for (const s of opened) await s.close().catch(() => {});
   }
+  await output.settle();
+  if (output.closed) return output.report();
   if (parsed.version && usage === undefined) {
     io.stdout.write(`tsbuild ${VERSION}\nDockerfile syntax: ${SYNTAX_LEVEL}\n`);
     return 0;
@@ -381,7 +353,7 @@ async function main(fullArgv: string[]): Promise<number> {
   }
   if (failure !== undefined) {
     io.stderr.write(`ERROR: ${describe(failure)}\n`);
-    return containerExit === undefined && isRunCommand(argv) ? 125 : exitCode(failure);
+    return containerExit === undefined && commandWord(argv) === 'run' ? 125 : exitCode(failure);
   }
   return containerExit ?? 0;
 }

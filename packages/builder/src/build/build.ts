@@ -18,6 +18,7 @@ import { BuildClock, stampHistory } from './build-time.js';
 import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
 import { hostPlatform, withContainerConfig } from './state.js';
+import { formatPlatform, isHostPlatform, platformArgs } from './platform.js';
 
 export interface BuildOptions {
   store: Store;
@@ -41,7 +42,7 @@ export interface BuildOptions {
   registry?: () => RegistryClient;
   /** Ask the registry again what base image tags point at (`--pull`). */
   pull?: boolean;
-  /** Platform of base images taken from multi-platform indexes (default: the host's). */
+  /** The image's platform (default and, until cross builds exist, only: the host's). */
   platform?: Platform;
   /** Do not reuse cached steps (`--no-cache`); what is built still fills the cache. */
   noCache?: boolean;
@@ -63,6 +64,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     emit({ type: 'warning', message, ...(location ? { location } : {}) });
   };
 
+  // One platform for the image config and the automatic ARGs: this machine's (for now).
+  if (opts.platform && !isHostPlatform(opts.platform)) {
+    throw new BuildError('TSBUILD_UNSUPPORTED', `platform ${formatPlatform(opts.platform)}: cross-platform builds are not supported yet (this machine builds ${formatPlatform(hostPlatform())})`);
+  }
+  const target = hostPlatform();
   const tags = (opts.tags ?? []).map((t) => {
     try {
       return familiarString(parseTag(t));
@@ -81,7 +87,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const df = parse(text, fileLabel);
   for (const w of df.parsed.warnings) warn(w.message, w.location);
   const buildArgs = opts.buildArgs ?? new Map<string, string>();
-  const plan = planBuild(df, { buildArgs, platformArgs: platformArgs(), ...(opts.target !== undefined ? { target: opts.target } : {}) });
+  const plan = planBuild(df, { buildArgs, platformArgs: platformArgs(target), ...(opts.target !== undefined ? { target: opts.target } : {}) });
   const context = await openContext(resolve(opts.contextDir), dockerfilePath);
   emit({ type: 'build-start', dockerfile: dockerfilePath, context: context.dir, stages: plan.needed.length });
 
@@ -114,7 +120,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       images: {
         ...(opts.registry ? { registry: opts.registry } : {}),
         ...(opts.pull ? { pull: true } : {}),
-        ...(opts.platform ? { platform: opts.platform } : {}),
+        platform: target,
       },
       ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -158,19 +164,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 function predefinedArg(name: string): boolean {
   const n = name.toUpperCase();
   return PROXY_ARGS.has(n) || n === 'SOURCE_DATE_EPOCH';
-}
-
-function platformArgs(): Map<string, string> {
-  const p = hostPlatform();
-  const platform = `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
-  const out = new Map<string, string>();
-  for (const prefix of ['TARGET', 'BUILD']) {
-    out.set(`${prefix}PLATFORM`, platform);
-    out.set(`${prefix}OS`, p.os);
-    out.set(`${prefix}ARCH`, p.architecture);
-    out.set(`${prefix}VARIANT`, p.variant ?? '');
-  }
-  return out;
 }
 
 const INPUT_ERRORS = new Set([

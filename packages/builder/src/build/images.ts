@@ -1,13 +1,14 @@
 /**
  * Where images named in FROM, COPY --from and `tsbuild run` come from:
  *   oci-archive:FILE[:NAME], oci-layout://DIR[:NAME], oci:DIR[:NAME],
- *   docker-archive:FILE[:NAME]       imported into the store (verified)
+ *   docker-archive:FILE[:NAME]       imported into the store (verified); split as
+ *                                     containers/image does (local-ref.ts)
  *   an image ID, or a name in the store  used as it is (unless --pull)
  *   any other reference               pulled from its registry (through mirrors), tagged
  *                                     in the store like `docker pull` does
  * Also answers what the base was, for the org.opencontainers.image.base.* annotations.
  */
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import {
   formatReference,
@@ -25,6 +26,7 @@ import {
   type StoredImage,
 } from '@tsbuild/layerstore';
 import { hostPlatform } from './state.js';
+import { isLocalRef, parseLocalRef } from './local-ref.js';
 
 export interface ImageSourceOptions {
   store: Store;
@@ -42,32 +44,22 @@ export interface ResolvedImage {
   base: { name: string; digest: Digest };
 }
 
-const ARCHIVE_PREFIXES = /^(oci-archive:|oci-layout:\/\/|oci:|docker-archive:)/;
-
-/** A local archive or layout reference (never the network). */
+/** A local archive or layout reference (never the network); undefined for any other reference. */
 export async function importLocalImage(store: Store, name: string, platform: Platform = hostPlatform()): Promise<StoredImage | undefined> {
-  const archive = /^oci-archive:(.+?)(?::([^:/]+))?$/.exec(name);
-  if (archive) return importOciArchive(store, archive[1]!, { platform, ...(archive[2] ? { name: archive[2] } : {}) });
-  const layout = /^(?:oci-layout:\/\/|oci:)(.+?)(?::([^:/]+))?$/.exec(name);
-  if (layout) return importOciLayout(store, layout[1]!, { platform, ...(layout[2] ? { name: layout[2] } : {}) });
-  if (name.startsWith('docker-archive:')) {
-    // FILE[:NAME] (NAME may hold a colon: `busybox:latest`, or `@N`): a whole that is a file wins, else split at the first colon.
-    const rest = name.slice('docker-archive:'.length);
-    const whole = await stat(rest).then((s) => s.isFile(), () => false);
-    const colon = rest.indexOf(':');
-    const file = whole || colon === -1 ? rest : rest.slice(0, colon);
-    const pick = whole || colon === -1 ? {} : { name: rest.slice(colon + 1) };
-    const fh = await open(file, 'r').catch((err) => {
-      throw ioError(`docker-archive ${file}`, err);
-    });
-    try {
-      const loaded = await importDockerArchive(store, fh.createReadStream({ highWaterMark: 1 << 20 }), { where: `docker-archive ${file}`, platform, tag: false, pick });
-      return loaded.images[0]!.image;
-    } finally {
-      await fh.close().catch(() => {});
-    }
+  const ref = parseLocalRef(name);
+  if (!ref) return undefined;
+  const pick = ref.name !== undefined ? { name: ref.name } : {};
+  if (ref.transport === 'oci-archive') return importOciArchive(store, ref.path, { platform, ...pick });
+  if (ref.transport === 'oci') return importOciLayout(store, ref.path, { platform, ...pick });
+  const fh = await open(ref.path, 'r').catch((err) => {
+    throw ioError(`docker-archive ${ref.path}`, err);
+  });
+  try {
+    const loaded = await importDockerArchive(store, fh.createReadStream({ highWaterMark: 1 << 20 }), { where: `docker-archive ${ref.path}`, platform, tag: false, pick });
+    return loaded.images[0]!.image;
+  } finally {
+    await fh.close().catch(() => {});
   }
-  return undefined;
 }
 
 /** Local only: archives, layouts, store tags and IDs (for save). */
@@ -87,7 +79,7 @@ function pulledKey(fullName: string): string {
 export async function resolveImage(name: string, opts: ImageSourceOptions): Promise<ResolvedImage> {
   const { store } = opts;
   const platform = opts.platform ?? hostPlatform();
-  if (ARCHIVE_PREFIXES.test(name)) {
+  if (isLocalRef(name)) {
     const image = (await importLocalImage(store, name, platform))!;
     return { image, base: { name, digest: image.manifestDescriptor.digest } };
   }

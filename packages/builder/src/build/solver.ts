@@ -2,7 +2,7 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
-import { ensureSnapshots, NotFoundError, LayerstoreError, type Store } from '@tsbuild/layerstore';
+import { ensureSnapshots, NotFoundError, LayerstoreError, type Platform, type Store } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
@@ -17,6 +17,7 @@ import type { ContentChecksums } from '../context/checksum.js';
 import { applyWorkdir } from './workdir.js';
 import { resolveImage, type ImageSourceOptions } from './images.js';
 import { applyRun, type RunStepContext } from './run.js';
+import { baseForTarget, checkFromPlatform } from './stage-platform.js';
 import type { Executor } from '@tsbuild/executor';
 import type { BuildClock } from './build-time.js';
 
@@ -54,11 +55,14 @@ const FS_KINDS = new Set(['COPY', 'ADD', 'WORKDIR', 'RUN']);
 export class Solver {
   private readonly results = new Map<number, Promise<StageState>>();
   private readonly lex: ShellLex;
+  /** The platform of the image (and of TARGETPLATFORM): every stage's must be this one. */
+  private readonly target: Platform;
   private stepCounter = 0;
   readonly usedBuildArgs = new Set<string>();
 
   constructor(private readonly opts: SolverOptions) {
     this.lex = new ShellLex(opts.escape);
+    this.target = opts.images.platform ?? hostPlatform();
   }
 
   solve(stage: Stage): Promise<StageState> {
@@ -149,7 +153,8 @@ export class Solver {
       const parent = await this.solve(this.opts.plan.stages[stage.baseStage]!);
       return { ...parent, args: new Map(), cmdSet: false };
     }
-    if (stage.image.toLowerCase() === 'scratch') return scratchState(platformOf(stage.from.platform, stage));
+    checkFromPlatform(stage, this.lex, (n) => this.opts.plan.globalArgs.get(n)?.value, this.target);
+    if (stage.image.toLowerCase() === 'scratch') return scratchState(this.target);
     return this.imageBase(stage.image, stage.from.location);
   }
 
@@ -166,7 +171,7 @@ export class Solver {
     const { image, base } = resolved;
     const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
     const layers = image.manifest.layers.map((descriptor, i) => ({ descriptor, diffId: image.config.rootfs.diff_ids[i]!, snapshot: snapshots[i]! }));
-    return imageState(image.config, layers, base);
+    return imageState(baseForTarget(name, image.config, this.target, location), layers, base);
   }
 
   private configContext(): cfg.ConfigStepContext {
@@ -292,13 +297,4 @@ function systemError(err: unknown, ins: Instruction): unknown {
   const target = (e as { dest?: string }).dest ?? e.path ?? '';
   const message = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? `no space left on device (${e.syscall ?? 'write'} ${target})` : e.message;
   return new BuildError('TSBUILD_STEP_FAILED', `${ins.kind}: ${message}`, { cause: err, location: ins.location });
-}
-
-function platformOf(spec: string | undefined, stage: Stage): { architecture: string; os: string; variant?: string } {
-  if (spec === undefined) return hostPlatform();
-  const [os, architecture, variant] = spec.split('/');
-  if (!os || !architecture) {
-    throw new BuildError('TSBUILD_INVALID_ARGUMENT', `FROM --platform: invalid platform ${JSON.stringify(spec)}: want os/arch[/variant]`, { location: stage.from.location });
-  }
-  return { os, architecture, ...(variant ? { variant } : {}) };
 }

@@ -134,7 +134,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       registry: registry.client,
       ...(args.pull ? { pull: true } : {}),
       ...(args.noCache ? { noCache: true } : {}),
-      ...(args.platform !== undefined ? { platform: parsePlatform(args.platform) } : {}),
+      ...(args.platform !== undefined ? { platform: parsePlatform(args.platform, { hostOnly: true }) } : {}),
       contextDir: resolve(args.context),
       ...(args.file !== undefined ? { dockerfile: resolve(args.file) } : {}),
       tags: args.tag,

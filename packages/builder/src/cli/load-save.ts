@@ -81,7 +81,7 @@ export async function saveCommand(store: Store, a: SaveArgs, io: Io): Promise<vo
   const tmp = await store.makeTempDir('save-');
   try {
     await write(join(tmp, 'image.tar'));
-    await copyTo(createReadStream(join(tmp, 'image.tar'), { highWaterMark: 1 << 20 }), io.stdout);
+    await copyTo(createReadStream(join(tmp, 'image.tar'), { highWaterMark: 1 << 20 }), io.stdout, io.signal);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -101,9 +101,10 @@ async function saveSet(store: Store, refs: string[]): Promise<ExportImage[]> {
   return [...byManifest.values()];
 }
 
-/** Copy into stdout without ending it (process.stdout is never closed by us). */
-async function copyTo(source: Readable, out: NodeJS.WritableStream): Promise<void> {
+/** Copy into stdout without ending it (process.stdout is never closed by us); a closed stdout aborts `signal`. */
+async function copyTo(source: Readable, out: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
   for await (const chunk of source) {
-    if (!out.write(chunk as Buffer)) await once(out, 'drain');
+    signal.throwIfAborted();
+    if (!out.write(chunk as Buffer)) await once(out, 'drain', { signal });
   }
 }

@@ -12,11 +12,13 @@ import {
   type Descriptor,
   type ImageForm,
   type ManifestFormat,
+  type Platform,
   type RegistryEvent,
   type Store,
   type StoredImage,
 } from '@tsbuild/layerstore';
-import { UsageError } from '../errors.js';
+import { BuildError, UsageError } from '../errors.js';
+import { formatPlatform, isHostPlatform, parsePlatform as parseOnePlatform } from '../build/platform.js';
 import { resolveImage } from '../build/images.js';
 import { hostPlatform } from '../build/state.js';
 import type { Io } from './build-command.js';
@@ -41,12 +43,26 @@ export async function openRegistry(io: Io, flags: RegistryFlags, onEvent?: (e: R
   };
 }
 
-/** `linux/amd64[/variant]` */
-export function parsePlatform(spec: string | undefined): { os: string; architecture: string; variant?: string } {
+/**
+ * `--platform OS/ARCH[/VARIANT]`, normalised like docker's (build/platform.ts). With
+ * `hostOnly` (builds): a list or a platform other than this machine's is an error
+ * naming the flag, until multi-platform and cross builds exist.
+ */
+export function parsePlatform(spec: string | undefined, opts: { hostOnly?: boolean } = {}): Platform {
   if (spec === undefined) return hostPlatform();
-  const [os, architecture, variant, extra] = spec.split('/');
-  if (!os || !architecture || extra !== undefined) throw new UsageError(`--platform ${spec}: expected OS/ARCH[/VARIANT], e.g. linux/amd64`);
-  return { os, architecture, ...(variant ? { variant } : {}) };
+  if (spec.includes(',')) {
+    throw new UsageError(`--platform ${spec}: ${opts.hostOnly ? 'multi-platform builds are not supported yet; build one platform at a time' : 'give one platform'}`);
+  }
+  let p: Platform;
+  try {
+    p = parseOnePlatform(spec);
+  } catch (err) {
+    if (err instanceof BuildError) throw new UsageError(`--platform ${spec}: ${err.message}`);
+    throw err;
+  }
+  if (!opts.hostOnly) return p;
+  if (!isHostPlatform(p)) throw new UsageError(`--platform ${spec}: cross-platform builds are not supported yet; this machine builds ${formatPlatform(hostPlatform())}`);
+  return hostPlatform();
 }
 
 /** docker pull's lines, from the client's events. */

@@ -13,6 +13,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { BuildError, type SourceLocation } from '../errors.js';
 import { HeredocLexer, parseHeredocWord, type HeredocMarker } from './instructions/heredoc.js';
 import { isGoSpace, trimGo, trimLeftGo } from './instructions/words.js';
+import { directiveWarnings, type DirectiveWarning } from './directives.js';
 
 export interface Heredoc {
   name: string;
@@ -81,8 +82,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
     }
   });
 
-  const { escape, syntax, end } = readDirectives(lines, file);
-  const doc: Doc = { lines, file, escape, warnings: [] };
+  const { escape, syntax, end, warnings } = readDirectives(lines, file);
+  const doc: Doc = { lines, file, escape, warnings };
   const instructions: RawInstruction[] = [];
   const starts = astStarts(text, lines);
   let next = end; // first line not yet read
@@ -160,10 +161,12 @@ const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
  * Parser directives: `# name=value` lines at the very top. The first line that is not
  * one (a blank line, another comment, an unknown name) ends them. Read here rather than
  * taken from dockerfile-ast, which also accepts an escape directive after an unknown one.
+ * `syntax` naming another frontend and `check` are warned about (directives.ts).
  */
-function readDirectives(lines: string[], file: string): { escape: '\\' | '`'; syntax?: string; end: number } {
+function readDirectives(lines: string[], file: string): { escape: '\\' | '`'; syntax?: string; end: number; warnings: DirectiveWarning[] } {
   let escape: '\\' | '`' = '\\';
   let syntax: string | undefined;
+  const ignored: Parameters<typeof directiveWarnings>[0] = {};
   const seen = new Set<string>();
   let i = 0;
   for (; i < lines.length; i++) {
@@ -179,9 +182,12 @@ function readDirectives(lines: string[], file: string): { escape: '\\' | '`'; sy
       escape = value;
     } else if (name === 'syntax') {
       syntax = value;
+      ignored.syntax = { value, location: loc(file, i, i) };
+    } else if (name === 'check') {
+      ignored.check = { value, location: loc(file, i, i) };
     }
   }
-  return { escape, ...(syntax !== undefined ? { syntax } : {}), end: i };
+  return { escape, ...(syntax !== undefined ? { syntax } : {}), end: i, warnings: directiveWarnings(ignored) };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Choosing one image from an OCI index (an archive's or layout's index.json): by name,
- * or the only one; nested indexes (multi-platform images) by platform.
+ * by position (`@N`), or the only one; nested indexes (multi-platform images) by platform.
  */
 import { LayerstoreError } from '../errors.js';
 import { MediaType } from '../image/media-types.js';
@@ -40,6 +40,13 @@ export function selectEntry(index: Index, where: string, name?: string): Descrip
     if (entries.length === 1) return entries[0]!;
     const names = entries.flatMap((e) => entryNames(e).slice(0, 1));
     throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where} holds ${entries.length} images; name one (${names.join(', ') || 'none are named'})`);
+  }
+  const position = /^@(\d+)$/.exec(name);
+  if (position) {
+    // `oci:DIR:@N` (containers/image): the N-th entry of the index, from 0.
+    const hit = entries[Number(position[1])];
+    if (!hit) throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where} has no image ${name} (it holds ${entries.length})`);
+    return hit;
   }
   const want = new Set([name, normalised(name)].filter((x): x is string => x !== undefined));
   const hit = entries.find((e) => entryNames(e).some((n) => want.has(n)));
