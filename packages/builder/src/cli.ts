@@ -85,7 +85,7 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('build-arg', { type: 'string', default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE)' })
           .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
           .option('target', { type: 'string', describe: 'Build this stage' })
-          .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH (and tar=false, compression=gzip, zstd or uncompressed)' })
+          .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH or type=registry,name=REF (and tar=false, compression=gzip, zstd or uncompressed, oci-mediatypes=true or false)' })
           .option('compression', { type: 'string', describe: 'Layer compression of exports: gzip (oci default), zstd or uncompressed; -o ...,compression= wins' })
           .option('compression-level', { type: 'string', describe: 'Compression level of exports (gzip 0-9, zstd 1-22); -o ...,compression-level= wins' })
           .option('iidfile', { type: 'string', describe: 'Write the image ID to this file' })
