@@ -51,12 +51,15 @@ test('patterns over a long value take one pass, whatever they are', (t) => {
   t.is(expand(`\${A/${'*'.repeat(20_000)}b/y}`, env), long);
 });
 
-/** A small seeded PRNG (LCG): the same cases on every run. */
+/** A small seeded PRNG (mulberry32): the same cases on every run. */
 function prng(seed: number): (n: number) => number {
-  let state = seed;
+  let state = seed >>> 0;
   return (n) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % n;
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return (((z ^ (z >>> 14)) >>> 0) / 2 ** 32) * n | 0;
   };
 }
 
