@@ -86,7 +86,7 @@ export class ShellLex {
       const { text, words } = expander.readUntil(undefined, false);
       return { value: text, words, matched: expander.matched, unmatched: expander.unmatched };
     } catch (err) {
-      if (err instanceof Fault) throw new ExpansionError(`failed to process ${goQuote(word)}: ${err.message}`);
+      if (err instanceof Fault) throw new ExpansionError(`failed to process ${goQuote(clip(word))}: ${err.message}`);
       throw err;
     }
   }
@@ -406,6 +406,12 @@ function isSpace(c: string): boolean {
   const code = c.charCodeAt(0);
   if (code < 0x80) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
   return c === '\u0085' || (c !== '\uFEFF' && /^\s$/u.test(c));
+}
+
+/** A word in a message: at most 200 characters of it (a hostile word can be 64 KiB). */
+function clip(word: string): string {
+  const chars = Array.from(word);
+  return chars.length > 200 ? `${chars.slice(0, 200).join('')}...` : word;
 }
 
 /** Go's %q, close enough for error messages. */
