@@ -5,6 +5,7 @@
  * caught by ava's timeout.
  */
 import test from 'ava';
+import { prng } from '@tsbuild/layerstore/testing';
 import { BuildError } from '../errors.js';
 import { compilePattern } from './dockerignore-pattern.js';
 import { IgnoreMatcher, parseDockerignore } from './dockerignore.js';
@@ -69,18 +70,6 @@ test('a bad pattern deep in a file is a BuildError naming file and line', (t) =>
   t.is(err?.code, 'TSBUILD_DOCKERIGNORE');
   t.deepEqual(err?.location, { file: 'ctx/.dockerignore', startLine: 2, endLine: 2 });
 });
-
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (((z ^ (z >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
-}
 
 test('random patterns and paths: a result or a BuildError, never another error', (t) => {
   const rand = prng(82);

@@ -6,6 +6,7 @@
  * measures time (CI machines are loaded): a hang is caught by ava's timeout.
  */
 import test from 'ava';
+import { prng } from '@tsbuild/layerstore/testing';
 import { BuildError } from '../errors.js';
 import { parse } from './instructions/index.js';
 
@@ -61,11 +62,7 @@ test('a chain of 8,000 ONBUILDs gets the typed chaining error, like a short one'
 test('random Dockerfiles parse or fail with a BuildError', (t) => {
   const alphabet = ['\n', '\r\n', '\r', ' ', '\t', '\\', '`', '"', "'", '#', '=', '<<', '<<-', '-', '--', '$', '{', '}', '[', ']', ',', 'a', 'EOF', '\uFEFF', '\u00a0', 'é'];
   const keywords = ['FROM ', 'RUN ', 'COPY ', 'ADD ', 'ENV ', 'LABEL ', 'ARG ', 'ONBUILD ', 'HEALTHCHECK ', 'CMD ', 'SHELL ', '# escape=', '# syntax='];
-  let seed = 42;
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const rand = prng(42);
   const codes = new Set<string>();
   for (let i = 0; i < 3000; i++) {
     let text = '';

@@ -5,6 +5,7 @@
  * seeded random words. No test measures time: a hang is caught by ava's timeout.
  */
 import test from 'ava';
+import { prng } from '@tsbuild/layerstore/testing';
 import { envFromList, ExpansionError, MAX_EXPANSION, MAX_NESTING, ShellLex } from './shell-lex.js';
 
 const lex = new ShellLex();
@@ -50,18 +51,6 @@ test('patterns over a long value take one pass, whatever they are', (t) => {
   t.is(expand('${A%a*}', env).length, 199_999);
   t.is(expand(`\${A/${'*'.repeat(20_000)}b/y}`, env), long);
 });
-
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (((z ^ (z >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
-}
 
 test('random words: a result or an ExpansionError, never another error', (t) => {
   const rand = prng(2024);

@@ -5,6 +5,7 @@
  * accepted results are then used the way the importers use them.
  */
 import test from 'ava';
+import { prng } from '../testing/prng.js';
 import { LayerstoreError } from '../errors.js';
 import { selectEntry, selectPlatform } from '../import/select.js';
 import { parseManifest } from '../registry/manifest.js';
@@ -78,18 +79,6 @@ test('JSON nested deeper than JSON.stringify can write back is refused, quickly'
   t.notThrows(() => parseJson(`{"a":"\\"${'['.repeat(10_000)}"}`, 'd'), 'nor after an escaped quote');
   refused(t, () => parseJson('{', 'd'), /^d is not valid JSON/);
 });
-
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (((z ^ (z >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
-}
 
 /** Replaces one randomly chosen member (at any depth) of a copy of `doc` with `value`. */
 function mutate(doc: unknown, rand: (n: number) => number, value: unknown): unknown {
