@@ -5,6 +5,7 @@
  * backtrack (re2-program.ts). Compiling and matching take time linear in the pattern
  * and in the path, like BuildKit's RE2.
  */
+import type { CacheBudget } from './re2-dfa.js';
 import { compileRe2, Re2SyntaxError } from './re2-parse.js';
 
 /** A pattern that Go's filepath.Match or regexp.Compile would reject. */
@@ -13,9 +14,10 @@ export class PatternSyntaxError extends Error {}
 /**
  * In the regexp, `*` is `[^/]*`, `?` is `[^/]`, `**` is any number of whole leading
  * segments (anything at the end), and `[`, `]` and `\x` pass through (so `\d` or
- * `[[:digit:]]` mean what they mean to RE2, as they do to BuildKit).
+ * `[[:digit:]]` mean what they mean to RE2, as they do to BuildKit). `opts.budget` bounds
+ * the matcher's cached states together with those of other patterns.
  */
-export function compilePattern(text: string): (p: string) => boolean {
+export function compilePattern(text: string, opts: { budget?: CacheBudget } = {}): (p: string) => boolean {
   checkGlobSyntax(text);
   // Go's text/scanner drops a leading BOM, so only the regexp form loses it.
   const bom = text.startsWith('\uFEFF');
@@ -69,7 +71,7 @@ export function compilePattern(text: string): (p: string) => boolean {
     case 'regexp': {
       let program;
       try {
-        program = compileRe2(`${source}$`);
+        program = compileRe2(`${source}$`, opts);
       } catch (err) {
         if (err instanceof Re2SyntaxError) throw new PatternSyntaxError(err.message);
         throw err;

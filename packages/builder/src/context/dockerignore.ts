@@ -22,6 +22,7 @@ import path from 'node:path';
 import { trimGo } from '../dockerfile/instructions/words.js';
 import { BuildError } from '../errors.js';
 import { compilePattern, PatternSyntaxError } from './dockerignore-pattern.js';
+import { CacheBudget } from './re2-dfa.js';
 
 export interface IgnorePattern {
   /** The cleaned pattern, without the leading `!`. */
@@ -98,7 +99,8 @@ export class IgnoreMatcher {
 
   constructor(patterns: IgnorePattern[]) {
     this.empty = patterns.length === 0;
-    this.#patterns = patterns.map((p) => ({ exclusion: p.exclusion, test: compilePattern(p.text) }));
+    const budget = new CacheBudget(); // one for all the patterns: many lines cannot add up
+    this.#patterns = patterns.map((p) => ({ exclusion: p.exclusion, test: compilePattern(p.text, { budget }) }));
     const exceptions = patterns.filter((p) => p.exclusion).map((p) => withoutTrailingGlob(p.text));
     this.#hasExclusions = exceptions.length > 0;
     const globbed = exceptions.some((p) => /[*[\]?^\\]/.test(p));

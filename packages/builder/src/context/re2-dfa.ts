@@ -25,9 +25,20 @@ interface State {
 }
 
 const MATCH = Symbol('match');
-/** Cache budget: past it, every cached state is dropped and rebuilt as needed. */
-const MAX_STATES = 4096;
-const MAX_MEMBERS = 1 << 21;
+
+/**
+ * How many DFA states (and NFA instructions in them) programs may keep cached, shared by
+ * the programs of one `.dockerignore` so that many patterns cannot add up. A program that
+ * would go past it drops its own cache and rebuilds states as needed.
+ */
+export class CacheBudget {
+  states = 0;
+  members = 0;
+  constructor(
+    readonly maxStates = 4096,
+    readonly maxMembers = 1 << 21,
+  ) {}
+}
 
 const isWord = (cp: number): boolean =>
   (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || cp === 0x5f || (cp >= 0x61 && cp <= 0x7a);
@@ -47,12 +58,14 @@ export class Program {
   #stamp = 0;
   #states = new Map<string, State>();
   #members = 0;
+  readonly #budget: CacheBudget;
   #initial: State | typeof MATCH | undefined;
   /** Size of the states the current search added to the cache. */
   #built = 0;
 
-  constructor(code: Code) {
+  constructor(code: Code, opts: { budget?: CacheBudget } = {}) {
     this.#code = code;
+    this.#budget = opts.budget ?? new CacheBudget();
     this.#anchored = code.op[code.start] === Op.Assert && code.arg[code.start] === Assertion.BeginText;
     this.#stamps = new Uint32Array(code.op.length);
     this.#stack = new Int32Array(2 * code.op.length + 1);
@@ -136,9 +149,12 @@ export class Program {
     const key = `${atStart ? 's' : ''}${prevWord ? 'w' : ''}:${members.join(',')}`;
     const known = this.#states.get(key);
     if (known) return known;
-    if (this.#states.size >= MAX_STATES || this.#members + members.length > MAX_MEMBERS) this.#reset();
+    const budget = this.#budget;
+    if (budget.states >= budget.maxStates || budget.members + members.length > budget.maxMembers) this.#reset();
     this.#states.set(key, state);
     this.#members += members.length;
+    budget.states++;
+    budget.members += members.length;
     this.#built += members.length + 1;
     return state;
   }
@@ -148,6 +164,8 @@ export class Program {
       s.ascii = [];
       s.other = undefined;
     }
+    this.#budget.states -= this.#states.size;
+    this.#budget.members -= this.#members;
     this.#states = new Map();
     this.#members = 0;
     this.#initial = undefined;

@@ -14,7 +14,7 @@ import {
   UNICODE_CATEGORIES,
   type Ranges,
 } from './re2-class.js';
-import { Program } from './re2-dfa.js';
+import { Program, type CacheBudget } from './re2-dfa.js';
 import { Assertion, ProgramBuilder, type Fragment } from './re2-nfa.js';
 
 /** A pattern Go's regexp package rejects; the message says why. */
@@ -41,7 +41,7 @@ const ASSERTIONS: Record<string, Assertion> = {
 const SIMPLE_ESCAPES: Record<string, number> = { a: 7, f: 12, n: 10, r: 13, t: 9, v: 11 };
 const isOctal = (x: string | undefined): boolean => x !== undefined && x >= '0' && x <= '7';
 
-export function compileRe2(src: string): Program {
+export function compileRe2(src: string, opts: { budget?: CacheBudget } = {}): Program {
   const s = Array.from(src);
   const b = new ProgramBuilder();
   let i = 0;
@@ -223,5 +223,5 @@ export function compileRe2(src: string): Program {
   }
   if (outer.length > 0) fail('missing closing )');
   b.finish(close(frame));
-  return new Program(b.build());
+  return new Program(b.build(), opts);
 }

@@ -3,6 +3,7 @@
  * search semantics, code points, assertions, cached and uncached paths, Go's errors.
  */
 import test from 'ava';
+import { CacheBudget } from './re2-dfa.js';
 import { compileRe2, Re2SyntaxError } from './re2-parse.js';
 
 const search = (src: string, input: string): boolean => compileRe2(src).search(input);
@@ -42,6 +43,19 @@ test('repeated searches reuse cached states and agree with fresh ones', (t) => {
   const first = inputs.map((s) => p.search(s));
   t.deepEqual(inputs.map((s) => p.search(s)), first);
   t.deepEqual(first, [true, false, true, true, false, true]);
+});
+
+test('programs sharing a small cache budget stay within it and still answer right', (t) => {
+  const budget = new CacheBudget(8, 1000);
+  const a = compileRe2('^(a[^/])*$', { budget });
+  const b = compileRe2('^[^/]*x[^/]*$', { budget });
+  for (let n = 0; n < 30; n++) {
+    t.true(a.search('ab'.repeat(n)));
+    t.false(a.search(`${'ab'.repeat(n)}a`));
+    t.is(b.search(`${'y'.repeat(n)}x`), true);
+    t.is(b.search('y'.repeat(n)), false);
+    t.true(budget.states <= budget.maxStates + 2, String(budget.states));
+  }
 });
 
 test("Go's regexp errors", (t) => {
