@@ -61,6 +61,13 @@ test('${a:- ×3,000 and an expansion past 1 MiB name the Dockerfile line', async
   t.regex(big.res.stderr, /Dockerfile:3: .*expansion is longer than 1048576 characters/);
 });
 
+test('a COPY heredoc whose references would expand to gigabytes names the line', async (t) => {
+  const body = Array.from({ length: 20 }, () => '$V'.repeat(2_000)).join('\n');
+  const { res } = await build(t, { Dockerfile: `FROM scratch\nARG V\nCOPY <<EOF /x\n${body}\nEOF\n` }, (ctx) => ['--build-arg', `V=${'v'.repeat(60_000)}`, ctx]);
+  t.is(res.code, 1);
+  t.regex(res.stderr, /Dockerfile:3: the expanded heredoc is more than 16777216 characters longer than as written/);
+});
+
 test('load of an OCI archive whose index.json is null, or lists null: exit 1 naming index.json', async (t) => {
   const work = await tempDir('hostile');
   t.teardown(() => removeDir(work));
