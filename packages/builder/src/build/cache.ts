@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { chainIds, ensureSnapshots, type Descriptor, type Digest, type HoldingRecord, type Store } from '@tsbuild/layerstore';
 import { cacheKey, firstDifference } from './cache-key.js';
+import { isPositionRecord, isStepRecord } from './cache-records.js';
 import type { LayerRef, StageState } from './state.js';
 
 interface StepRecord extends HoldingRecord {
@@ -52,7 +53,7 @@ export class BuildCache {
   /** The cached result of `key` over `state`'s layers, if it is usable. */
   async lookup(key: Digest, state: StageState): Promise<CacheHit | undefined> {
     if (!this.opts.useCache) return undefined;
-    const rec = await this.store.readRecord<StepRecord>('steps', key.slice(7));
+    const rec = await this.store.readRecord<StepRecord>('steps', key.slice(7), isStepRecord);
     if (!rec) return undefined;
     if ((await this.store.blobs.size(rec.descriptor.digest)) !== rec.descriptor.size) return undefined;
     const descs = [...state.layers.map((l) => l.descriptor), rec.descriptor];
@@ -79,7 +80,7 @@ export class BuildCache {
 
   /** Why `key` misses at this position, compared with the inputs last seen there. */
   async explainMiss(position: string, key: Digest, inputs: Record<string, unknown>): Promise<string | undefined> {
-    const last = await this.store.readRecord<PositionRecord>('positions', positionKey(position));
+    const last = await this.store.readRecord<PositionRecord>('positions', positionKey(position), isPositionRecord);
     if (!last || last.key === key) return undefined;
     return firstDifference(last.inputs, inputs) ?? 'an earlier step changed';
   }
@@ -87,7 +88,7 @@ export class BuildCache {
   /** After a step succeeded: these are the inputs last seen at its position. */
   async remember(position: string, key: Digest, inputs: Record<string, unknown>): Promise<void> {
     const pk = positionKey(position);
-    if (!this.positionsBefore.has(pk)) this.positionsBefore.set(pk, await this.store.readRecord<PositionRecord>('positions', pk));
+    if (!this.positionsBefore.has(pk)) this.positionsBefore.set(pk, await this.store.readRecord<PositionRecord>('positions', pk, isPositionRecord));
     await this.store.writeRecord('positions', pk, { key, inputs } satisfies PositionRecord);
   }
 }

@@ -20,6 +20,7 @@ import {
 } from '@tsbuild/layerstore';
 import { writeFile, chmod, lchown } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
+import { ExpansionError, MAX_EXPANSION } from '../dockerfile/shell-lex.js';
 import type { CopyInstruction } from '../dockerfile/instructions/index.js';
 import type { BuildContext, SourceTree } from '../context/source-tree.js';
 import { hasWildcard, matchComponent } from '../context/glob.js';
@@ -224,10 +225,19 @@ async function escapeHint(tree: SourceTree, src: string): Promise<string> {
   return ` (it is a symlink to ${JSON.stringify(target)}, which is not inside the ${tree.what})`;
 }
 
+/** How much longer than as written an expanded heredoc may get (each reference can add 1 MiB). */
+const MAX_HEREDOC_GROWTH = 16 * MAX_EXPANSION;
+
 function expandHeredoc(ctx: FsStepContext, state: StageState, content: string): string {
   const lookup = expansionLookup(state);
+  let growth = 0;
   // Expand $VAR and ${VAR...} forms only; quotes in the text are content, not syntax.
-  return content.replace(/\\\$|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, (m) => (m === '\\$' ? '$' : ctx.lex.processWord(m, lookup)));
+  return content.replace(/\\\$|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, (m) => {
+    const out = m === '\\$' ? '$' : ctx.lex.processWord(m, lookup);
+    growth += out.length - m.length;
+    if (growth > MAX_HEREDOC_GROWTH) throw new ExpansionError(`the expanded heredoc is more than ${MAX_HEREDOC_GROWTH} characters longer than as written`);
+    return out;
+  });
 }
 
 async function isTarArchive(host: Buffer): Promise<boolean> {

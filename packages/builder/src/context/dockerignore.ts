@@ -1,8 +1,8 @@
 /**
  * `.dockerignore` with BuildKit's semantics: the line format of moby/patternmatcher's
  * `ignorefile.ReadAll`, the pattern language of `patternmatcher` (a glob turned into a
- * Go RE2 regexp, which is translated here to an equivalent JavaScript RegExp), and the
- * way fsutil's filtering walker applies the patterns while it sends a build context.
+ * Go RE2 regexp: dockerignore-pattern.ts, matched without backtracking), and the way
+ * fsutil's filtering walker applies the patterns while it sends a build context.
  *
  * Walk a context like this (BuildKit's sender does the same):
  *
@@ -19,7 +19,10 @@
  */
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { trimGo } from '../dockerfile/instructions/words.js';
 import { BuildError } from '../errors.js';
+import { compilePattern, PatternSyntaxError } from './dockerignore-pattern.js';
+import { CacheBudget } from './re2-dfa.js';
 
 export interface IgnorePattern {
   /** The cleaned pattern, without the leading `!`. */
@@ -52,10 +55,10 @@ export function parseDockerignore(text: string, file: string = DEFAULT_NAME): Ig
     if (Buffer.byteLength(raw) >= MAX_LINE_BYTES) fail(`line longer than ${MAX_LINE_BYTES - 1} bytes`);
     if (index === 0 && raw.startsWith('\uFEFF')) raw = raw.slice(1);
     if (raw.startsWith('#')) return;
-    let body = goTrimSpace(raw);
+    let body = trimGo(raw);
     if (body === '') return;
     const exclusion = body.startsWith('!');
-    if (exclusion) body = goTrimSpace(body.slice(1));
+    if (exclusion) body = trimGo(body.slice(1));
     if (body !== '') {
       body = cleanPath(body);
       if (body.length > 1 && body.startsWith('/')) body = body.slice(1);
@@ -67,7 +70,8 @@ export function parseDockerignore(text: string, file: string = DEFAULT_NAME): Ig
     try {
       compilePattern(pattern);
     } catch (err) {
-      fail(`syntax error in pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+      if (!(err instanceof PatternSyntaxError)) throw err;
+      fail(`syntax error in pattern ${JSON.stringify(pattern)}: ${err.message}`);
     }
     patterns.push({ text: pattern, exclusion, line });
   });
@@ -95,7 +99,8 @@ export class IgnoreMatcher {
 
   constructor(patterns: IgnorePattern[]) {
     this.empty = patterns.length === 0;
-    this.#patterns = patterns.map((p) => ({ exclusion: p.exclusion, test: compilePattern(p.text) }));
+    const budget = new CacheBudget(); // one for all the patterns: many lines cannot add up
+    this.#patterns = patterns.map((p) => ({ exclusion: p.exclusion, test: compilePattern(p.text, { budget }) }));
     const exceptions = patterns.filter((p) => p.exclusion).map((p) => withoutTrailingGlob(p.text));
     this.#hasExclusions = exceptions.length > 0;
     const globbed = exceptions.some((p) => /[*[\]?^\\]/.test(p));
@@ -122,7 +127,10 @@ export class IgnoreMatcher {
 
   #evaluate(relPath: string): { excluded: boolean; record: MatchRecord } {
     const slash = relPath.lastIndexOf('/');
-    const parent = slash > 0 ? this.#recordOf(relPath.slice(0, slash)) : undefined;
+    return this.#evaluateBelow(relPath, slash > 0 ? this.#recordOf(relPath.slice(0, slash)) : undefined);
+  }
+
+  #evaluateBelow(relPath: string, parent: MatchRecord | undefined): { excluded: boolean; record: MatchRecord } {
     const record: MatchRecord = new Array<boolean>(this.#patterns.length).fill(false);
     let excluded = false;
     this.#patterns.forEach((pattern, i) => {
@@ -138,14 +146,24 @@ export class IgnoreMatcher {
     return { excluded, record };
   }
 
+  /** The record of a directory, computing those of its uncached ancestors top down (no recursion). */
   #recordOf(dir: string): MatchRecord {
-    let record = this.#records.get(dir);
-    if (record === undefined) {
-      record = this.#evaluate(dir).record;
-      if (this.#records.size >= 50_000) this.#records.clear();
-      this.#records.set(dir, record);
+    const uncached: string[] = [];
+    let record: MatchRecord | undefined;
+    for (let d = dir; ; ) {
+      record = this.#records.get(d);
+      if (record !== undefined) break;
+      uncached.push(d);
+      const slash = d.lastIndexOf('/');
+      if (slash <= 0) break;
+      d = d.slice(0, slash);
     }
-    return record;
+    for (let k = uncached.length - 1; k >= 0; k--) {
+      record = this.#evaluateBelow(uncached[k]!, record).record;
+      if (this.#records.size >= 50_000) this.#records.clear();
+      this.#records.set(uncached[k]!, record);
+    }
+    return record!;
   }
 }
 
@@ -207,14 +225,6 @@ async function readInRoot(root: string, name: string): Promise<string | undefine
 // ---------------------------------------------------------------------------
 // Go string and path helpers
 
-const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const GO_TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, 'g');
-
-/** strings.TrimSpace: Go's white space differs from JavaScript's (U+0085 yes, U+FEFF no). */
-function goTrimSpace(s: string): string {
-  return s.replace(GO_TRIM, '');
-}
-
 /** filepath.Clean for '/' paths. */
 function cleanPath(p: string): string {
   const rooted = p.startsWith('/');
@@ -234,317 +244,4 @@ function withoutTrailingGlob(text: string): string {
   if (t.endsWith('/**')) t = t.slice(0, -3);
   if (t.endsWith('/*')) t = t.slice(0, -2);
   return t;
-}
-
-// ---------------------------------------------------------------------------
-// Patterns
-
-/**
- * Compile one cleaned pattern to a path test, the way patternmatcher does: literal
- * patterns compare strings, `dir/**` is a prefix test, `**` + literal a suffix test, and
- * anything else becomes an anchored regexp in which `*` is `[^/]*`, `?` is `[^/]`, `**` is
- * any number of whole leading segments (anything at the end), and `[`, `]` and `\x` pass
- * through to the regexp. Throws when Go's filepath.Match or regexp.Compile would reject
- * the pattern.
- */
-function compilePattern(text: string): (p: string) => boolean {
-  checkGlobSyntax(text);
-  // Go's text/scanner drops a leading BOM, so only the regexp form loses it.
-  const bom = text.startsWith('\uFEFF');
-  const s = Array.from(bom ? text.slice(1) : text);
-  let source = '^';
-  let kind: 'exact' | 'prefix' | 'suffix' | 'regexp' = 'exact';
-  for (let i = 0, step = 0; i < s.length; i++, step++) {
-    const ch = s[i]!;
-    if (ch === '*' && s[i + 1] === '*') {
-      i++;
-      if (s[i + 1] === '/') i++;
-      if (i + 1 < s.length) {
-        source += '(.*/)?';
-        kind = 'regexp';
-      } else if (kind === 'exact') {
-        kind = 'prefix';
-      } else {
-        source += '.*';
-        kind = 'regexp';
-      }
-      if (step === 0) kind = 'suffix';
-    } else if (ch === '*' || ch === '?') {
-      source += ch === '*' ? '[^/]*' : '[^/]';
-      kind = 'regexp';
-    } else if ('.+()|{}$'.includes(ch)) {
-      source += `\\${ch}`;
-    } else if (ch === '\\') {
-      if (i + 1 < s.length) {
-        source += `\\${s[++i]}`;
-        kind = 'regexp';
-      } else {
-        source += '\\';
-      }
-    } else {
-      source += ch;
-      if (ch === '[' || ch === ']') kind = 'regexp';
-    }
-  }
-  switch (kind) {
-    case 'exact':
-      return (p) => p === text;
-    case 'prefix': {
-      const prefix = text.slice(0, -2);
-      return (p) => p.startsWith(prefix);
-    }
-    case 'suffix': {
-      if (bom) return () => false; // Go slices the BOM's bytes apart: nothing can match
-      const suffix = text.slice(2);
-      return (p) => p.endsWith(suffix) || (suffix.startsWith('/') && p === suffix.slice(1));
-    }
-    case 'regexp': {
-      const re = re2ToRegExp(`${source}$`);
-      return (p) => re.test(p);
-    }
-  }
-}
-
-/** The syntax check of Go's filepath.Match: every `[...]` class well formed, no trailing `\`. */
-function checkGlobSyntax(text: string): void {
-  const s = Array.from(text);
-  const bad = (): never => {
-    throw new Error('bad [...] class or trailing backslash');
-  };
-  // One class member: not empty, not '-' or ']', '\' escapes, and something must follow.
-  const member = (i: number): number => {
-    if (i >= s.length || s[i] === '-' || s[i] === ']') bad();
-    if (s[i] === '\\' && ++i >= s.length) bad();
-    if (i + 1 >= s.length) bad();
-    return i + 1;
-  };
-  for (let i = 0; i < s.length; ) {
-    if (s[i] === '[') {
-      i++;
-      if (s[i] === '^') i++;
-      for (let n = 0; !(s[i] === ']' && n > 0); n++) {
-        i = member(i);
-        if (s[i] === '-') i = member(i + 1);
-      }
-      i++;
-    } else if (s[i] === '\\') {
-      if (i + 1 >= s.length) bad();
-      i += 2;
-    } else {
-      i++;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// RE2 -> JavaScript
-
-type Ranges = [number, number][];
-
-const MAX_RUNE = 0x10ffff;
-const r = (a: string, b = a): [number, number] => [a.codePointAt(0)!, b.codePointAt(0)!];
-const PERL_CLASSES: Record<string, Ranges> = {
-  d: [r('0', '9')],
-  s: [r('\t', '\n'), r('\f', '\r'), r(' ')],
-  w: [r('0', '9'), r('A', 'Z'), r('_'), r('a', 'z')],
-};
-const POSIX_CLASSES: Record<string, Ranges> = {
-  alnum: [r('0', '9'), r('A', 'Z'), r('a', 'z')],
-  alpha: [r('A', 'Z'), r('a', 'z')],
-  ascii: [[0, 0x7f]],
-  blank: [r('\t'), r(' ')],
-  cntrl: [[0, 0x1f], [0x7f, 0x7f]],
-  digit: [r('0', '9')],
-  graph: [[0x21, 0x7e]],
-  lower: [r('a', 'z')],
-  print: [[0x20, 0x7e]],
-  punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
-  space: [r('\t', '\r'), r(' ')],
-  upper: [r('A', 'Z')],
-  word: [r('0', '9'), r('A', 'Z'), r('_'), r('a', 'z')],
-  xdigit: [r('0', '9'), r('A', 'F'), r('a', 'f')],
-};
-
-function complement(ranges: Ranges): Ranges {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  const out: Ranges = [];
-  let next = 0;
-  for (const [lo, hi] of sorted) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = Math.max(next, hi + 1);
-  }
-  if (next <= MAX_RUNE) out.push([next, MAX_RUNE]);
-  return out;
-}
-
-const u = (cp: number): string => `\\u{${cp.toString(16)}}`;
-const classSource = (ranges: Ranges, extra = '', negate = false): string =>
-  `[${negate ? '^' : ''}${ranges.map(([lo, hi]) => (lo === hi ? u(lo) : `${u(lo)}-${u(hi)}`)).join('')}${extra}]`;
-
-/**
- * Translate the RE2 source built by compilePattern into a JavaScript RegExp (flag `u`)
- * that accepts the same strings, throwing where Go's regexp.Compile fails. Covers what a
- * pattern can put there: classes with ranges, POSIX `[:name:]`, Perl `\d\s\w` and
- * Unicode `\pL` groups, Go escapes (`\b` is a word boundary, `\x41`, octal, `\Q...\E`).
- */
-function re2ToRegExp(src: string): RegExp {
-  const s = Array.from(src);
-  let i = 0;
-  let out = '';
-  let depth = 0;
-  let last: 'none' | 'atom' | 'repeat' = 'none';
-  const fail = (what: string): never => {
-    throw new Error(what);
-  };
-
-  // A single escaped character (after the backslash was seen at s[i]), Go's parseEscape.
-  const escapedChar = (): number => {
-    const c = s[i + 1];
-    if (c === undefined) fail('trailing backslash');
-    i += 2;
-    const code = c!.codePointAt(0)!;
-    if (code < 0x80 && !/[0-9A-Za-z]/.test(c!)) return code;
-    const octal = (x: string | undefined): boolean => x !== undefined && x >= '0' && x <= '7';
-    if (c === '0' || (c! >= '1' && c! <= '7' && octal(s[i]))) {
-      let v = code - 0x30;
-      for (let n = 0; n < 2 && octal(s[i]); n++) v = v * 8 + s[i++]!.codePointAt(0)! - 0x30;
-      return v;
-    }
-    if (c === 'x') {
-      // Two hex digits: the `\x{...}` form cannot be written, `{` reaches the regexp escaped.
-      const digits = `${s[i] ?? ''}${s[i + 1] ?? ''}`;
-      if (!/^[0-9A-Fa-f]{2}$/.test(digits)) fail('invalid escape sequence');
-      i += 2;
-      return parseInt(digits, 16);
-    }
-    const simple: Record<string, number> = { a: 7, f: 12, n: 10, r: 13, t: 9, v: 11 };
-    if (Object.hasOwn(simple, c!)) return simple[c!]!;
-    return fail('invalid escape sequence');
-  };
-
-  // A `\d`-style or `\pL` group at s[i]: its ranges, or a JS class item.
-  const group = (): { ranges: Ranges; extra: string } | undefined => {
-    if (s[i] !== '\\') return undefined;
-    const c = s[i + 1] ?? '';
-    const perl = PERL_CLASSES[c.toLowerCase()];
-    if (perl && 'dswDSW'.includes(c)) {
-      i += 2;
-      return { ranges: c === c.toLowerCase() ? perl : complement(perl), extra: '' };
-    }
-    if (c !== 'p' && c !== 'P') return undefined;
-    // `{` reaches the regexp escaped, so only the one-letter form `\pL` can be written.
-    const name = s[i + 2] ?? '';
-    i += 3;
-    if (name === '' || !'CLMNPSZ'.includes(name)) fail('invalid character class range');
-    return { ranges: [], extra: `\\${c}{${name}}` };
-  };
-
-  const parseClass = (): string => {
-    i++; // [
-    let negate = false;
-    if (s[i] === '^') {
-      negate = true;
-      i++;
-    }
-    const ranges: Ranges = [];
-    let extra = '';
-    for (let first = true; first || s[i] !== ']'; first = false) {
-      if (i >= s.length) fail('missing closing ]');
-      if (s[i] === '[' && s[i + 1] === ':') {
-        let close = i + 2;
-        while (close + 1 < s.length && !(s[close] === ':' && s[close + 1] === ']')) close++;
-        if (close + 1 < s.length) {
-          let name = s.slice(i + 2, close).join('');
-          const neg = name.startsWith('^');
-          if (neg) name = name.slice(1);
-          const posix = POSIX_CLASSES[name];
-          if (!Object.hasOwn(POSIX_CLASSES, name) || !posix) fail('invalid character class range');
-          ranges.push(...(neg ? complement(posix!) : posix!));
-          i = close + 2;
-          continue;
-        }
-      }
-      const g = group();
-      if (g) {
-        ranges.push(...g.ranges);
-        extra += g.extra;
-        continue;
-      }
-      const classChar = (): number => {
-        if (i >= s.length) fail('missing closing ]');
-        return s[i] === '\\' ? escapedChar() : s[i++]!.codePointAt(0)!;
-      };
-      const lo = classChar();
-      let hi = lo;
-      if (s[i] === '-' && i + 1 < s.length && s[i + 1] !== ']') {
-        i++;
-        hi = classChar();
-        if (hi < lo) fail('invalid character class range');
-      }
-      ranges.push([lo, hi]);
-    }
-    i++; // ]
-    return classSource(ranges, extra, negate);
-  };
-
-  while (i < s.length) {
-    const ch = s[i]!;
-    if (ch === '*' || ch === '+' || ch === '?') {
-      if (last === 'none') fail('missing argument to repetition operator');
-      if (last === 'repeat') fail('invalid nested repetition operator');
-      out += ch;
-      i++;
-      if (s[i] === '?') {
-        out += '?';
-        i++;
-      }
-      last = 'repeat';
-      continue;
-    }
-    const prev: 'none' | 'atom' | 'repeat' = last;
-    last = 'atom';
-    if (ch === '^' || ch === '$') {
-      out += `(?:${ch})`;
-      i++;
-    } else if (ch === '(') {
-      out += '(?:';
-      depth++;
-      i++;
-      last = 'none';
-    } else if (ch === ')') {
-      if (--depth < 0) fail('unexpected )');
-      out += ')';
-      i++;
-    } else if (ch === '.') {
-      out += '[^\\n]';
-      i++;
-    } else if (ch === '[') {
-      out += parseClass();
-    } else if (ch === '\\') {
-      const next = s[i + 1];
-      const assertion: Record<string, string> = { A: '(?:^)', z: '(?:$)', b: '(?:\\b)', B: '(?:\\B)' };
-      if (next !== undefined && Object.hasOwn(assertion, next)) {
-        out += assertion[next];
-        i += 2;
-      } else if (next === 'C') {
-        fail('invalid escape sequence');
-      } else if (next === 'Q') {
-        // Every character up to `\E` (or the end) is a literal atom of its own.
-        let end = i + 2;
-        while (end < s.length && !(s[end] === '\\' && s[end + 1] === 'E')) end++;
-        const literal = s.slice(i + 2, end);
-        out += literal.map((c) => u(c.codePointAt(0)!)).join('');
-        if (literal.length === 0) last = prev;
-        i = end + 2;
-      } else {
-        const g = group();
-        out += g ? classSource(g.ranges, g.extra) : u(escapedChar());
-      }
-    } else {
-      out += u(ch.codePointAt(0)!);
-      i++;
-    }
-  }
-  if (depth !== 0) fail('missing closing )');
-  return new RegExp(out, 'u');
 }

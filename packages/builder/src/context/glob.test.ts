@@ -17,6 +17,15 @@ const cases: Array<[string, string, boolean]> = [
   ['a.b', 'axb', false],
   ['(x)', '(x)', true],
   ['*', '.hidden', true],
+  ['[z-a]', 'm', false],
+  ['a[z-a]', 'a', false],
+  ['[^z-a]', 'm', true],
+  ['?', '☺', true],
+  ['a?b', 'a\u{1F600}b', true],
+  ['[☺]', '☺', true],
+  ['*b*', 'abc', true],
+  ['*b*c', 'abxbyc', true],
+  ['*b*c', 'abxbyd', false],
 ];
 
 for (const [pattern, name, want] of cases) {
@@ -28,6 +37,16 @@ for (const [pattern, name, want] of cases) {
 test('malformed patterns are errors', (t) => {
   t.throws(() => matchComponent('[ab', 'a'), { message: /syntax error in pattern/ });
   t.throws(() => matchComponent('ab\\', 'a'), { message: /syntax error in pattern/ });
+});
+
+test('a reversed range matches nothing, like filepath.Match (not a RegExp SyntaxError)', (t) => {
+  t.notThrows(() => matchComponent('[9-0]*', 'x'));
+});
+
+test('stars do not backtrack exponentially: *a*a*a*a*a*a*a*b against a×200 is a quick no', (t) => {
+  t.false(matchComponent('*a*a*a*a*a*a*a*b', 'a'.repeat(200)));
+  t.true(matchComponent('*a*a*a*a*a*a*a*b', `${'a'.repeat(200)}b`));
+  t.false(matchComponent(`${'*a'.repeat(2000)}b`, 'a'.repeat(4000)));
 });
 
 test('hasWildcard ignores escaped characters', (t) => {

@@ -274,9 +274,20 @@ function readInstruction(doc: Doc, start: number): { instruction: RawInstruction
 
 /**
  * A logical line -> keyword, flags and arguments (BuildKit's splitCommand), with the
- * JSON form and, for ONBUILD, the trigger instruction split the same way.
+ * JSON form and, for ONBUILD, the trigger instruction split the same way. A chain of
+ * ONBUILDs is split level by level in a loop (toInstruction refuses it later), so a line
+ * of thousands of them cannot exhaust the stack.
  */
 function splitInstruction(line: string, location: SourceLocation): RawInstruction {
+  const levels = [splitOne(line, location)];
+  for (let top = levels[0]!; top.keyword === 'ONBUILD' && top.args !== ''; top = levels[levels.length - 1]!) {
+    levels.push(splitOne(top.args, location));
+  }
+  for (let i = levels.length - 2; i >= 0; i--) levels[i]!.trigger = levels[i + 1]!;
+  return levels[0]!;
+}
+
+function splitOne(line: string, location: SourceLocation): RawInstruction {
   const text = trimGo(line);
   const kw = /^([^\t\v\f\r ]*)[\t\v\f\r ]*/.exec(text)!;
   const keyword = kw[1]!.toUpperCase();
@@ -288,7 +299,6 @@ function splitInstruction(line: string, location: SourceLocation): RawInstructio
   if (JSON_KEYWORDS.has(keyword)) json = parseJsonArray(args, location);
   if (keyword === 'HEALTHCHECK') json = parseJsonArray(trimLeftGo(args.slice(firstWordLength(args))), location);
   if (json) instruction.json = json;
-  if (keyword === 'ONBUILD' && args !== '') instruction.trigger = splitInstruction(args, location);
   return instruction;
 }
 

@@ -13,6 +13,10 @@
  *
  * Nothing is ever executed: `$(...)` and backticks are plain text.
  *
+ * Limits (BuildKit has none; these keep hostile input from exhausting the stack or
+ * memory): `${...}` nested at most MAX_NESTING deep, and a word's expansion at most
+ * MAX_EXPANSION characters, checked as it grows. Both fail with an ExpansionError.
+ *
  *     const lex = new ShellLex();
  *     lex.processWord('${HOME:-/root}/"my dir"', envFromList(['HOME=/home/me']));
  *       // -> '/home/me/my dir'
@@ -20,6 +24,7 @@
  *       // -> ['a', 'b c', 'd', 'e']
  */
 import { BuildError } from '../errors.js';
+import { compileGlob, PatternFault, replaceAll, replaceFirst, trimPrefix, trimSuffix, type Glob } from './shell-pattern.js';
 
 export type EnvLookup = (name: string) => string | undefined;
 
@@ -81,14 +86,26 @@ export class ShellLex {
       const { text, words } = expander.readUntil(undefined, false);
       return { value: text, words, matched: expander.matched, unmatched: expander.unmatched };
     } catch (err) {
-      if (err instanceof Fault) throw new ExpansionError(`failed to process ${goQuote(word)}: ${err.message}`);
+      if (err instanceof Fault) throw new ExpansionError(`failed to process ${goQuote(clip(word))}: ${err.message}`);
       throw err;
     }
   }
 }
 
+/** Deepest nesting of `${...}` inside one another. */
+export const MAX_NESTING = 128;
+/** Longest expansion of one word, in UTF-16 code units. */
+export const MAX_EXPANSION = 1 << 20;
+
 /** Internal: a failure deep in the word, wrapped with the whole word at the top. */
 class Fault extends Error {}
+
+/** A limit was reached: reported as is, never rephrased as a missing `}`. */
+class LimitFault extends Fault {}
+
+function checkLength(length: number): void {
+  if (length > MAX_EXPANSION) throw new LimitFault(`expansion is longer than ${MAX_EXPANSION} characters`);
+}
 
 const MISSING_BRACE = "syntax error: missing '}'";
 
@@ -100,6 +117,8 @@ class Expander {
   private pos = 0;
   /** Keep escape tokens in the output (inside patterns, which have their own escapes). */
   private rawEscapes = false;
+  /** How many `${` are open. */
+  private depth = 0;
 
   constructor(
     word: string,
@@ -146,12 +165,14 @@ class Expander {
         if (c === "'" || c === '"') {
           const quoted = c === "'" ? this.singleQuoted() : this.doubleQuoted();
           text += quoted;
+          checkLength(text.length);
           fields.addQuoted(quoted);
           continue;
         }
         if (c === '$') {
           const expanded = this.dollar();
           text += expanded;
+          checkLength(text.length);
           fields.addExpanded(expanded);
           continue;
         }
@@ -202,6 +223,7 @@ class Expander {
       }
       if (c === '$') {
         out += this.dollar();
+        checkLength(out.length);
         continue;
       }
       this.next();
@@ -225,6 +247,17 @@ class Expander {
       return this.lookup(name) ?? '';
     }
     this.next();
+    if (this.depth >= MAX_NESTING) throw new LimitFault(`\${...} nested more than ${MAX_NESTING} deep`);
+    this.depth++;
+    try {
+      return this.braced();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** After `${`. */
+  private braced(): string {
     const first = this.peek();
     if (first === undefined) throw new Fault(MISSING_BRACE);
     if (first === '{' || first === '}' || first === ':') throw new Fault('syntax error: bad substitution');
@@ -270,7 +303,7 @@ class Expander {
       case '%': {
         const longest = word.startsWith(kind);
         if (longest) word = word.slice(1);
-        const glob = compile(word);
+        const glob = this.glob(word);
         return kind === '#' ? trimPrefix(value ?? '', glob, longest) : trimSuffix(value ?? '', glob, longest);
       }
       default:
@@ -285,8 +318,20 @@ class Expander {
     const pattern = this.readWordUntil('/', true, "syntax error: missing '/' in ${}");
     const replacement = this.readWordUntil('}', true, MISSING_BRACE);
     const value = this.lookup(name) ?? '';
-    const glob = compile(pattern);
-    return all ? replaceAll(value, glob, replacement) : replaceFirst(value, glob, replacement);
+    const glob = this.glob(pattern);
+    try {
+      return all ? replaceAll(value, glob, replacement, MAX_EXPANSION) : replaceFirst(value, glob, replacement);
+    } catch (err) {
+      throw err instanceof PatternFault ? new LimitFault(err.message) : err;
+    }
+  }
+
+  private glob(pattern: string): Glob {
+    try {
+      return compileGlob(pattern);
+    } catch (err) {
+      throw err instanceof PatternFault ? new Fault(err.message) : err;
+    }
   }
 
   /** readUntil for a `${...}` part: running out of input gets `atEof` as the message. */
@@ -294,7 +339,7 @@ class Expander {
     try {
       return this.readUntil(stop, rawEscapes).text;
     } catch (err) {
-      if (err instanceof Fault && this.atEnd()) throw new Fault(atEof);
+      if (err instanceof Fault && !(err instanceof LimitFault) && this.atEnd()) throw new Fault(atEof);
       throw err;
     }
   }
@@ -348,147 +393,6 @@ class Fields {
   }
 }
 
-/**
- * A shell pattern: `*` any run, `?` any one character, a backslash escapes `*`, `?`
- * and itself; a backslash before `}` or `/` is dropped (those needed it inside `${}`).
- * Like BuildKit's regular expressions, `*` and `?` never match a newline.
- */
-type GlobToken = { kind: 'star' } | { kind: 'any' } | { kind: 'lit'; ch: string };
-
-interface Glob {
-  tokens: GlobToken[];
-  /** The same pattern read backwards, to find suffixes. */
-  reversed: GlobToken[];
-}
-
-function compile(pattern: string): Glob {
-  const tokens: GlobToken[] = [];
-  const chars = Array.from(pattern);
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i];
-    if (c === '*') tokens.push({ kind: 'star' });
-    else if (c === '?') tokens.push({ kind: 'any' });
-    else if (c !== '\\') tokens.push({ kind: 'lit', ch: c });
-    else if (chars[i + 1] === '}' || chars[i + 1] === '/') continue;
-    else {
-      const escaped = chars[++i];
-      if (escaped !== '*' && escaped !== '?' && escaped !== '\\') {
-        throw new Fault(`invalid pattern (${pattern}) in substitution: invalid escape '\\${escaped ?? '\uFFFD'}'`);
-      }
-      tokens.push({ kind: 'lit', ch: escaped });
-    }
-  }
-  return { tokens, reversed: tokens.slice().reverse() };
-}
-
-/** Every end position of a match of `tokens` starting at `start`, ascending. */
-function globEnds(tokens: readonly GlobToken[], chars: readonly string[], start: number): number[] {
-  const n = chars.length;
-  let reach = new Uint8Array(n + 1);
-  reach[start] = 1;
-  for (const token of tokens) {
-    const next = new Uint8Array(n + 1);
-    let any = false;
-    let running = false; // inside a `*` run that started at a reachable position
-    for (let q = start; q <= n; q++) {
-      if (token.kind === 'star') {
-        running ||= reach[q] === 1;
-        if (running) next[q] = 1;
-        any ||= running;
-        if (chars[q] === '\n') running = false;
-      } else if (reach[q] === 1 && q < n) {
-        const c = chars[q];
-        if (token.kind === 'any' ? c !== '\n' : c === token.ch) {
-          next[q + 1] = 1;
-          any = true;
-        }
-      }
-    }
-    if (!any) return [];
-    reach = next;
-  }
-  const ends: number[] = [];
-  for (let q = start; q <= n; q++) if (reach[q] === 1) ends.push(q);
-  return ends;
-}
-
-/** The leftmost match at or after `from`, and the longest one there. */
-function leftmostLongest(tokens: readonly GlobToken[], chars: readonly string[], from: number): { start: number; end: number } | undefined {
-  const first = tokens[0];
-  for (let start = from; start <= chars.length; start++) {
-    if (first?.kind === 'lit' && chars[start] !== first.ch) continue;
-    const ends = globEnds(tokens, chars, start);
-    if (ends.length > 0) return { start, end: ends[ends.length - 1] };
-  }
-  return undefined;
-}
-
-function trimPrefix(value: string, glob: Glob, longest: boolean): string {
-  const chars = Array.from(value);
-  const ends = globEnds(glob.tokens, chars, 0);
-  if (ends.length === 0) return value;
-  return chars.slice(longest ? ends[ends.length - 1] : ends[0]).join('');
-}
-
-/** Matches the reversed glob against the reversed value: a suffix is a prefix there. */
-function trimSuffix(value: string, glob: Glob, longest: boolean): string {
-  const chars = Array.from(value);
-  const ends = globEnds(glob.reversed, chars.slice().reverse(), 0);
-  if (ends.length === 0) return value;
-  const cut = longest ? ends[ends.length - 1] : ends[0];
-  return chars.slice(0, chars.length - cut).join('');
-}
-
-/** The replacement is inserted as is. */
-function replaceFirst(value: string, glob: Glob, replacement: string): string {
-  const chars = Array.from(value);
-  const m = leftmostLongest(glob.tokens, chars, 0);
-  if (!m) return value;
-  return chars.slice(0, m.start).join('') + replacement + chars.slice(m.end).join('');
-}
-
-/**
- * Replaces every match, scanning like Go's Regexp.ReplaceAllString (which BuildKit
- * uses): an empty match right after a match is skipped, and the replacement is a
- * Go template where `$0`/`${0}` is the match, `$$` a dollar, other references empty.
- */
-function replaceAll(value: string, glob: Glob, replacement: string): string {
-  const chars = Array.from(value);
-  let out = '';
-  let lastEnd = 0;
-  for (let pos = 0; pos <= chars.length; ) {
-    const m = leftmostLongest(glob.tokens, chars, pos);
-    if (!m) break;
-    out += chars.slice(lastEnd, m.start).join('');
-    if (m.end > lastEnd || m.start === 0) out += expandTemplate(replacement, chars.slice(m.start, m.end).join(''));
-    lastEnd = m.end;
-    pos = pos + 1 > m.end ? pos + 1 : m.end;
-  }
-  return out + chars.slice(lastEnd).join('');
-}
-
-function expandTemplate(template: string, match: string): string {
-  let out = '';
-  let rest = template;
-  for (let at = rest.indexOf('$'); at >= 0; at = rest.indexOf('$')) {
-    out += rest.slice(0, at);
-    rest = rest.slice(at + 1);
-    if (rest.startsWith('$')) {
-      out += '$';
-      rest = rest.slice(1);
-      continue;
-    }
-    const ref = /^(?:\{([\p{L}\p{Nd}_]+)\}|([\p{L}\p{Nd}_]+))/u.exec(rest);
-    if (!ref) {
-      out += '$';
-      continue;
-    }
-    if ((ref[1] ?? ref[2]) === '0') out += match;
-    rest = rest.slice(ref[0].length);
-  }
-  return out + rest;
-}
-
 function isDigit(c: string): boolean {
   return /^\p{Nd}$/u.test(c);
 }
@@ -499,7 +403,15 @@ function isNameChar(c: string): boolean {
 
 /** Go's unicode.IsSpace: like JS `\s` but with U+0085 and without U+FEFF. */
 function isSpace(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code < 0x80) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
   return c === '\u0085' || (c !== '\uFEFF' && /^\s$/u.test(c));
+}
+
+/** A word in a message: at most 200 characters of it (a hostile word can be 64 KiB). */
+function clip(word: string): string {
+  const chars = Array.from(word);
+  return chars.length > 200 ? `${chars.slice(0, 200).join('')}...` : word;
 }
 
 /** Go's %q, close enough for error messages. */

@@ -16,6 +16,7 @@
 import { posix } from 'node:path';
 import type { Digest } from '../digest.js';
 import { LayerstoreError, TarError, ioError } from '../errors.js';
+import { parseJson } from '../image/json.js';
 import { MAX_JSON_BLOB } from '../store/blobs.js';
 import { readTar } from '../tar/index.js';
 import type { ByteInput } from '../tar/source.js';
@@ -94,10 +95,5 @@ export function archivedFile(scan: ArchiveScan, name: string): ArchivedBlob | un
 /** A metadata file parsed as JSON, or undefined when the archive has none. */
 export function metaJson(scan: ArchiveScan, name: string): unknown {
   const bytes = scan.meta.get(name);
-  if (bytes === undefined) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${scan.where}: ${name} is not valid JSON`, { cause: err });
-  }
+  return bytes === undefined ? undefined : parseJson(bytes, `${scan.where}: ${name}`);
 }

@@ -16,10 +16,13 @@
  */
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { isDigest, sha256, type Digest } from '../digest.js';
+import { sha256, type Digest } from '../digest.js';
 import { LayerstoreError } from '../errors.js';
 import { layerCompression, MediaType, ociLayerMediaType } from '../image/media-types.js';
-import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
+import { isJsonObject } from '../image/json.js';
+import type { Descriptor, Manifest } from '../image/types.js';
+import { asIndex, asManifest } from '../image/validate.js';
+import { asImageConfig } from '../image/validate-config.js';
 import { detectFormat } from '../layer/compress.js';
 import { familiarString, parseTag } from '../reference.js';
 import type { Store } from '../store/store.js';
@@ -74,11 +77,9 @@ function member(scan: ArchiveScan, name: string, what: string, where: string): A
 
 async function candidate(store: Store, scan: ArchiveScan, entry: DockerManifestEntry, where: string): Promise<Candidate> {
   const cfgFile = member(scan, entry.Config, 'config', where);
-  const config = await store.blobs.readJson<ImageConfig>(cfgFile, `${where}: config ${entry.Config}`);
-  const diffIds = config?.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every(isDigest)) {
-    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: config ${entry.Config} (${cfgFile.digest}) has no valid rootfs.diff_ids`);
-  }
+  const configWhat = `${where}: config ${entry.Config} (${cfgFile.digest})`;
+  const config = asImageConfig(await store.blobs.readJson(cfgFile, configWhat), configWhat);
+  const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== entry.Layers.length) {
     throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: ${entry.Layers.length} layers but config ${cfgFile.digest} has ${diffIds.length} diff_ids`);
   }
@@ -125,21 +126,33 @@ async function layerMediaType(store: Store, blob: ArchivedBlob, what: string): P
  * exactly this config and these layer blobs. Only blobs the archive carries are read.
  */
 async function archivedManifest(store: Store, scan: ArchiveScan, config: Digest, layers: Descriptor[]): Promise<{ descriptor: Descriptor; manifest: Manifest } | undefined> {
-  const index = scan.meta.has('index.json') ? (metaJson(scan, 'index.json') as Partial<Index> | null) : undefined;
-  if (!Array.isArray(index?.manifests)) return undefined;
+  // Only a hint: an index or manifest that is not well formed is passed over.
+  const valid = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      if (err instanceof LayerstoreError) return undefined;
+      throw err;
+    }
+  };
+  const doc = scan.meta.has('index.json') ? metaJson(scan, 'index.json') : undefined;
+  const index = doc === undefined ? undefined : valid(() => asIndex(doc, `${scan.where}: index.json`));
+  if (!index) return undefined;
   const carried = new Set([...scan.files.values()].map((f) => f.digest));
   const queue: Array<{ d: Descriptor; depth: number }> = index.manifests.map((d) => ({ d, depth: 0 }));
   for (let reads = 0; queue.length > 0 && reads < 64; reads++) {
     const { d, depth } = queue.shift()!;
-    if (!isDigest(d?.digest) || !carried.has(d.digest) || typeof d.size !== 'number') continue;
-    const value = await store.blobs.readJson<Partial<Manifest & Index>>(d, `${scan.where}: ${d.digest}`).catch(() => undefined);
-    if (isIndexMediaType(d.mediaType) || Array.isArray(value?.manifests)) {
-      if (depth < 4) for (const child of value?.manifests ?? []) queue.push({ d: child, depth: depth + 1 });
+    if (!carried.has(d.digest)) continue;
+    const what = `${scan.where}: ${d.digest}`;
+    const value = await store.blobs.readJson(d, what).catch(() => undefined);
+    if (isIndexMediaType(d.mediaType) || (isJsonObject(value) && 'manifests' in value)) {
+      const child = valid(() => asIndex(value, what));
+      if (child && depth < 4) for (const c of child.manifests) queue.push({ d: c, depth: depth + 1 });
       continue;
     }
-    const m = value as Manifest | undefined;
-    const same = m?.config?.digest === config && Array.isArray(m.layers) && m.layers.length === layers.length && m.layers.every((l, i) => sameLayer(l, layers[i]!));
-    if (same) return { descriptor: { mediaType: d.mediaType ?? m.mediaType ?? MediaType.ociManifest, digest: d.digest, size: d.size }, manifest: m };
+    const m = valid(() => asManifest(value, what));
+    const same = m?.config.digest === config && m.layers.length === layers.length && m.layers.every((l, i) => sameLayer(l, layers[i]!));
+    if (same) return { descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size }, manifest: m };
   }
   return undefined;
 }

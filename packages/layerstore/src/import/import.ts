@@ -6,12 +6,14 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDigest, parseDigest, type Digest } from '../digest.js';
+import { parseDigest, type Digest } from '../digest.js';
 import { LayerstoreError, ioError } from '../errors.js';
 import { MAX_JSON_BLOB } from '../store/blobs.js';
 import type { Store, StoredImage } from '../store/store.js';
 import { transaction } from '../store/changes.js';
-import { REF_NAME_ANNOTATION, type Descriptor, type Index, type Manifest, type Platform } from '../image/types.js';
+import { parseJson } from '../image/json.js';
+import { REF_NAME_ANNOTATION, type Descriptor, type Index, type Platform } from '../image/types.js';
+import { asIndex, asManifest } from '../image/validate.js';
 import { familiarString, parseTag } from '../reference.js';
 import { readTar } from '../tar/index.js';
 import { CONTAINERD_NAME, isIndexMediaType, selectEntry, selectPlatform } from './select.js';
@@ -28,16 +30,13 @@ async function resolveToImage(store: Store, entry: Descriptor, where: string, pl
   for (let depth = 0; isIndexMediaType(desc.mediaType); depth++) {
     if (depth > 4) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: indexes nested too deep`);
     await fetch(desc);
-    const index = await store.blobs.readJson<Index>(desc, `index ${desc.digest}`);
-    desc = selectPlatform(index, platform, where);
+    const what = `${where}: index ${desc.digest}`;
+    desc = selectPlatform(asIndex(await store.blobs.readJson(desc, what), what), platform, where);
   }
   await fetch(desc);
-  const manifest = await store.blobs.readJson<Manifest>(desc, `manifest ${desc.digest}`);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: ${desc.digest} is not an image manifest`);
-  for (const d of [manifest.config, ...manifest.layers]) {
-    parseDigest(d.digest);
-    await fetch(d);
-  }
+  const what = `${where}: manifest ${desc.digest}`;
+  const manifest = asManifest(await store.blobs.readJson(desc, what), what);
+  for (const d of [manifest.config, ...manifest.layers]) await fetch(d);
   return store.loadImage(desc);
 }
 
@@ -147,14 +146,6 @@ async function readIndex(path: string, where: string): Promise<Index> {
 }
 
 export function parseIndex(bytes: Buffer, where: string): Index {
-  let index: Index;
-  try {
-    index = JSON.parse(bytes.toString('utf8')) as Index;
-  } catch (err) {
-    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: index.json is not JSON`, { cause: err });
-  }
-  if (!Array.isArray(index.manifests) || index.manifests.some((m) => !isDigest(m.digest) || typeof m.size !== 'number' || m.size < 0)) {
-    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: index.json is not an OCI image index`);
-  }
-  return index;
+  const what = `${where}: index.json`;
+  return asIndex(parseJson(bytes, what), what);
 }

@@ -4,7 +4,7 @@
  * `cache/compressed/` so the next export reuses them.
  */
 import { Readable } from 'node:stream';
-import type { Digest } from '../digest.js';
+import { isDigest, type Digest } from '../digest.js';
 import { LayerstoreError } from '../errors.js';
 import { layerCompression, MediaType, ociLayerMediaType, type Compression } from '../image/media-types.js';
 import type { Descriptor } from '../image/types.js';
@@ -48,7 +48,7 @@ export async function layerAs(store: Store, desc: Descriptor, diffId: Digest, co
   // `p1`: the parallel encoders (gzip members per 1 MiB, zstd frames per 8 MiB); blobs
   // an earlier encoder made are not reused, so the digest depends on the data alone.
   const recordKey = `${diffId.slice(7)}-${compression}-${level ?? 'default'}-p1`;
-  const rec = await store.readRecord<CompressedRecord>('compressed', recordKey);
+  const rec = await store.readRecord<CompressedRecord>('compressed', recordKey, (v) => isDigest(v.digest) && Number.isSafeInteger(v.size));
   if (rec && (await store.blobs.size(rec.digest)) === rec.size) return { mediaType, digest: rec.digest, size: rec.size };
   const source = await store.blobs.open(desc, `layer ${desc.digest}`);
   const plain = current === 'none' ? source : source.pipe(decompressor(current));

@@ -8,6 +8,7 @@
  * The answer (`token` or `access_token`, `expires_in`, default 60 s) is read up to 1 MiB
  * (SECURITY.md case 68). Transient failures are retried like registry requests.
  */
+import { isJsonObject, parseJson } from '../image/json.js';
 import type { Credentials } from './credentials.js';
 import { isAbort, RegistryError } from './errors.js';
 import { discard, errorText, isTransientNetworkError, networkDetail, readCapped, type HttpResponse, type HttpTransport } from './http.js';
@@ -125,12 +126,13 @@ export async function fetchToken(http: HttpTransport, policy: RetryPolicy, req: 
       throw fail(code, `${where} answered ${res.status}: ${await errorText(res)}`, res.status);
     }
     const body = await readCapped(res, MAX_TOKEN_BODY, 'token response', req.registry);
-    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    let doc: unknown;
     try {
-      doc = JSON.parse(body.toString('utf8')) as typeof doc;
+      doc = parseJson(body, 'token response');
     } catch {
       throw fail('TSBUILD_REGISTRY_ERROR', `${where} did not answer with JSON`);
     }
+    if (!isJsonObject(doc)) throw fail('TSBUILD_REGISTRY_ERROR', `${where} did not answer with a JSON object`);
     const value = typeof doc.token === 'string' && doc.token !== '' ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
     if (value === '') throw fail('TSBUILD_REGISTRY_ERROR', `${where} sent no token`);
     const seconds = typeof doc.expires_in === 'number' && doc.expires_in >= 60 ? doc.expires_in : 60;

@@ -20,6 +20,8 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_DOMAIN } from '../reference.js';
 import { writeFileAtomic } from '../store/fsutil.js';
 import { canonicalRegistry } from './config.js';
+import { isJsonObject, parseJson } from '../image/json.js';
+import { checkString, checkStringMap, type Bad } from '../image/validate.js';
 import { RegistryError } from './errors.js';
 
 export interface Credentials {
@@ -117,13 +119,31 @@ async function readDockerConfig(env: NodeJS.ProcessEnv): Promise<DockerConfigFil
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new RegistryError('TSBUILD_CONFIG_INVALID', `cannot read ${path}: ${(err as Error).message}`, { registry: '', cause: err });
   }
+  const bad = (why: string, cause?: unknown) => new RegistryError('TSBUILD_CONFIG_INVALID', `${path} is not valid: ${why}`, { registry: '', cause });
+  let doc: unknown;
   try {
-    const doc = JSON.parse(text) as unknown;
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
-    return doc as DockerConfigFile;
+    doc = parseJson(text, 'the file', { code: 'TSBUILD_CONFIG_INVALID' });
   } catch (err) {
-    throw new RegistryError('TSBUILD_CONFIG_INVALID', `${path} is not valid: ${(err as Error).message}`, { registry: '', cause: err });
+    throw bad((err as Error).message, err);
   }
+  if (!isJsonObject(doc)) throw bad('not a JSON object');
+  return checkDockerConfig(doc, bad);
+}
+
+/** What this module reads of the file has the types docker gives it; the rest is kept as is. */
+function checkDockerConfig(doc: Record<string, unknown>, bad: Bad): DockerConfigFile {
+  checkString(doc.credsStore, 'credsStore', bad);
+  checkStringMap(doc.credHelpers, 'credHelpers', bad);
+  const auths = doc.auths;
+  if (auths !== undefined && auths !== null) {
+    if (!isJsonObject(auths)) throw bad('auths is not an object');
+    for (const [key, entry] of Object.entries(auths)) {
+      const at = `auths[${JSON.stringify(key)}]`;
+      if (!isJsonObject(entry)) throw bad(`${at} is not an object`);
+      for (const field of ['auth', 'username', 'password', 'identitytoken']) checkString(entry[field], `${at}.${field}`, bad);
+    }
+  }
+  return doc as DockerConfigFile;
 }
 
 async function writeDockerConfig(env: NodeJS.ProcessEnv, file: DockerConfigFile): Promise<void> {
@@ -165,13 +185,18 @@ function decodeEntry(entry: AuthEntry, reg: string): Credentials | undefined {
 }
 
 function parseHelperCredentials(stdout: string, helper: string, reg: string): Credentials | undefined {
+  let doc: unknown;
   try {
-    const doc = JSON.parse(stdout) as { Username?: string; Secret?: string };
-    if (!doc.Secret) return undefined;
-    return doc.Username === '<token>' ? { identityToken: doc.Secret } : { username: doc.Username ?? '', password: doc.Secret };
+    doc = parseJson(stdout, `docker-credential-${helper}`);
   } catch {
     throw new RegistryError('TSBUILD_REGISTRY_AUTH', `credential helper docker-credential-${helper} gave no JSON for ${reg}`, { registry: reg });
   }
+  const { Username: user, Secret: secret } = isJsonObject(doc) ? doc : {};
+  if ((user !== undefined && typeof user !== 'string') || (secret !== undefined && typeof secret !== 'string') || !isJsonObject(doc)) {
+    throw new RegistryError('TSBUILD_REGISTRY_AUTH', `credential helper docker-credential-${helper} gave no {"Username", "Secret"} strings for ${reg}`, { registry: reg });
+  }
+  if (!secret) return undefined;
+  return user === '<token>' ? { identityToken: secret } : { username: user ?? '', password: secret };
 }
 
 interface HelperResult {

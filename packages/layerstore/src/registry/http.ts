@@ -17,6 +17,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
+import { isJsonObject, parseJson } from '../image/json.js';
 import { RegistryError } from './errors.js';
 import { checkRedirect, sameOrigin } from './net-policy.js';
 import { ProxyRules, type Proxy } from './proxy.js';
@@ -240,13 +241,17 @@ export async function errorText(res: HttpResponse): Promise<string> {
     // Whatever arrived is enough for a message.
   }
   const text = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
-  try {
-    const doc = JSON.parse(text) as { errors?: Array<{ code?: unknown; message?: unknown }> };
-    const parts = (doc.errors ?? []).map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(': ')).filter((s) => s !== '');
-    if (parts.length > 0) return clip(parts.join('; '));
-  } catch {
-    // Not JSON.
-  }
+  // The registry's `{"errors": [{"code": ..., "message": ...}]}`, else the text as it is.
+  const doc = (() => {
+    try {
+      return parseJson(text, 'error body');
+    } catch {
+      return undefined;
+    }
+  })();
+  const errors = isJsonObject(doc) && Array.isArray(doc.errors) ? doc.errors.filter(isJsonObject) : [];
+  const parts = errors.map((e) => [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(': ')).filter((s) => s !== '');
+  if (parts.length > 0) return clip(parts.join('; '));
   return clip(text.replace(/\s+/g, ' ').trim());
 }
 

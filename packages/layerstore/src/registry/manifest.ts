@@ -10,12 +10,14 @@
  *   refused), and must equal what the parent index said;
  * - structure: a manifest has `config` and `layers` and no `manifests`, an index the reverse
  *   (ambiguous documents, CVE-2021-41190, are refused); every descriptor has a strict digest
- *   and a non-negative safe-integer size.
+ *   and a non-negative safe-integer size (image/validate.ts checks the shape).
  */
 import { isDigest, parseDigest, sha256, type Digest } from '../digest.js';
 import { LayerstoreError } from '../errors.js';
 import { MediaType } from '../image/media-types.js';
+import { isJsonObject, parseJson } from '../image/json.js';
 import type { Descriptor, Index, Manifest } from '../image/types.js';
+import { asIndex, asManifest } from '../image/validate.js';
 import type { Store } from '../store/store.js';
 import type { EventSink } from './events.js';
 import { readCapped } from './http.js';
@@ -23,8 +25,7 @@ import { RETRY_STATUSES } from './retry.js';
 import type { RepoSession } from './session.js';
 
 export const MAX_MANIFEST = 4 * 1024 * 1024;
-/** Sizes above this in a descriptor are refused outright (case 66). */
-export const MAX_BLOB_SIZE = 2 ** 40;
+export { MAX_BLOB_SIZE } from '../image/validate.js';
 
 export const MANIFEST_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList];
 export const ACCEPT = MANIFEST_TYPES.join(', ');
@@ -44,13 +45,8 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   const bad = (why: string) => new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${where}: ${why}`);
   const header = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (!GENERIC_TYPES.has(header) && !MANIFEST_TYPES.includes(header)) throw bad(`served as ${header}, which is not a manifest or index media type`);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw bad('not valid JSON');
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('not a JSON object');
+  const doc = parseJson(bytes, where);
+  if (!isJsonObject(doc)) throw bad('not a JSON object');
   if (doc.schemaVersion === 1) throw new LayerstoreError('TSBUILD_UNSUPPORTED', `${where}: Docker schema 1 manifests are not supported`);
   if (doc.schemaVersion !== 2) throw bad(`schemaVersion ${JSON.stringify(doc.schemaVersion)}, want 2`);
   const declared = doc.mediaType;
@@ -69,22 +65,10 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   const descriptor: Descriptor = { mediaType, digest: sha256(bytes), size: bytes.length };
   if (INDEX_TYPES.has(mediaType)) {
     if (!Array.isArray(doc.manifests) || hasImageFields) throw bad('an index needs "manifests" and no "config"/"layers"');
-    (doc.manifests as unknown[]).forEach((d, i) => checkDescriptor(d, `manifests[${i}]`, bad));
-    return { bytes, descriptor, index: doc as unknown as Index };
+    return { bytes, descriptor, index: asIndex(doc, where, bad) };
   }
   if (hasManifests || typeof doc.config !== 'object' || !Array.isArray(doc.layers)) throw bad('an image manifest needs "config" and "layers" and no "manifests"');
-  checkDescriptor(doc.config, 'config', bad);
-  (doc.layers as unknown[]).forEach((d, i) => checkDescriptor(d, `layers[${i}]`, bad));
-  return { bytes, descriptor, manifest: doc as unknown as Manifest };
-}
-
-function checkDescriptor(d: unknown, at: string, bad: (why: string) => Error): void {
-  if (typeof d !== 'object' || d === null) throw bad(`${at} is not a descriptor`);
-  const { mediaType, digest, size, urls } = d as Record<string, unknown>;
-  if (typeof mediaType !== 'string' || mediaType === '') throw bad(`${at} has no mediaType`);
-  if (!isDigest(digest)) throw bad(`${at} has an invalid digest ${JSON.stringify(String(digest).slice(0, 80))} (want sha256:<64 lowercase hex>)`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > MAX_BLOB_SIZE) throw bad(`${at} has an invalid size ${JSON.stringify(size)}`);
-  if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))) throw bad(`${at} has invalid urls`);
+  return { bytes, descriptor, manifest: asManifest(doc, where, bad) };
 }
 
 export interface FetchManifestOptions {

@@ -18,10 +18,12 @@
  */
 import { IntegrityError, LayerstoreError } from '../errors.js';
 import { layerCompression, MediaType } from '../image/media-types.js';
+import { parseJson } from '../image/json.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
+import { asImageConfig } from '../image/validate-config.js';
 import { platformMatches, selectPlatform } from '../import/select.js';
 import { familiarString, formatReference, withDefaultTag, type Reference } from '../reference.js';
-import { digestHex, isDigest, sha256, type Digest } from '../digest.js';
+import { digestHex, sha256, type Digest } from '../digest.js';
 import type { WriteResult } from '../store/blobs.js';
 import type { Store, StoredImage } from '../store/store.js';
 import { blobBytes, checkingDiffId } from './blob-fetch.js';
@@ -200,18 +202,7 @@ async function fetchConfig(rt: Runtime, store: Store, session: RepoSession, desc
 }
 
 function parseConfig(bytes: Buffer, what: string): ImageConfig {
-  let config: ImageConfig;
-  try {
-    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
-  } catch {
-    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${what}: not valid JSON`);
-  }
-  if (typeof config !== 'object' || config === null || typeof config.os !== 'string' || typeof config.architecture !== 'string') {
-    throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${what}: not an image config (no os/architecture)`);
-  }
-  const ids = config.rootfs?.diff_ids;
-  if (!Array.isArray(ids) || ids.some((d) => !isDigest(d))) throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${what}: rootfs.diff_ids is missing or has an invalid digest`);
-  return config;
+  return asImageConfig(parseJson(bytes, what), what);
 }
 
 async function fetchLayer(rt: Runtime, store: Store, session: RepoSession, layer: Descriptor, diffId: Digest | undefined, what: string, changes: PullChanges, signal: AbortSignal): Promise<void> {

@@ -20,6 +20,7 @@ import { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { DigestingStream, digestHex, hashToDigest, isDigest, type Digest } from '../digest.js';
 import { IntegrityError, NotFoundError, ioError, LayerstoreError } from '../errors.js';
+import { parseJson } from '../image/json.js';
 import { fsyncDir, tempName } from './fsutil.js';
 
 export interface BlobRef {
@@ -180,13 +181,10 @@ export class BlobStore {
     return Buffer.concat(chunks);
   }
 
-  async readJson<T>(ref: { digest: Digest; size?: number }, what?: string): Promise<T> {
+  /** A small blob parsed as JSON (its shape unchecked: see image/validate.ts). */
+  async readJson(ref: { digest: Digest; size?: number }, what?: string): Promise<unknown> {
     const bytes = await this.readBytes(ref, what ? { what } : {});
-    try {
-      return JSON.parse(bytes.toString('utf8')) as T;
-    } catch (err) {
-      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${what ?? 'blob'} ${ref.digest} is not valid JSON`, { cause: err });
-    }
+    return parseJson(bytes, `${what ?? 'blob'} ${ref.digest}`);
   }
 
   async delete(digest: Digest): Promise<void> {

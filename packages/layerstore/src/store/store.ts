@@ -11,6 +11,9 @@ import { MediaType, type ManifestFormat } from '../image/media-types.js';
 import { manifestIn, mixedMediaTypes } from '../image/form.js';
 import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
 import { canonicalConfig } from '../image/canonical.js';
+import { isJsonObject, parseJson } from '../image/json.js';
+import { asIndex, asManifest } from '../image/validate.js';
+import { asImageConfig } from '../image/validate-config.js';
 import { familiarString, parseReference, withDefaultTag } from '../reference.js';
 import { BlobStore } from './blobs.js';
 import { pidAlive, writeFileAtomic } from './fsutil.js';
@@ -152,11 +155,10 @@ export class Store {
   }
 
   async loadImage(manifestDescriptor: Descriptor): Promise<StoredImage> {
-    const manifest = await this.blobs.readJson<Manifest>(manifestDescriptor, `manifest ${manifestDescriptor.digest}`);
-    if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) {
-      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `manifest ${manifestDescriptor.digest} is not an image manifest`);
-    }
-    const config = await this.blobs.readJson<ImageConfig>(manifest.config, `config ${manifest.config.digest}`);
+    const what = `manifest ${manifestDescriptor.digest}`;
+    const manifest = asManifest(await this.blobs.readJson(manifestDescriptor, what), what);
+    const configWhat = `config ${manifest.config.digest}`;
+    const config = asImageConfig(await this.blobs.readJson(manifest.config, configWhat), configWhat);
     return { manifestDescriptor, manifest, config, id: manifest.config.digest };
   }
 
@@ -202,7 +204,7 @@ export class Store {
       if (blobs.has(d.digest)) continue;
       blobs.add(d.digest);
       if (d.mediaType === MediaType.ociIndex || d.mediaType === MediaType.dockerManifestList) {
-        const index = await this.blobs.readJson<{ manifests?: Descriptor[] }>(d).catch(() => undefined);
+        const index = await this.blobs.readJson(d).then((v) => asIndex(v, `index ${d.digest}`), () => undefined);
         for (const m of index?.manifests ?? []) if (await this.blobs.has(m.digest)) pending.push(m);
       } else manifests.push(d);
     }
@@ -221,7 +223,7 @@ export class Store {
     // Records that hold content (the build cache) are roots too.
     for (const kind of HOLDING_RECORDS) {
       for (const key of await readdir(join(this.cacheDir, kind)).catch(() => [] as string[])) {
-        const rec = await this.readRecord<HoldingRecord>(kind, key);
+        const rec = await this.readRecord<HoldingRecord>(kind, key, isHoldingRecord);
         for (const b of rec?.holds?.blobs ?? []) if (isDigest(b)) blobs.add(b);
         for (const c of rec?.holds?.snapshots ?? []) if (isDigest(c)) snapshots.add(c);
       }
@@ -236,15 +238,20 @@ export class Store {
     return dir;
   }
 
-  /** Small JSON records under cache/ (e.g. compressed-blob mappings). */
-  async readRecord<T>(kind: string, key: string): Promise<T | undefined> {
+  /**
+   * Small JSON records under cache/ (e.g. compressed-blob mappings). A record is a hint:
+   * one that is missing, not a JSON object or refused by `valid` reads as undefined.
+   */
+  async readRecord<T extends object>(kind: string, key: string, valid?: (v: Record<string, unknown>) => boolean): Promise<T | undefined> {
     const text = await readFile(join(this.cacheDir, kind, key), 'utf8').catch(() => undefined);
     if (text === undefined) return undefined;
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = parseJson(text, `record ${kind}/${key}`);
     } catch {
       return undefined;
     }
+    return isJsonObject(value) && (valid?.(value) ?? true) ? (value as T) : undefined;
   }
 
   async writeRecord(kind: string, key: string, value: unknown): Promise<void> {
@@ -265,6 +272,17 @@ export const HOLDING_RECORDS = ['steps'];
 
 export interface HoldingRecord {
   holds?: { blobs?: Digest[]; snapshots?: Digest[] };
+}
+
+/**
+ * `holds`, when there, is lists (of digests: what is not one holds nothing). The rest of
+ * a record is its kind's business.
+ */
+export function isHoldingRecord(v: Record<string, unknown>): boolean {
+  const holds = v.holds;
+  if (holds === undefined) return true;
+  if (!isJsonObject(holds)) return false;
+  return [holds.blobs, holds.snapshots].every((list) => list === undefined || Array.isArray(list));
 }
 
 /** `app` -> `app:latest`; undefined when `name` is not a reference at all. */

@@ -6,10 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDigest } from '../digest.js';
-import { LayerstoreError, ioError } from '../errors.js';
+import { ioError } from '../errors.js';
 import { MediaType } from '../image/media-types.js';
 import { REF_NAME_ANNOTATION, type Descriptor, type Index } from '../image/types.js';
+import { parseJson } from '../image/json.js';
+import { asIndex } from '../image/validate.js';
 import { writeFileAtomic } from './fsutil.js';
 import { withLock } from './lock.js';
 
@@ -33,16 +34,7 @@ export class TagIndex {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
       throw ioError(`read ${this.path}`, err);
     }
-    let index: Index;
-    try {
-      index = JSON.parse(text) as Index;
-    } catch (err) {
-      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${this.path} is not valid JSON`, { cause: err });
-    }
-    if (!Array.isArray(index.manifests) || index.manifests.some((m) => !isDigest(m.digest))) {
-      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${this.path} is not an OCI image index`);
-    }
-    return index;
+    return asIndex(parseJson(text, this.path), this.path);
   }
 
   async list(): Promise<Tag[]> {

@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { isDigest } from '../digest.js';
 import { MediaType } from '../image/media-types.js';
-import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
+import type { Descriptor } from '../image/types.js';
+import { asIndex, asManifest } from '../image/validate.js';
+import { asImageConfig } from '../image/validate-config.js';
 import type { Store } from './store.js';
 
 export interface VerifyResult {
@@ -51,17 +53,17 @@ export async function verifyStore(store: Store, opts: { onProgress?: (message: s
   const visit = async (desc: Descriptor, what: string, depth = 0): Promise<void> => {
     if (!(await has(desc, what))) return;
     if (desc.mediaType === MediaType.ociIndex || desc.mediaType === MediaType.dockerManifestList) {
-      const index = await store.blobs.readJson<Index>(desc).catch(() => undefined);
-      if (!index || !Array.isArray(index.manifests)) return void problems.push(`${what}: ${desc.digest} is not an image index`);
+      const index = await store.blobs.readJson(desc).then((v) => asIndex(v, desc.digest), (err: Error) => err);
+      if (index instanceof Error) return void problems.push(`${what}: ${desc.digest} is not an image index (${index.message})`);
       for (const m of index.manifests) if (depth < 4 && (await store.blobs.has(m.digest))) await visit(m, `${what} (${m.digest.slice(0, 19)})`, depth + 1);
       return;
     }
-    const manifest = await store.blobs.readJson<Manifest>(desc).catch(() => undefined);
-    if (!manifest?.config || !Array.isArray(manifest.layers)) return void problems.push(`${what}: ${desc.digest} is not an image manifest`);
+    const manifest = await store.blobs.readJson(desc).then((v) => asManifest(v, desc.digest), (err: Error) => err);
+    if (manifest instanceof Error) return void problems.push(`${what}: ${desc.digest} is not an image manifest (${manifest.message})`);
     result.images++;
     if (!(await has(manifest.config, `${what} config`))) return;
-    const config = await store.blobs.readJson<ImageConfig>(manifest.config).catch(() => undefined);
-    if (!config?.rootfs || !Array.isArray(config.rootfs.diff_ids)) return void problems.push(`${what}: config ${manifest.config.digest} is not an image config`);
+    const config = await store.blobs.readJson(manifest.config).then((v) => asImageConfig(v, manifest.config.digest), (err: Error) => err);
+    if (config instanceof Error) return void problems.push(`${what}: config ${manifest.config.digest} is not an image config (${config.message})`);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
       problems.push(`${what}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`);
     }

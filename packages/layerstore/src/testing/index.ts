@@ -3,3 +3,4 @@
  * imported by production code.
  */
 export { startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry } from '../registry/testing/registry-server.js';
+export { prng } from './prng.js';
