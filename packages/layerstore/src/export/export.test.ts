@@ -4,11 +4,11 @@
  * (SECURITY.md case 119); a corrupt blob fails the export and leaves no file.
  */
 import { execFile } from 'node:child_process';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { IntegrityError } from '../errors.js';
+import { IntegrityError, LayerstoreError } from '../errors.js';
 import { MediaType } from '../image/media-types.js';
 import type { Index } from '../image/types.js';
 import { Store } from '../store/store.js';
@@ -139,4 +139,16 @@ test('a corrupt blob fails the export with IntegrityError and leaves no file', a
   await t.throwsAsync(writeRootfs(store, image, join(base, 'flat')), { instanceOf: IntegrityError });
   t.deepEqual((await readdir(base)).sort(), ['flat', 'layout', 'store']);
   t.false((await readdir(join(base, 'layout/blobs/sha256'))).some((n) => n.startsWith('.')));
+});
+
+test('writeOciLayout into a directory whose index.json is not an index: a typed error naming it, not a TypeError', async (t) => {
+  const { base, store, image } = await setup(t);
+  for (const [i, bad] of ['{"manifests":[null]}', 'null', '{not json'].entries()) {
+    const layout = join(base, `bad-${i}`);
+    await mkdir(layout);
+    await writeFile(join(layout, 'index.json'), bad);
+    const err = await t.throwsAsync(writeOciLayout(store, layout, [{ image, names: ['app:1'] }]), { instanceOf: LayerstoreError });
+    t.is(err?.code, 'TSBUILD_MANIFEST_INVALID', bad);
+    t.true(err!.message.includes(join(layout, 'index.json')), err!.message);
+  }
 });

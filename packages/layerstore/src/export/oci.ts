@@ -14,6 +14,8 @@ import { tempName, writeFileAtomic } from '../store/fsutil.js';
 import type { Store, StoredImage } from '../store/store.js';
 import { writeArchive, type ArchiveFile } from './archive-writer.js';
 import { requireOneFamily } from './image-as.js';
+import { parseJson } from '../image/json.js';
+import { asIndex } from '../image/validate.js';
 
 export interface ExportImage {
   image: StoredImage;
@@ -106,7 +108,9 @@ export async function writeOciLayout(store: Store, dir: string, images: ExportIm
   }
   await writeFileAtomic(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const indexPath = join(dir, 'index.json');
-  const previous = await readFile(indexPath, 'utf8').then((t) => JSON.parse(t) as Index, () => undefined);
+  const text = await readFile(indexPath, 'utf8').catch(() => undefined);
+  // An existing layout is added to; one whose index.json is not an index is an error naming it.
+  const previous = text === undefined ? undefined : asIndex(parseJson(text, indexPath), indexPath);
   const fresh = indexEntries(images);
   const names = new Set(fresh.map((d) => d.annotations?.[REF_NAME_ANNOTATION]).filter((n) => n !== undefined));
   const kept = (previous?.manifests ?? []).filter((d) => {

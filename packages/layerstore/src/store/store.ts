@@ -134,7 +134,7 @@ export class Store {
     return {
       manifestDescriptor: { mediaType: manifest.mediaType!, digest: m.digest, size: m.size },
       manifest,
-      config: config ?? (await this.blobs.readJson<ImageConfig>(manifest.config, `config ${manifest.config.digest}`)),
+      config: config ?? asImageConfig(await this.blobs.readJson(manifest.config, `config ${manifest.config.digest}`), `config ${manifest.config.digest}`),
       id: manifest.config.digest,
     };
   }
