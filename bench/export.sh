@@ -6,8 +6,8 @@
 #
 #   bench/export.sh [--runs N] [--sizes "256 1024"]
 #
-# The layer is one file of MiB deterministic bytes, 7 bits/byte, from
-# ../shared/anchors/lib/gen.c (built with gcc into the work dir), in an image made by
+# The layer is one file of MiB deterministic bytes, 7 bits/byte, from bench/gen.mjs,
+# in an image made by
 # `FROM scratch` + `COPY` (no RUN). Export time = (cached build + -o type=oci) minus the
 # cached build alone, with the compressed-blob records removed before each run so every
 # run compresses again. It includes reading the layer verified against its digest,
@@ -17,7 +17,7 @@
 # pigz/zstd do, to compare the compression itself.
 # Time ratios are of medians; "min" (export: min minus the cached build's min) is less
 # disturbed by other load on a shared machine.
-# Needs: `npm run build`, gcc, jq, hyperfine, pigz, zstd, skopeo, GNU time.
+# Needs: `npm run build`, jq, hyperfine, pigz, zstd, skopeo, GNU time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -33,7 +33,6 @@ done
 WORK=${BENCH_WORK:-/var/tmp/tsbuild-bench}/export
 TSBUILD="node $repo/packages/builder/dist/cli.js"
 rm -rf "$WORK"; mkdir -p "$WORK/results"
-gcc -O2 -o "$WORK/gen" "$repo/../shared/anchors/lib/gen.c"
 cat >"$WORK/compress.mjs" <<EOF
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -64,7 +63,7 @@ for size in $SIZES; do
   ctx=$WORK/ctx$size
   store=$WORK/store$size
   mkdir -p "$ctx"
-  "$WORK/gen" 1 "$size" >"$ctx/big.bin"
+  node "$here/gen.mjs" 1 "$size" >"$ctx/big.bin"
   printf 'FROM scratch\nCOPY big.bin /big.bin\n' >"$ctx/Dockerfile"
   TSBUILD_ROOT=$store $TSBUILD build -q -t "bench:$size" "$ctx" >/dev/null
   diff_id=$(TSBUILD_ROOT=$store $TSBUILD inspect "bench:$size" | jq -r '.[0].RootFS.Layers[0]')

@@ -13,8 +13,8 @@
 #         OCI layout the pull made (same compressed layer bytes).
 #
 # Needs: `npm run build` (or `npx tsc -b packages/layerstore`), skopeo, docker-registry, and
-# the anchors' registry on 127.0.0.1:5000 serving library/debian:bookworm
-# (../shared/anchors/setup.sh starts it).
+# a registry on 127.0.0.1:5000 serving library/debian:bookworm
+# (fixtures/scripts/local-registry.sh starts one).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -30,7 +30,7 @@ done
 DIST=$repo/packages/layerstore/dist/index.js
 [[ -f $DIST ]] || { echo "build first: npx tsc -b packages/layerstore" >&2; exit 1; }
 if ! curl -fsS "http://${IMAGE%%/*}/v2/" >/dev/null; then
-  echo "no registry at ${IMAGE%%/*}: run ../shared/anchors/setup.sh" >&2; exit 1
+  echo "no registry at ${IMAGE%%/*}: run fixtures/scripts/local-registry.sh" >&2; exit 1
 fi
 WORK=${BENCH_WORK:-/var/tmp/tsbuild-bench}/registry
 rm -rf "$WORK"; mkdir -p "$WORK"

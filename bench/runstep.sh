@@ -7,7 +7,7 @@
 #   bench/runstep.sh [--runs N] [--builders tsbuild,buildkit,buildah]
 #
 # Needs: `npm run build`, hyperfine, and for the reference builders the machine set up by
-# ../shared/anchors/setup.sh (dockerd with BuildKit, buildah, busybox in both).
+# dockerd with BuildKit (Debian's docker.io) and buildah, with a busybox image in both.
 # tsbuild's store is seeded with busybox:latest built from fixtures/busybox.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Unpack of a large real image: the Debian rootfs (/srv/anchors/rootfs/debian, less the
+# Unpack of a large real image: a Debian rootfs (default: the one
+# fixtures/scripts/local-registry.sh debootstraps, less the
 # device nodes under /dev, which a build context cannot COPY) as a one-layer image made
 # by tsbuild (`FROM scratch` + `COPY rootfs/ /`) and exported as an OCI layout with a
 # gzip layer. Timed, as a ratio:
@@ -18,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 RUNS=5
-ROOTFS=/srv/anchors/rootfs/debian
+ROOTFS=${TSBUILD_FIXTURES:-/var/cache/tsbuild-fixtures}/debian-rootfs
 while (($#)); do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;

@@ -1,7 +1,7 @@
 /**
  * Typed errors of the builder. Every error carries a stable `code`; errors about a
  * Dockerfile carry its file and line range, and print as `Dockerfile:7: message`.
- * Wrap once, at the instruction boundary (STYLE.md example 6).
+ * Wrap once, at the instruction boundary.
  */
 export type BuildErrorCode =
   | 'TSBUILD_DOCKERFILE_EMPTY'

@@ -225,7 +225,7 @@ export function getcwd(): string {
   return buf.subarray(0, buf.indexOf(0)).toString();
 }
 
-/** open(2); O_CLOEXEC is always added (SECURITY.md note 5). */
+/** open(2); O_CLOEXEC is always added, so no fd of ours leaks into a sandboxed process. */
 export function open(path: string, flags: number, mode = 0): number {
   return check('open', f.open(path, flags | O.CLOEXEC, mode), path);
 }

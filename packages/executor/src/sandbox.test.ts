@@ -1,5 +1,5 @@
 /**
- * What a command sees from inside the sandbox (SECURITY.md section F). Needs root.
+ * What a command sees from inside the sandbox. Needs root.
  * Every check compares with something the host has and the sandbox must not.
  */
 import anyTest, { type TestFn } from 'ava';

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { IntegrityError, LayerstoreError } from './errors.js';
 
-/** An OCI digest. Only sha256 is produced; the grammar check is strict (SECURITY.md case 65). */
+/** An OCI digest. Only sha256 is produced; the grammar check is strict. */
 export type Digest = `sha256:${string}`;
 
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
@@ -34,7 +34,7 @@ export function hashToDigest(h: Hash): Digest {
 /**
  * A pass-through stream that counts and hashes what flows through it.
  * With `expect`, it fails as soon as more bytes arrive than promised, and at the end
- * on a size or digest mismatch (verify on read: STYLE.md example 5).
+ * on a size or digest mismatch (verify on read).
  */
 export class DigestingStream extends Transform {
   private readonly hash = createHash('sha256');

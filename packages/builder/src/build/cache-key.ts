@@ -1,5 +1,5 @@
 /**
- * Build-cache keys from data (STYLE.md example 8): the canonical JSON of a step's inputs
+ * Build-cache keys from data: the canonical JSON of a step's inputs
  * (objects with sorted keys, after variable expansion, with content checksums in place
  * of file trees), framed with the cache format and the parent's key, so the same inputs
  * over the same parent give the same key in any build, and nothing else does.

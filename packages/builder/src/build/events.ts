@@ -1,5 +1,5 @@
 /**
- * Build progress as events keyed by step (STYLE.md example 12). The builder emits;
+ * Build progress as events keyed by step. The builder emits;
  * renderers in `progress/` draw them. Nothing in the builder prints.
  */
 export interface StepInfo {

@@ -54,7 +54,7 @@ const missing = (ignore: string): string[] => {
   return [...TREE, '.dockerignore'].filter((e) => !kept.has(e)).sort();
 };
 
-// SECURITY.md case 82.
+// Hostile .dockerignore content.
 const CASE_82 = ['\uFEFF# comment', '  *.env  ', '!keep.env', '/abs/path', 'a/../b', '**/secret*', '!', '['];
 
 test('case 82: BOM, comment, trimming, cleaning, leading slash', (t) => {

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md case 92 for the parser: hostile input ends in a result or a BuildError,
+ * Hostile input for the parser: input ends in a result or a BuildError,
  * quickly. Long lines of the characters each stage treats specially (line endings,
  * escapes, quotes, heredoc markers, `$`, JSON brackets, directive blanks, ONBUILD
  * chains), then seeded random Dockerfiles built from the same characters. No test

@@ -1,6 +1,6 @@
 /**
- * Heredoc markers word by word (BuildKit's TestParseHeredocHelpers and the heredoc
- * cases of SECURITY.md case 89). Whole Dockerfiles with heredocs are golden cases in
+ * Heredoc markers word by word (BuildKit's TestParseHeredocHelpers, and hostile
+ * heredoc markers). Whole Dockerfiles with heredocs are golden cases in
  * fixtures/parse/heredoc-*; this table pins the one-word grammar, including forms that
  * a Dockerfile line never hands over as one word (`<<- EOF` is split in two there).
  */

@@ -9,7 +9,7 @@ import { installSeccomp } from './seccomp.js';
 import type { ResolvedUser } from './user.js';
 
 /**
- * Docker's default capability set (SECURITY.md (d)): CHOWN, DAC_OVERRIDE, FSETID,
+ * Docker's default capability set (moby's and containerd's defaults): CHOWN, DAC_OVERRIDE, FSETID,
  * FOWNER, MKNOD, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE,
  * SYS_CHROOT, KILL, AUDIT_WRITE.
  */

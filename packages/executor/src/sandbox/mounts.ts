@@ -4,7 +4,7 @@
  * move_mount. Sources are opened before pivot_root; every target is resolved after it,
  * inside the root (TargetMaker), so no path from the image can point a mount at the host.
  *
- * Device policy (SECURITY.md case 100): there is no device cgroup on cgroup v2 and we do
+ * Device policy: there is no device cgroup on cgroup v2 and we do
  * not want a cgroup per run, so every mount a process of the sandbox can create files on
  * is `nodev` (the rootfs, /dev itself, /dev/shm, tmpfs and bind mounts). The default
  * device nodes are made in /dev and each is bind-mounted onto itself without `nodev`;
@@ -104,7 +104,7 @@ export function fromFiles(filesFd: number, name: string): number {
   return openTree(filesFd, name, OPEN_TREE.CLONE);
 }
 
-/** moby's masked paths (SECURITY.md (d)); missing ones are skipped. */
+/** moby's masked paths; missing ones are skipped. */
 const PROC_MASKED = ['acpi', 'asound', 'interrupts', 'kcore', 'keys', 'latency_stats', 'sched_debug', 'scsi', 'timer_list', 'timer_stats'];
 const PROC_READONLY = ['bus', 'fs', 'irq', 'sys', 'sysrq-trigger'];
 

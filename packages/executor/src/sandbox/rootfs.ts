@@ -3,7 +3,7 @@
  * so there is no limit on their number (the classic `lowerdir=a:b:c` string must fit in
  * one page, about 60 store snapshots); a path longer than fsconfig's 255-byte strings is
  * passed as an O_PATH fd instead (Linux 6.13+). `index`, `redirect_dir` and `metacopy`
- * are off so the upper dir stays a faithful diff (SECURITY.md case 117: a renamed lower
+ * are off so the upper dir stays a faithful diff (a renamed lower
  * directory is copied, never recorded as a redirect). Mounted `nodev`, see mounts.ts.
  */
 import { AT, close, FSCONFIG, fsconfig, fsmount, fsopen, mount, MOUNT_ATTR, moveMount, MOVE_MOUNT, MS, O, open } from '../libc.js';

@@ -1,7 +1,7 @@
 /**
  * Exports read by the reference tools: `skopeo inspect` reads our OCI archive, layout
  * and docker-archive; `umoci unpack` of our OCI layout gives the tree writeRootfs gives
- * (SECURITY.md case 119); a corrupt blob fails the export and leaves no file.
+ * (hardlinks, whiteouts, opaque dirs, setuid); a corrupt blob fails the export and leaves no file.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';

@@ -15,7 +15,7 @@ import { LayerstoreError } from '../errors.js';
 import { isJsonObject } from './json.js';
 import type { Descriptor, Index, Manifest, Platform } from './types.js';
 
-/** Sizes above this in a descriptor are refused outright (SECURITY.md case 66). */
+/** Sizes above this in a descriptor are refused outright. */
 export const MAX_BLOB_SIZE = 2 ** 40;
 
 /** Makes the error for one document: `bad('layers[2] has no mediaType')`. */

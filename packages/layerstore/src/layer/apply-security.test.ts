@@ -1,5 +1,5 @@
 /**
- * SECURITY.md section A (layer extraction) against applyTar, with the victim harness
+ * Hostile layers (breakouts through names, links, whiteouts, devices) against applyTar, with the victim harness
  * (src/testing/victim.ts), each case in 'delete' and in 'overlay' mode.
  */
 import { createHash } from 'node:crypto';

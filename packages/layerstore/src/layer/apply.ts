@@ -2,7 +2,7 @@
  * Apply tar entries to a RootFs: layers (with OCI whiteouts) and ADD archives
  * (whiteout names kept as plain files).
  *
- * Rules (OCI image-spec layer.md, SECURITY.md section A):
+ * Rules (OCI image-spec layer.md; moby, containerd and umoci's extraction rules):
  * - names are bytes; a leading '/' is dropped; a '..' climbing above the root is rejected;
  * - every parent path is resolved inside the root, following symlinks (this layer's and
  *   lower layers') with chroot semantics; the final component is never followed;

@@ -2,7 +2,7 @@
  * Compression formats of layers and archives, detected by content (magic bytes).
  * gzip and zstd run in-process (compression on worker threads, parallel-compress.ts);
  * bzip2 and xz (ADD archives only) run the host's decompressor by absolute path with an
- * empty environment, never anything from the image being built (SECURITY.md case 111).
+ * empty environment, never anything from the image being built.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

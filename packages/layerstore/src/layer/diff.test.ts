@@ -1,7 +1,7 @@
 /**
  * diffEntries: an overlayfs upper dir made by the kernel (changes done through a real
  * mount) becomes a layer that, applied onto the lower in delete mode, gives exactly
- * what the mount showed (SECURITY.md cases 116, 118, 119).
+ * what the mount showed (renames, opaque dirs, hardlinks, xattrs).
  */
 import { execFile } from 'node:child_process';
 import { chmod, chown, link, mkdir, rm, symlink, writeFile, lutimes } from 'node:fs/promises';

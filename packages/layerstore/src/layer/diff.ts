@@ -5,7 +5,7 @@
  * owners, no uname/gname, times in whole seconds clamped to SOURCE_DATE_EPOCH when
  * given. Overlay whiteouts (0:0 char devices) become `.wh.<name>` and opaque
  * directories get a `.wh..wh..opq` entry first: this is the one place whiteouts
- * are written (STYLE.md example 9). Hardlinked files become tar links to the first
+ * are written. Hardlinked files become tar links to the first
  * name seen. Sockets are skipped. Bodies are streamed from disk.
  */
 import type { BigIntStats } from 'node:fs';

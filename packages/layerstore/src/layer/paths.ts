@@ -1,6 +1,6 @@
 /**
  * In-root path handling on bytes. Names are Buffers end to end so names that are not
- * UTF-8 survive (SECURITY.md case 40). A canonical path is an array of components,
+ * UTF-8 survive. A canonical path is an array of components,
  * none of them empty, '.', or '..'.
  */
 import { TarError } from '../errors.js';
@@ -48,7 +48,7 @@ export function cleanComponents(p: string | Buffer): Components {
 
 /**
  * Clean a tar entry name: a leading '/' is dropped (absolute names are root-relative),
- * but a '..' that would climb above the root is rejected (SECURITY.md note 3).
+ * but a '..' that would climb above the root is rejected.
  */
 export function entryComponents(name: Buffer): Components {
   const out: Buffer[] = [];

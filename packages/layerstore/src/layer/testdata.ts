@@ -1,6 +1,6 @@
 /**
  * Test data for the compression tests: deterministic bytes with 7 bits of entropy per
- * byte (the top bit cleared), like the benchmark's generator (../shared/anchors/lib/gen.c),
+ * byte (the top bit cleared), like the benchmarks' data,
  * so gzip and zstd save about 12% and neither short-cuts.
  */
 import { createHash } from 'node:crypto';

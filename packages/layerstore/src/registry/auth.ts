@@ -6,7 +6,7 @@
  *   POST realm  grant_type=refresh_token&refresh_token=...       (an identity token)
  *
  * The answer (`token` or `access_token`, `expires_in`, default 60 s) is read up to 1 MiB
- * (SECURITY.md case 68). Transient failures are retried like registry requests.
+ * Transient failures are retried like registry requests.
  */
 import { isJsonObject, parseJson } from '../image/json.js';
 import type { Credentials } from './credentials.js';

@@ -1,5 +1,5 @@
 /**
- * Faults (SECURITY.md section B), injected by a small proxy in front of a real
+ * Registry faults (truncated, corrupt, oversized and slow answers, redirects), injected by a small proxy in front of a real
  * docker-registry or by fake servers. Each must end in a clear, typed error naming the
  * registry and reference, with nothing half-stored: no new blob, no tag.
  */

@@ -17,7 +17,7 @@
  *   await login('registry.internal', { username, password });   // checks, then ~/.docker/config.json
  *   await logout('registry.internal');
  *
- * Guarantees (SECURITY.md B): every manifest, config and layer is checked against its
+ * Guarantees: every manifest, config and layer is checked against its
  * digest and size before it is stored; a layer's uncompressed digest is checked against
  * the config's diff_id before it is committed; a failed pull stores nothing and tags
  * nothing; bodies read into memory are capped (manifest and config 4 MiB, token and error

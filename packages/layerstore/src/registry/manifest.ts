@@ -1,6 +1,6 @@
 /**
  * Manifests and indexes from a registry: fetched whole (at most 4 MiB, refused while
- * reading), digested, and checked before anything is believed (SECURITY.md P2, P3, P12):
+ * reading), digested, and checked before anything is believed (the OCI image and distribution specs; containers/image's read caps):
  *
  * - by digest: the body must hash to the digest asked for (and match the size an index gave);
  * - `Docker-Content-Digest` is never taken as the digest: it is compared with the body's,

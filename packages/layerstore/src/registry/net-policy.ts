@@ -1,6 +1,6 @@
 /**
  * Where the client agrees to send requests, following go-containerregistry's rules
- * (SECURITY.md P11, cases 58-62):
+ * (go-containerregistry's rules):
  *
  * - A redirect may go anywhere on the same host name (a local registry redirecting from
  *   127.0.0.1:5000 to 127.0.0.1:9000 is fine), but a redirect to another host that is an

@@ -1,5 +1,5 @@
 /**
- * When and how long to wait before trying a registry request again (SECURITY.md case 63):
+ * When and how long to wait before trying a registry request again:
  * statuses 408, 429, 499, 500, 502, 503, 504, 522 and dropped or refused connections are
  * retried with exponential backoff (base x factor^n, +-10 % jitter, capped), honouring
  * `Retry-After` (seconds or an HTTP date) up to `maxRetryAfterMs`; a longer wait is an

@@ -1,5 +1,5 @@
 /**
- * BlobStore: a write is a transaction (SECURITY.md cases 69-72), reads are verified
+ * BlobStore: a write is a transaction, reads are verified
  * (case 76), small reads are capped (P12).
  */
 import { execFile } from 'node:child_process';

@@ -1,7 +1,7 @@
 /**
  * Content-addressed blobs under `<root>/blobs/sha256/<hex>`.
  *
- * Lifecycle of a write (a transaction, STYLE.md example 4):
+ * Lifecycle of a write (a transaction, as containerd's content store commits):
  *   ingest/<pid>-<rand>  <- bytes stream in while being hashed and counted
  *   -> size and digest checked against what the caller expected (if anything)
  *   -> fsync(file) -> rename to blobs/sha256/<hex> (an existing blob is success)
@@ -42,7 +42,7 @@ export interface Expected {
 
 export type ByteSource = Readable | AsyncIterable<Buffer> | Iterable<Buffer>;
 
-/** Caps for blobs read whole into memory (SECURITY.md P12). */
+/** Caps for blobs read whole into memory (containers/image's limits). */
 export const MAX_JSON_BLOB = 4 * 1024 * 1024;
 
 export class BlobStore {

@@ -1,6 +1,6 @@
 /**
  * Store: layout on open, crash recovery, images and names, snapshots of layers
- * (SECURITY.md cases 44, 57, 69).
+ * (a layer whose diff_id lies never becomes a snapshot).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';

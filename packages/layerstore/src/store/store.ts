@@ -1,7 +1,7 @@
 /**
  * The local store: an OCI image layout (`oci-layout`, `index.json`, `blobs/`) plus
  * private folders beside it (`ingest/`, `snapshots/`, `cache/`, `locks/`, `tmp/`).
- * See DESIGN.md "The store". Any number of tsbuild processes may open one store.
+ * Any number of tsbuild processes may open one store.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * TagIndex: tags in index.json, updated under a cross-process lock (SECURITY.md case 73).
+ * TagIndex: tags in index.json, updated under a cross-process lock.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';

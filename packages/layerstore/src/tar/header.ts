@@ -3,7 +3,7 @@
  * Go's archive/tar), and the decoder of one 512-byte block (ustar, GNU, star, v7).
  *
  * Names are Buffers end to end: the bytes in the archive are the bytes in TarHeader, so
- * non-UTF-8 names never collapse into each other (SECURITY.md case 40).
+ * non-UTF-8 names never collapse into each other.
  */
 import {
   BLOCK_SIZE,

@@ -3,7 +3,7 @@
  *
  * Values stay Buffers (binary xattrs such as security.capability, non-UTF-8 paths).
  * Anything malformed is a hard error, never a silent skip: a reader that skips a record
- * another reader honours is a parser differential (SECURITY.md case 42).
+ * another reader honours is a parser differential.
  */
 import { isUtf8 } from 'node:buffer';
 import { tarInvalid } from './fields.js';

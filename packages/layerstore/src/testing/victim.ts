@@ -1,6 +1,6 @@
 /**
- * The "victim" harness for extraction tests (go-archive `testBreakout`, SECURITY.md
- * section A): `T/dest` is the root, `T/victim/hello` (random bytes) and `T/SENTINEL`
+ * The "victim" harness for extraction tests (go-archive `testBreakout`;
+ * hostile layers): `T/dest` is the root, `T/victim/hello` (random bytes) and `T/SENTINEL`
  * sit beside it. A case passes when the layer either fails with a TarError naming the
  * entry, or succeeds inside the root; in both cases nothing outside `T/dest` changed
  * (victim, sentinel, lower layers: names, bytes, modes, owners and times).
