@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { createCgroup, type Cgroup } from './cgroups.js';
 import { ExecutorError } from './errors.js';
+import { kernelFeatures } from './features.js';
 import { initMemfd } from './init.js';
 import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
 import { WorkerPool } from './pool.js';
@@ -74,6 +75,7 @@ class SandboxExecutor implements Executor {
   constructor(poolSize: number) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
     initMemfd();
+    kernelFeatures(); // a kernel without what the sandbox needs fails here, by name
     this.pool = new WorkerPool(poolSize);
   }
 
@@ -312,6 +314,7 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     },
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
     initFd: initMemfd(),
+    kernel: kernelFeatures(),
   };
 }
 

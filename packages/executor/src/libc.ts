@@ -98,6 +98,7 @@ const SYS = {
   pidfd_open: 434,
   close_range: 436,
   openat2: 437,
+  pidfd_getfd: 438,
   mount_setattr: 442,
 } as const;
 
@@ -262,9 +263,22 @@ export function umask(mask: number): number {
 
 export const CLOSE_RANGE_CLOEXEC = 4;
 
-/** Mark every fd from `first` on close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC). */
+/** Mark every fd from `first` on close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC, Linux 5.11+). */
 export function cloexecFrom(first: number): void {
   check('close_range', f.syscall3(SYS.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+}
+
+/** close_range(first, last, flags) as a raw call, for feature probes: 0 or the errno name. */
+export function closeRangeProbe(first: number, last: number, flags: number): string | 0 {
+  return probe(f.syscall3(SYS.close_range, first, last, flags));
+}
+
+/** Set FD_CLOEXEC on one fd; false when it is not open (any more). */
+export function setCloexec(fd: number): boolean {
+  const r = f.fcntl(fd, F.SETFD, FD_CLOEXEC);
+  if (r === -1 && koffi.errno() === koffi.os.errno.EBADF) return false;
+  check('fcntl(F_SETFD)', r, String(fd));
+  return true;
 }
 
 export const AT = { FDCWD: -100, SYMLINK_NOFOLLOW: 0x100, REMOVEDIR: 0x200, EMPTY_PATH: 0x1000, RECURSIVE: 0x8000 } as const;
@@ -320,15 +334,46 @@ export function fsmount(fd: number, attrs: number): number {
   return check('fsmount', f.syscallFsmount(SYS.fsmount, fd, 1, attrs));
 }
 
-/** mount_setattr(2): change mount attributes (MOUNT_ATTR_*) of the mount at dirfd/path. */
+/** mount_setattr(2) (Linux 5.12+): change mount attributes (MOUNT_ATTR_*) of the mount at dirfd/path. */
 export function mountSetattr(dirfd: number, path: string, flags: number, attr: { set?: number; clear?: number }): void {
+  check('mount_setattr', mountSetattrRaw(dirfd, path, flags, attr), path);
+}
+
+function mountSetattrRaw(dirfd: number, path: string, flags: number, attr: { set?: number; clear?: number }): number | bigint {
   const a = BigUint64Array.from([BigInt(attr.set ?? 0), BigInt(attr.clear ?? 0), 0n, 0n]);
-  check('mount_setattr', f.syscallMountSetattr(SYS.mount_setattr, dirfd, path, flags, a, 32), path);
+  return f.syscallMountSetattr(SYS.mount_setattr, dirfd, path, flags, a, 32);
+}
+
+/** mount_setattr on a bad fd, for feature probes: EBADF where the call exists, ENOSYS where not. */
+export function mountSetattrProbe(): string | 0 {
+  return probe(mountSetattrRaw(-1, '', AT.EMPTY_PATH, {}));
 }
 
 /** pidfd_open(2): a file descriptor that names one process, immune to PID reuse. */
 export function pidfdOpen(pid: number): number {
   return check('pidfd_open', f.syscall2(SYS.pidfd_open, pid, 0), String(pid));
+}
+
+/** pidfd_getfd(2) (Linux 5.6+): a duplicate, close-on-exec, of fd `targetFd` of the process `pidfd` names. */
+export function pidfdGetfd(pidfd: number, targetFd: number): number {
+  return check('pidfd_getfd', f.syscall3(SYS.pidfd_getfd, pidfd, targetFd, 0), String(targetFd));
+}
+
+/**
+ * A raw system call with arguments that cannot succeed (bad fds, bad pointers), for
+ * feature probes: the errno name, ENOSYS meaning the kernel does not have the call.
+ */
+export function syscallProbe(nr: number, a = -1, b = 0, c = 0): string | 0 {
+  return probe(f.syscall3(nr, a, b, c));
+}
+
+/** waitid(P_PIDFD) of an fd that is not open: EBADF where P_PIDFD exists (Linux 5.4+), EINVAL where it does not. */
+export function waitidPidfdProbe(): string | 0 {
+  return probe(f.waitid(P.PIDFD, 0x7fffffff, Buffer.alloc(128), W.EXITED | W.NOHANG));
+}
+
+function probe(ret: number | bigint): string | 0 {
+  return Number(ret) === -1 ? errnoName(koffi.errno()) : 0;
 }
 
 /** pidfd_send_signal(2); sending to a process that is already gone (ESRCH) is not an error. */
@@ -352,7 +397,8 @@ export function ioctl(fd: number, request: number, arg: Uint8Array): number {
 }
 
 export const MFD = { CLOEXEC: 1, ALLOW_SEALING: 2, EXEC: 0x10 } as const;
-export const F = { DUPFD_CLOEXEC: 1030, ADD_SEALS: 1033 } as const;
+export const F = { SETFD: 2, DUPFD_CLOEXEC: 1030, ADD_SEALS: 1033 } as const;
+export const FD_CLOEXEC = 1;
 export const F_SEAL = { SEAL: 1, SHRINK: 2, GROW: 4, WRITE: 8 } as const;
 
 /** memfd_create(2); MFD_CLOEXEC is always added. */

@@ -8,6 +8,7 @@
  *   worker: done (init reaped, stubs listed) and the thread ends
  */
 import type { ExecutorErrorCode } from './errors.js';
+import type { KernelFeatures } from './features.js';
 import type { MountSpec, UserSpec } from './types.js';
 
 /** Everything the worker needs, as plain data. */
@@ -22,6 +23,8 @@ export interface SandboxPlan {
   stdin: 'ignore' | 'pipe';
   /** fd of the sealed init program (see init.ts). */
   initFd: number;
+  /** What the kernel has beyond the sandbox's floor (features.ts). */
+  kernel: KernelFeatures;
 }
 
 /**
