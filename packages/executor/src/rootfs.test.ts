@@ -6,6 +6,7 @@ import anyTest, { type TestFn } from 'ava';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createExecutor } from './executor.js';
+import { mount, umount2 } from './libc.js';
 import { Fixture, sh } from './testing/fixture.js';
 import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
 import type { Executor } from './types.js';
@@ -149,6 +150,30 @@ test('bind and tmpfs mounts; readonly ones are read-only; their mount points lea
   t.is(readFileSync(join(host, 'out'), 'utf8'), 'out\n');
   t.false(existsSync(join(host, 'x')));
   t.deepEqual(tree(layer.upperdir), [], 'the mount points were stubs');
+});
+
+test('a read-only bind is read-only all the way down: its submounts too', async (t) => {
+  const host = fx.path('tree');
+  const sub = join(host, 'sub');
+  mkdirSync(sub);
+  mount('tmpfs', sub, 'tmpfs', 0, 'size=1m');
+  try {
+    const r = await sh(ex, [scratch], `
+      (echo x > /ro/sub/x) 2>/dev/null && echo wrote-ro-sub
+      echo y > /rw/sub/y && echo wrote-rw-sub
+      grep -E ' /r[ow]/sub ' /proc/self/mountinfo | cut -d' ' -f5,6 | cut -d, -f1 | sort`, {
+      rootfs: { lowerdirs: [scratch] },
+      mounts: [
+        { type: 'bind', source: host, destination: '/ro', readonly: true },
+        { type: 'bind', source: host, destination: '/rw' },
+      ],
+    });
+    t.is(r.code, 0, r.err);
+    t.deepEqual(r.out.trim().split('\n'), ['wrote-rw-sub', '/ro/sub ro', '/rw/sub rw']);
+    t.is(readFileSync(join(sub, 'y'), 'utf8'), 'y\n');
+  } finally {
+    umount2(sub);
+  }
 });
 
 test('mounts below /dev and below an image directory leave the upper dir empty', async (t) => {

@@ -4,7 +4,7 @@
  * with raw syscalls (libc.ts). For a root process execve() gives permitted = bounding
  * set, so the bounding set is what limits a root command to Docker's capabilities.
  */
-import { capset, cloexecFrom, dropBoundingCap, prctl, PR, PR_CAP_AMBIENT_CLEAR_ALL, setThreadGroups, setThreadResgid, setThreadResuid } from '../libc.js';
+import { capset, dropBoundingCap, prctl, PR, PR_CAP_AMBIENT_CLEAR_ALL, setThreadGroups, setThreadResgid, setThreadResuid } from '../libc.js';
 import { installSeccomp } from './seccomp.js';
 import type { ResolvedUser } from './user.js';
 
@@ -15,11 +15,8 @@ import type { ResolvedUser } from './user.js';
  */
 export const DEFAULT_CAPS = 0x00000000a80425fbn;
 
+/** The caller has made every fd from 3 up close-on-exec (fds.ts). */
 export function dropPrivileges(user: ResolvedUser): void {
-  // No fd of tsbuild reaches the command: the fd table is shared with the whole
-  // process, and tsbuild never execs itself, so marking everything from 3 up
-  // close-on-exec is harmless for it.
-  cloexecFrom(3);
   prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
   for (let cap = 0; cap < 64; cap++) if ((DEFAULT_CAPS & (1n << BigInt(cap))) === 0n) dropBoundingCap(cap);
   // Still holding CAP_SYS_ADMIN, so no_new_privs is not needed for the filter.

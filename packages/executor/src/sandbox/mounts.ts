@@ -3,6 +3,8 @@
  * detached mount (fsopen/fsmount, or open_tree for bind sources) and attached with
  * move_mount. Sources are opened before pivot_root; every target is resolved after it,
  * inside the root (TargetMaker), so no path from the image can point a mount at the host.
+ * Mount flags of bind mounts are set with mount_setattr (Linux 5.12) where the kernel
+ * has it, else after attaching (remount.ts).
  *
  * Device policy: there is no device cgroup on cgroup v2 and we do
  * not want a cgroup per run, so every mount a process of the sandbox can create files on
@@ -10,12 +12,12 @@
  * device nodes are made in /dev and each is bind-mounted onto itself without `nodev`;
  * CAP_MKNOD stays (Docker's set), but a node made by the command cannot be opened.
  */
-import { existsSync, lstatSync, readdirSync, readSync, symlinkSync, writeSync } from 'node:fs';
-import {
-  AT, close, FSCONFIG, fsconfig, fsmount, fsopen, mkdirat, mknod, mount, MOUNT_ATTR, moveMount, MOVE_MOUNT, mountSetattr, MS, O, openat,
-  openTree, OPEN_TREE, umask,
-} from '../libc.js';
+import { existsSync, lstatSync, readdirSync, readSync, symlinkSync } from 'node:fs';
+import type { KernelFeatures } from '../features.js';
+import { AT, close, FSCONFIG, fsconfig, fsmount, fsopen, mkdirat, mknod, mount, MOUNT_ATTR, moveMount, MOVE_MOUNT, mountSetattr, MS, openTree, OPEN_TREE, umask } from '../libc.js';
 import type { MountSpec } from '../types.js';
+import type { StagedFiles } from './files.js';
+import { remountTree } from './remount.js';
 import { SetupError } from './setup-error.js';
 import type { TargetMaker } from './targets.js';
 
@@ -45,7 +47,11 @@ export function withFsLog(fs: number, err: unknown): unknown {
 
 /** A detached mount of a new filesystem. `options`: string values, or `true` for flags. */
 export function newMount(fstype: string, options: Record<string, string | true>, attrs: number): number {
-  const fs = fsopen(fstype);
+  return createMount(fsopen(fstype), options, attrs);
+}
+
+/** Configure and create the filesystem context `fs` (closed in any case) and return its detached mount. */
+export function createMount(fs: number, options: Record<string, string | true>, attrs: number): number {
   try {
     for (const [k, v] of Object.entries(options)) {
       if (v === true) fsconfig(fs, FSCONFIG.SET_FLAG, k);
@@ -69,49 +75,14 @@ export function attach(fd: number, target: string): void {
   }
 }
 
-/**
- * A private read-only tmpfs holding the sandbox's /etc/hosts, /etc/resolv.conf and
- * /etc/hostname, plus `empty` and `emptydir`, the sources of the masked paths (an empty
- * read-only file reads empty and refuses writes). Never part of any layer.
- *
- * The files are written through the tmpfs's own mount; what the sandbox gets is a clone
- * made read-only. (Making the written mount itself read-only can fail with EBUSY: the fd
- * table is shared with the whole process, so a posix_spawn on another thread may hold a
- * copy of a just-closed writable fd until its exec.)
- */
-export function filesMount(files: Record<string, string>): number {
-  const fd = newMount('tmpfs', { mode: '0755', size: '1m' }, A.NOSUID | A.NODEV | A.NOEXEC);
-  try {
-    for (const [name, content] of Object.entries({ ...files, empty: '' })) {
-      const f = openat(fd, name, O.WRONLY | O.CREAT | O.EXCL, 0o644);
-      try {
-        writeSync(f, content);
-      } finally {
-        close(f);
-      }
-    }
-    mkdirat(fd, 'emptydir', 0o755);
-    const ro = openTree(fd, '', OPEN_TREE.CLONE | AT.EMPTY_PATH);
-    mountSetattr(ro, '', AT.EMPTY_PATH, { set: A.RDONLY });
-    return ro;
-  } finally {
-    close(fd);
-  }
-}
-
-/** A bind of one entry of the files mount (read-only like its source). */
-export function fromFiles(filesFd: number, name: string): number {
-  return openTree(filesFd, name, OPEN_TREE.CLONE);
-}
-
 /** moby's masked paths; missing ones are skipped. */
 const PROC_MASKED = ['acpi', 'asound', 'interrupts', 'kcore', 'keys', 'latency_stats', 'sched_debug', 'scsi', 'timer_list', 'timer_stats'];
 const PROC_READONLY = ['bus', 'fs', 'irq', 'sys', 'sysrq-trigger'];
 
-function mask(filesFd: number, path: string): void {
+function mask(files: StagedFiles, path: string): void {
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st) return;
-  attach(fromFiles(filesFd, st.isDirectory() ? 'emptydir' : 'empty'), path);
+  attach(files.take(st.isDirectory() ? 'emptydir' : 'empty'), path);
 }
 
 function bindReadonly(path: string): void {
@@ -120,31 +91,38 @@ function bindReadonly(path: string): void {
   mount(null, path, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
 }
 
-export function setupProc(procFd: number, targets: TargetMaker, filesFd: number): void {
-  const dir = targets.ensure('/proc', 'dir');
-  if (dir !== '/proc') throw new SetupError(`/proc in the rootfs resolves to ${dir}; it must be a directory`);
-  attach(procFd, '/proc');
-  for (const p of PROC_MASKED) mask(filesFd, `/proc/${p}`);
+/** Make `dir` the mount point of the detached mount `fd` (closed in any case), which must resolve to itself. */
+export function attachAtDir(fd: number, dir: string, targets: TargetMaker): void {
+  let at: string;
+  try {
+    at = targets.ensure(dir, 'dir');
+    if (at !== dir) throw new SetupError(`${dir} in the rootfs resolves to ${at}; it must be a directory`);
+  } catch (err) {
+    close(fd);
+    throw err;
+  }
+  attach(fd, dir);
+}
+
+export function setupProc(procFd: number, targets: TargetMaker, files: StagedFiles): void {
+  attachAtDir(procFd, '/proc', targets);
+  for (const p of PROC_MASKED) mask(files, `/proc/${p}`);
   for (const p of PROC_READONLY) bindReadonly(`/proc/${p}`);
 }
 
-export function setupSys(sysFd: number, targets: TargetMaker, filesFd: number): void {
-  const dir = targets.ensure('/sys', 'dir');
-  if (dir !== '/sys') throw new SetupError(`/sys in the rootfs resolves to ${dir}; it must be a directory`);
-  attach(sysFd, '/sys');
-  mask(filesFd, '/sys/firmware');
-  mask(filesFd, '/sys/devices/virtual/powercap');
+export function setupSys(sysFd: number, targets: TargetMaker, files: StagedFiles): void {
+  attachAtDir(sysFd, '/sys', targets);
+  mask(files, '/sys/firmware');
+  mask(files, '/sys/devices/virtual/powercap');
   const cpus = readdirSync('/sys/devices/system/cpu').filter((n) => /^cpu\d+$/.test(n));
-  for (const c of cpus) mask(filesFd, `/sys/devices/system/cpu/${c}/thermal_throttle`);
+  for (const c of cpus) mask(files, `/sys/devices/system/cpu/${c}/thermal_throttle`);
 }
 
 const DEVICES: Array<[string, number, number]> = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]];
 const S_IFCHR = 0o020000;
 
 export function setupDev(targets: TargetMaker): void {
-  const dir = targets.ensure('/dev', 'dir');
-  if (dir !== '/dev') throw new SetupError(`/dev in the rootfs resolves to ${dir}; it must be a directory`);
-  attach(newMount('tmpfs', { mode: '755', size: '65536k' }, A.NOSUID | A.NODEV | A.STRICTATIME), '/dev');
+  attachAtDir(newMount('tmpfs', { mode: '755', size: '65536k' }, A.NOSUID | A.NODEV | A.STRICTATIME), '/dev', targets);
   const old = umask(0);
   try {
     for (const [name, major, minor] of DEVICES) {
@@ -169,18 +147,24 @@ export function setupDev(targets: TargetMaker): void {
 
 export const ETC_FILES = ['hosts', 'resolv.conf', 'hostname'] as const;
 
-export function setupEtcFiles(filesFd: number, targets: TargetMaker): void {
-  for (const name of ETC_FILES) attach(fromFiles(filesFd, name), targets.ensure(`/etc/${name}`, 'file'));
+export function setupEtcFiles(files: StagedFiles, targets: TargetMaker): void {
+  for (const name of ETC_FILES) {
+    const target = targets.ensure(`/etc/${name}`, 'file');
+    attach(files.take(name), target);
+  }
 }
 
-/** A caller's mount, opened before pivot_root (host paths resolve on the host). */
-export interface PreparedMount { fd: number; destination: string; dir: boolean }
+/**
+ * A caller's mount, opened before pivot_root (host paths resolve on the host). `attrs`:
+ * the mount flags still to be set once it is attached (kernels without mount_setattr).
+ */
+export interface PreparedMount { fd: number; destination: string; dir: boolean; attrs?: { set: number; clear: number } }
 
 const FLAG_ATTRS: Record<string, [set: number, clear: number]> = {
   ro: [A.RDONLY, 0], rw: [0, A.RDONLY], noexec: [A.NOEXEC, 0], exec: [0, A.NOEXEC], nosuid: [A.NOSUID, 0], suid: [0, A.NOSUID],
 };
 
-export function prepareMount(m: MountSpec): PreparedMount {
+export function prepareMount(m: MountSpec, kernel: Pick<KernelFeatures, 'mountSetattr'>): PreparedMount {
   if (!m.destination.startsWith('/') || m.destination.split('/').includes('..') || m.destination.replace(/\/+/g, '/') === '/') {
     throw new SetupError(`mount destination ${JSON.stringify(m.destination)} must be an absolute path below /`);
   }
@@ -212,13 +196,35 @@ export function prepareMount(m: MountSpec): PreparedMount {
   try {
     const dir = lstatSync(m.source).isDirectory();
     const fd = openTree(AT.FDCWD, m.source, OPEN_TREE.CLONE | AT.RECURSIVE);
-    mountSetattr(fd, '', AT.EMPTY_PATH | AT.RECURSIVE, { set, clear });
+    if (!kernel.mountSetattr) return { fd, destination: m.destination, dir, attrs: { set, clear } };
+    try {
+      mountSetattr(fd, '', AT.EMPTY_PATH | AT.RECURSIVE, { set, clear });
+    } catch (err) {
+      close(fd);
+      throw err;
+    }
     return { fd, destination: m.destination, dir };
   } catch (err) {
     throw new SetupError(`bind mount source ${m.source}`, err);
   }
 }
 
+/** Attach the caller's mounts; each fd is closed, also those not reached after a failure. */
 export function attachMounts(mounts: PreparedMount[], targets: TargetMaker): void {
-  for (const m of mounts) attach(m.fd, targets.ensure(m.destination, m.dir ? 'dir' : 'file'));
+  for (const [i, m] of mounts.entries()) {
+    let target: string;
+    try {
+      target = targets.ensure(m.destination, m.dir ? 'dir' : 'file');
+    } catch (err) {
+      for (const rest of mounts.slice(i)) close(rest.fd);
+      throw err;
+    }
+    try {
+      attach(m.fd, target);
+      if (m.attrs) remountTree(target, m.attrs, { recursive: true });
+    } catch (err) {
+      for (const rest of mounts.slice(i + 1)) close(rest.fd);
+      throw err;
+    }
+  }
 }

@@ -1,47 +1,77 @@
 /**
- * The overlay root filesystem. Layers are added one by one with `lowerdir+` (Linux 6.8+),
- * so there is no limit on their number (the classic `lowerdir=a:b:c` string must fit in
- * one page, about 60 store snapshots); a path longer than fsconfig's 255-byte strings is
- * passed as an O_PATH fd instead (Linux 6.13+). `index`, `redirect_dir` and `metacopy`
- * are off so the upper dir stays a faithful diff (a renamed lower
- * directory is copied, never recorded as a redirect). Mounted `nodev`, see mounts.ts.
+ * The overlay root filesystem. `index`, `redirect_dir` and `metacopy` are off so the
+ * upper dir stays a faithful diff (a renamed lower directory is copied, never recorded as
+ * a redirect). Mounted `nodev`, see mounts.ts. Overlayfs stacks at most 500 lower layers.
+ *
+ * - Linux 6.8+: layers are added one by one with `lowerdir+`, so their paths have no
+ *   total length limit; a path longer than fsconfig's 255-byte strings is given as
+ *   /proc/self/fd/N of an O_PATH fd (the kernel follows it when it parses the option).
+ * - Before: mount(2) with one `lowerdir=a:b:c,upperdir=...` string, which must fit in a
+ *   page. When the paths are too long for that, every directory is opened O_PATH and
+ *   named by its fd number, relative to /proc/self/fd as the thread's working directory
+ *   (as containerd names layers relative to a common parent): 500 layers fit.
  */
-import { AT, close, FSCONFIG, fsconfig, fsmount, fsopen, mount, MOUNT_ATTR, moveMount, MOVE_MOUNT, MS, O, open } from '../libc.js';
+import type { KernelFeatures } from '../features.js';
+import { AT, chdir, close, fchdir, FSCONFIG, fsconfig, fsmount, fsopen, mount, MOUNT_ATTR, moveMount, MOVE_MOUNT, MS, O, open } from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
 import { withFsLog } from './mounts.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 
 const MAX_FSCONFIG_STRING = 255;
+/** The kernel copies one page of mount(2) options; 4096 bytes is the smallest page. */
+const MOUNT_DATA_MAX = 4096;
+/** OVL_MAX_STACK. */
+export const MAX_LOWER_LAYERS = 500;
 
-function setPath(fs: number, key: string, path: string): void {
-  if (Buffer.byteLength(path) <= MAX_FSCONFIG_STRING) {
-    fsconfig(fs, FSCONFIG.SET_STRING, key, path);
-    return;
-  }
-  const fd = open(path, O.PATH | O.DIRECTORY);
+type Rootfs = SandboxPlan['rootfs'];
+
+export function mountRootfs(r: Rootfs, mountpoint: string, kernel: Pick<KernelFeatures, 'overlayAppend'>): void {
+  if (r.lowerdirs.length === 0) throw new SetupError('the rootfs needs at least one lower directory');
+  if (r.lowerdirs.length > MAX_LOWER_LAYERS) throw new SetupError(`the rootfs has ${r.lowerdirs.length} layers; overlayfs stacks at most ${MAX_LOWER_LAYERS}`);
+  if (kernel.overlayAppend) appendOverlay(r, mountpoint);
+  else legacyOverlay(r, mountpoint);
+}
+
+/** Open each directory O_PATH (an error names the one that failed); all closed on failure. */
+function openDirs(r: Rootfs): number[] {
+  const fds: number[] = [];
   try {
-    fsconfig(fs, FSCONFIG.SET_FD, key, null, fd);
-  } finally {
-    close(fd);
+    for (const [what, dir] of [...r.lowerdirs.map((l) => ['lower dir', l]), ['upper dir', r.upperdir], ['work dir', r.workdir]] as const) {
+      try {
+        fds.push(open(dir, O.PATH | O.DIRECTORY));
+      } catch (err) {
+        throw new SetupError(`overlay ${what} ${dir}`, err);
+      }
+    }
+    return fds;
+  } catch (err) {
+    for (const fd of fds) close(fd);
+    throw err;
   }
 }
 
-export function mountRootfs(r: SandboxPlan['rootfs'], mountpoint: string): void {
-  if (r.lowerdirs.length === 0) throw new SetupError('the rootfs needs at least one lower directory');
+function appendOverlay(r: Rootfs, mountpoint: string): void {
+  const fds: number[] = [];
+  /** A path fsconfig can take: itself, or when too long the magic link of an O_PATH fd. */
+  const short = (p: string) => {
+    if (Buffer.byteLength(p) <= MAX_FSCONFIG_STRING) return p;
+    const fd = open(p, O.PATH | O.DIRECTORY);
+    fds.push(fd);
+    return `/proc/self/fd/${fd}`;
+  };
   const fs = fsopen('overlay');
   let fd: number;
   try {
-    for (const [i, l] of r.lowerdirs.entries()) {
+    for (const l of r.lowerdirs) {
       try {
-        setPath(fs, 'lowerdir+', l);
+        fsconfig(fs, FSCONFIG.SET_STRING, 'lowerdir+', short(l));
       } catch (err) {
-        if (i === 0 && (err as { errno?: string }).errno === 'EINVAL') return legacyOverlay(r, mountpoint);
         throw new SetupError(`overlay lower dir ${l}`, withFsLog(fs, err));
       }
     }
     try {
-      setPath(fs, 'upperdir', r.upperdir);
-      setPath(fs, 'workdir', r.workdir);
+      fsconfig(fs, FSCONFIG.SET_STRING, 'upperdir', short(r.upperdir));
+      fsconfig(fs, FSCONFIG.SET_STRING, 'workdir', short(r.workdir));
       for (const o of ['index', 'redirect_dir', 'metacopy']) fsconfig(fs, FSCONFIG.SET_STRING, o, 'off');
       fsconfig(fs, FSCONFIG.CMD_CREATE);
       fd = fsmount(fs, MOUNT_ATTR.NODEV);
@@ -50,6 +80,7 @@ export function mountRootfs(r: SandboxPlan['rootfs'], mountpoint: string): void 
     }
   } finally {
     close(fs);
+    for (const f of fds) close(f);
   }
   try {
     moveMount(fd, '', AT.FDCWD, mountpoint, MOVE_MOUNT.F_EMPTY_PATH);
@@ -58,14 +89,40 @@ export function mountRootfs(r: SandboxPlan['rootfs'], mountpoint: string): void 
   }
 }
 
-/** Kernels before 6.8: one `lowerdir=` string, limited to a page. */
-function legacyOverlay(r: SandboxPlan['rootfs'], mountpoint: string): void {
-  const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
-  const data = `lowerdir=${r.lowerdirs.map(esc).join(':')},upperdir=${esc(r.upperdir)},workdir=${esc(r.workdir)},index=off,redirect_dir=off,metacopy=off`;
-  if (data.length >= 4096) throw new UnsupportedError(`${r.lowerdirs.length} overlay layers need Linux 6.8 (lowerdir+)`);
+const escape = (p: string) => p.replace(/([\\:,])/g, '\\$1');
+const options = (lower: string[], upper: string, work: string) =>
+  `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work},index=off,redirect_dir=off,metacopy=off`;
+
+/** The legacy option string: full paths if they fit in a page, else fd numbers (relative to /proc/self/fd). */
+export function legacyOptions(r: Rootfs, fds: number[]): { data: string; byFd: boolean } {
+  const full = options(r.lowerdirs.map(escape), escape(r.upperdir), escape(r.workdir));
+  if (Buffer.byteLength(full) < MOUNT_DATA_MAX) return { data: full, byFd: false };
+  const names = fds.map(String);
+  const data = options(names.slice(0, -2), names.at(-2)!, names.at(-1)!);
+  if (data.length >= MOUNT_DATA_MAX) {
+    throw new UnsupportedError(`the rootfs's ${r.lowerdirs.length} layers do not fit in one page of overlayfs mount options on this kernel; Linux 6.8+ (overlayfs lowerdir+) has no such limit`);
+  }
+  return { data, byFd: true };
+}
+
+function legacyOverlay(r: Rootfs, mountpoint: string): void {
+  const fds = openDirs(r);
+  let cwd = -1;
   try {
+    const { data, byFd } = legacyOptions(r, fds);
+    if (byFd) {
+      cwd = open('.', O.PATH | O.DIRECTORY);
+      chdir('/proc/self/fd');
+    }
     mount('overlay', mountpoint, 'overlay', MS.NODEV, data);
   } catch (err) {
+    if (err instanceof SetupError || err instanceof UnsupportedError) throw err;
     throw new SetupError('overlay rootfs', err);
+  } finally {
+    if (cwd >= 0) {
+      fchdir(cwd);
+      close(cwd);
+    }
+    for (const fd of fds) close(fd);
   }
 }

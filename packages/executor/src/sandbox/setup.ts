@@ -8,34 +8,29 @@
  *
  * Order (runc's, adapted): unshare -> make / rprivate -> overlay rootfs -> detached
  * mounts opened on the host side (files tmpfs, bind sources, sysfs) -> init (PID 1) ->
- * /proc for its namespace -> pivot_root, detach the old root -> /proc, /dev, /sys, /etc
- * files and caller mounts, all resolved inside the root -> hostname, loopback -> user ->
- * workdir (chdir + getcwd check) -> close-on-exec, seccomp, capabilities, credentials ->
- * spawn.
+ * /proc for its namespace -> pivot_root, detach the old root -> the files tmpfs staged
+ * at /dev -> /proc, /sys and /etc files (binds from it) -> /dev -> caller mounts, all
+ * resolved inside the root -> hostname, loopback -> user -> workdir (chdir + getcwd
+ * check) -> close-on-exec, seccomp, capabilities, credentials -> spawn.
+ *
+ * Where the kernel lacks a feature newer than Linux 5.10 the plan says so
+ * (features.ts) and the step takes its fallback: rootfs.ts, proc.ts, remount.ts, fds.ts.
  */
 import { chownSync, closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
 import { dropPrivileges } from './credentials.js';
-import { attachMounts, filesMount, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys } from './mounts.js';
 import { loopbackUp } from './network.js';
-import { mountRootfs } from './rootfs.js';
+import { procFromInit, procWithPidns } from './proc.js';
+import { remountTree } from './remount.js';
+import { closeRoot, enterRoot, openRoot, step, type OpenRoot } from './root.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
-import { TargetMaker } from './targets.js';
+import type { TargetMaker } from './targets.js';
 import { resolveUser, UserResolutionError, type ResolvedUser } from './user.js';
 
 const A = libc.MOUNT_ATTR;
-
-function step<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof SetupError || err instanceof UnsupportedError) throw err;
-    throw new SetupError(what, err);
-  }
-}
 
 /**
  * Retry a read-only remount that fails with EBUSY: the fd table is shared with all of
@@ -118,51 +113,45 @@ export interface Command extends Spawned {
  * as things come to exist, so a failure half-way can still be cleaned up.
  */
 export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void): Command {
-  const { process: proc } = plan;
+  const open: OpenRoot = { prepared: [] };
+  try {
+    return build(plan, sb, onInit, open);
+  } catch (err) {
+    closeRoot(open);
+    throw err;
+  }
+}
+
+function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void, open: OpenRoot): Command {
+  const { process: proc, kernel } = plan;
   if (proc.args.length === 0) throw new SetupError('no command to run');
   const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | (plan.network === 'none' ? libc.CLONE.NEWNET : 0);
   step('unshare', () => libc.unshare(flags));
   libc.umask(0o022);
   step('mount propagation', () => libc.mount(null, '/', null, libc.MS.REC | libc.MS.PRIVATE));
-  mountRootfs(plan.rootfs, plan.mountpoint);
-  const upperFd = plan.rootfs.throwaway ? -1 : step('upper dir', () => libc.open(plan.rootfs.upperdir, libc.O.PATH | libc.O.DIRECTORY));
-  const filesFd = step('/etc files', () => filesMount({ hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname }));
-  const prepared = plan.mounts.map((m) => prepareMount(m));
-  const sysFd = step('sysfs', () => newMount('sysfs', {}, A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC));
+  openRoot(plan, open);
 
   step('chdir', () => libc.chdir(plan.mountpoint));
-  const [controlRead, controlWrite] = libc.pipe2();
+  const [controlRead, controlWrite] = libc.pipe2().map(aboveStdio) as [number, number];
+  const procPipe = kernel.procPidns ? undefined : (libc.pipe2().map(aboveStdio) as [number, number]);
   try {
-    const init = spawnInit(plan.initFd, controlRead);
+    const init = spawnInit(plan.initFd, controlRead, { procTo: procPipe?.[1] });
     sb.init = { pidfd: init.pidfd, control: controlWrite };
     onInit(init.pid, init.pidfd);
   } catch (err) {
     libc.close(controlWrite);
+    if (procPipe) libc.close(procPipe[0]);
     throw new UnsupportedError('cannot start the sandbox init (is executing a memfd forbidden here?)', err);
   } finally {
     libc.close(controlRead);
+    if (procPipe) libc.close(procPipe[1]);
   }
-  let procFd: number;
   try {
-    procFd = newMount('proc', { pidns: '/proc/thread-self/ns/pid_for_children' }, A.NOSUID | A.NODEV | A.NOEXEC);
-  } catch (err) {
-    throw new UnsupportedError('this kernel cannot mount /proc for a new PID namespace from outside it (procfs pidns=, Linux 6.15+)', err);
+    open.procFd = procPipe ? step('/proc', () => procFromInit(sb.init!.pidfd, procPipe[0])) : procWithPidns();
+  } finally {
+    if (procPipe) libc.close(procPipe[0]);
   }
-
-  step('pivot_root', () => {
-    libc.pivotRoot('.', '.'); // cwd: the mount point, since the init was spawned
-    libc.mount(null, '.', null, libc.MS.SLAVE | libc.MS.REC);
-    libc.umount2('.', libc.MNT_DETACH);
-    libc.chdir('/');
-  });
-  const targets = (sb.targets = new TargetMaker(upperFd));
-  step('/proc', () => setupProc(procFd, targets, filesFd));
-  step('/dev', () => setupDev(targets));
-  step('/sys', () => setupSys(sysFd, targets, filesFd));
-  step('/etc files', () => setupEtcFiles(filesFd, targets));
-  step('mounts', () => attachMounts(prepared, targets));
-  libc.close(filesFd);
-  if (upperFd >= 0) libc.close(upperFd);
+  sb.targets = enterRoot(open);
   step('hostname', () => libc.sethostname(proc.hostname));
   if (plan.network === 'none') step('loopback', () => loopbackUp());
 
@@ -175,11 +164,14 @@ export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: numbe
   }
   enterWorkdir(proc.cwd, user);
   const env = environment(proc.env, user.home);
-  if (plan.rootfs.readonly) step('read-only rootfs', () => whileBusy(() => libc.mountSetattr(libc.AT.FDCWD, '/', 0, { set: A.RDONLY })));
+  if (plan.rootfs.readonly) {
+    step('read-only rootfs', () => whileBusy(() => (kernel.mountSetattr ? libc.mountSetattr(libc.AT.FDCWD, '/', 0, { set: A.RDONLY }) : remountTree('/', { set: A.RDONLY }))));
+  }
   const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
   const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
   const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
   try {
+    step('close-on-exec', () => open.fds!.seal());
     step('credentials', () => dropPrivileges(user));
     const found = findExecutable(proc.args[0]!, env.PATH);
     if (typeof found !== 'string') {

@@ -43,12 +43,16 @@ function spawnWith(path: string, argv: readonly string[], envp: readonly string[
 /**
  * The init (init.ts), with the read end of its control pipe as stdin. It inherits the
  * thread's cwd, which must be the new root's mount point, so that after pivot_root its
- * cwd is the sandbox's / and not a directory of the host.
+ * cwd is the sandbox's / and not a directory of the host. With `procTo`, the write end
+ * of a pipe, it opens a proc filesystem context for its PID namespace and writes the fd
+ * number there (see init-code.ts).
  */
-export function spawnInit(initFd: number, control: number): Spawned {
-  return spawnWith(`/proc/self/fd/${initFd}`, ['tsbuild-init'], [], (fa) => {
+export function spawnInit(initFd: number, control: number, opts: { procTo?: number } = {}): Spawned {
+  const argv = opts.procTo === undefined ? ['tsbuild-init'] : ['tsbuild-init', 'proc'];
+  return spawnWith(`/proc/self/fd/${initFd}`, argv, [], (fa) => {
     libc.spawnAddDup2(fa, control, 0);
-    libc.spawnAddOpen(fa, 1, '/dev/null', libc.O.WRONLY);
+    if (opts.procTo === undefined) libc.spawnAddOpen(fa, 1, '/dev/null', libc.O.WRONLY);
+    else libc.spawnAddDup2(fa, opts.procTo, 1);
     libc.spawnAddOpen(fa, 2, '/dev/null', libc.O.WRONLY);
   });
 }
