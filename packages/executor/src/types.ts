@@ -32,7 +32,7 @@
 
 /** The root filesystem: an overlay of `lowerdirs` (topmost first) under `upperdir`. */
 export interface RootfsSpec {
-  /** Overlay lower directories, topmost first. Any number (the overlay is built with `lowerdir+`). */
+  /** Overlay lower directories, topmost first: up to 500, overlayfs's own limit (sandbox/rootfs.ts). */
   lowerdirs: string[];
   /** Receives every change. Without it a throwaway upper dir is used and deleted after the run. */
   upperdir?: string;
