@@ -6,6 +6,7 @@
 import { cliParser } from './cli/parser.js';
 import { hideBin } from 'yargs/helpers';
 import { Store, defaultStoreRoot, LayerstoreError } from '@tsbuild/layerstore';
+import { ExecutorError } from '@tsbuild/executor';
 import { BuildError, UsageError } from './errors.js';
 import { runBuild, type BuildArgs, type Io } from './cli/build-command.js';
 import { imageHistory, inspectImages, listImages } from './cli/inspect.js';
@@ -33,6 +34,7 @@ function exitCode(err: unknown): number {
 function describe(err: unknown): string {
   if (err instanceof BuildError) return err.toString();
   if (err instanceof LayerstoreError) return err.message;
+  if (err instanceof ExecutorError) return err.message; // the sandbox: a kernel without what it needs, a cancelled run
   if (err instanceof Error && err.name === 'AbortError') return 'build cancelled';
   if (err instanceof Error) return err.stack ?? err.message;
   return String(err);
