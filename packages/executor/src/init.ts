@@ -1,5 +1,5 @@
 /**
- * The sandbox's PID 1: a 283-byte static program kept in a sealed memfd.
+ * The sandbox's PID 1: a static program of under 300 bytes, kept in a sealed memfd.
  *
  * Why it exists: /proc must show the sandbox's PID namespace, and the kernel only hands
  * out a PID namespace that already has a process in it (`/proc/thread-self/ns/pid_for_children`
