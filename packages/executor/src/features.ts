@@ -101,6 +101,7 @@ function configures(fstype: string, set: (fs: number) => void): boolean {
   try {
     fs = libc.fsopen(fstype);
   } catch (err) {
+    if ((err as { errno?: string }).errno !== 'ENODEV') throw new UnsupportedError(`cannot open a ${fstype} filesystem context`, err);
     throw new UnsupportedError(`the kernel has no ${fstype} filesystem${fstype === 'overlay' ? ' (load the overlay module: modprobe overlay)' : ''}`, err);
   }
   try {
