@@ -117,7 +117,8 @@ function legacyOverlay(r: Rootfs, mountpoint: string): void {
     mount('overlay', mountpoint, 'overlay', MS.NODEV, data);
   } catch (err) {
     if (err instanceof SetupError || err instanceof UnsupportedError) throw err;
-    throw new SetupError('overlay rootfs', err);
+    // mount(2) has no message log like fsconfig's: overlayfs writes the reason to the kernel log.
+    throw new SetupError((err as { errno?: string }).errno === 'EINVAL' ? 'overlay rootfs (the kernel log says why: dmesg)' : 'overlay rootfs', err);
   } finally {
     if (cwd >= 0) {
       fchdir(cwd);
