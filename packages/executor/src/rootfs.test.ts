@@ -207,6 +207,16 @@ test('without an upper dir the changes are thrown away', async (t) => {
   t.false(existsSync(join(rootfs, 'x')));
 });
 
+test('a setup that fails half-way leaves no mount-point stub in the upper dir', async (t) => {
+  const lower = fx.path('sys-is-a-file');
+  writeFileSync(join(lower, 'sys'), 'not a directory');
+  const layer = fx.layer();
+  const r = await sh(ex, [lower, scratch], 'echo never', { rootfs: { lowerdirs: [lower, scratch], ...layer } });
+  t.is(r.code, 125);
+  t.regex(r.result.setupError ?? '', /\/sys/);
+  t.deepEqual(tree(layer.upperdir), [], 'the /dev and /proc stubs made before the failure are gone');
+});
+
 test('a bad lower dir is a setup error', async (t) => {
   const r = await sh(ex, ['/nonexistent-layer'], 'true');
   t.is(r.code, 125);

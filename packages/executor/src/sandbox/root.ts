@@ -58,15 +58,22 @@ function take(open: OpenRoot, key: 'filesFd' | 'sysFd' | 'procFd'): number {
   return fd;
 }
 
-/** pivot_root into the rootfs (the thread's cwd, where the init was started) and attach every mount. */
-export function enterRoot(open: OpenRoot): TargetMaker {
+/** The mount points' maker, recording stubs in the upper dir openRoot() opened. */
+export function targetMaker(open: OpenRoot): TargetMaker {
+  return new TargetMaker(open.upperFd ?? -1);
+}
+
+/**
+ * pivot_root into the rootfs (the thread's cwd, where the init was started) and attach
+ * every mount, at mount points `targets` makes (it records what it creates even when this fails).
+ */
+export function enterRoot(open: OpenRoot, targets: TargetMaker): void {
   step('pivot_root', () => {
     libc.pivotRoot('.', '.');
     libc.mount(null, '.', null, libc.MS.SLAVE | libc.MS.REC);
     libc.umount2('.', libc.MNT_DETACH);
     libc.chdir('/');
   });
-  const targets = new TargetMaker(open.upperFd ?? -1);
   const files = step('/etc files', () => new StagedFiles(take(open, 'filesFd'), targets));
   step('/proc', () => setupProc(take(open, 'procFd'), targets, files));
   step('/sys', () => setupSys(take(open, 'sysFd'), targets, files));
@@ -79,7 +86,6 @@ export function enterRoot(open: OpenRoot): TargetMaker {
   step('mounts', () => attachMounts(prepared, targets));
   if (open.upperFd !== undefined) libc.close(open.upperFd);
   open.upperFd = undefined;
-  return targets;
 }
 
 /** After a failure: close what is still open. */

@@ -24,7 +24,7 @@ import { dropPrivileges } from './credentials.js';
 import { loopbackUp } from './network.js';
 import { procFromInit, procWithPidns } from './proc.js';
 import { remountTree } from './remount.js';
-import { closeRoot, enterRoot, openRoot, step, type OpenRoot } from './root.js';
+import { closeRoot, enterRoot, openRoot, step, targetMaker, type OpenRoot } from './root.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
 import type { TargetMaker } from './targets.js';
@@ -151,7 +151,7 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
   } finally {
     if (procPipe) libc.close(procPipe[0]);
   }
-  sb.targets = enterRoot(open);
+  enterRoot(open, (sb.targets = targetMaker(open)));
   step('hostname', () => libc.sethostname(proc.hostname));
   if (plan.network === 'none') step('loopback', () => loopbackUp());
 
