@@ -22,6 +22,11 @@ export interface SandboxPlan {
   stdin: 'ignore' | 'pipe';
   /** fd of the sealed init program (see init.ts). */
   initFd: number;
+  /**
+   * cgroup v2: an fd on the run cgroup's cgroup.procs, and the sealed tsbuild-enter
+   * program through which the command joins it (cgroup/enter.ts).
+   */
+  cgroup?: { procsFd: number; enterFd: number };
 }
 
 /**

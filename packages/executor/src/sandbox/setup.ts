@@ -17,6 +17,7 @@ import { chownSync, closeSync, constants as fsc, fstatSync, mkdirSync, openSync,
 import { posix } from 'node:path';
 import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
+import { EnterError, joinCgroup, spawnInCgroup } from '../cgroup/enter.js';
 import { dropPrivileges } from './credentials.js';
 import { attachMounts, filesMount, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys } from './mounts.js';
 import { loopbackUp } from './network.js';
@@ -132,9 +133,11 @@ export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: numbe
 
   step('chdir', () => libc.chdir(plan.mountpoint));
   const [controlRead, controlWrite] = libc.pipe2();
+  let initPid = 0;
   try {
     const init = spawnInit(plan.initFd, controlRead);
     sb.init = { pidfd: init.pidfd, control: controlWrite };
+    initPid = init.pid;
     onInit(init.pid, init.pidfd);
   } catch (err) {
     libc.close(controlWrite);
@@ -142,6 +145,8 @@ export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: numbe
   } finally {
     libc.close(controlRead);
   }
+  // cgroup v2: the init joins the run's cgroup before anything else of the sandbox exists.
+  if (plan.cgroup) step("joining the run's cgroup", () => joinCgroup(plan.cgroup!.procsFd, initPid));
   let procFd: number;
   try {
     procFd = newMount('proc', { pidns: '/proc/thread-self/ns/pid_for_children' }, A.NOSUID | A.NODEV | A.NOEXEC);
@@ -186,9 +191,13 @@ export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: numbe
       throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
     }
     let spawned: Spawned;
+    const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const stdio = { stdin: inRead, stdout: outWrite, stderr: errWrite };
     try {
-      spawned = spawnCommand(found, proc.args, Object.entries(env).map(([k, v]) => `${k}=${v}`), { stdin: inRead, stdout: outWrite, stderr: errWrite });
+      const cgroup = plan.cgroup;
+      spawned = cgroup ? spawnInCgroup(cgroup, (via) => spawnCommand(found, proc.args, envp, stdio, via)) : spawnCommand(found, proc.args, envp, stdio);
     } catch (err) {
+      if (err instanceof EnterError && err.step === 'join') throw new SetupError(err.message);
       const errno = (err as { errno?: string }).errno;
       throw new CannotStart(errno === 'ENOENT' ? 127 : 126, `exec ${JSON.stringify(found)}: ${errno ?? (err as Error).message}`);
     }
