@@ -54,6 +54,18 @@ test('co-mounted v1 controllers and escaped mount points', (t) => {
   t.is(l.v1.get('pids'), '/mnt/my cgroups/x');
 });
 
+test('a hierarchy hidden under a later mount (a tmpfs over /sys/fs/cgroup) is not there', (t) => {
+  const mountinfo = [
+    '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
+    '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+    '90 31 0:60 / /sys/fs/cgroup rw,relatime - tmpfs none rw',
+    '91 90 0:61 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+  ].join('\n');
+  const l = parseLayout(mountinfo, '4:memory:/x\n0::/\n');
+  t.is(l.v1.size, 0);
+  t.deepEqual(l.v2, { mount: '/sys/fs/cgroup/unified', own: '/sys/fs/cgroup/unified' }, 'mounted again on top: visible');
+});
+
 test('nothing mounted', (t) => {
   const l = parseLayout('22 1 0:21 / /sys rw - sysfs sysfs rw\n', '0::/\n');
   t.is(l.v2, undefined);

@@ -7,7 +7,8 @@
  * - v2 inside a container's cgroup namespace: `0::/`, the mount's root is the namespace's;
  * - v1 (a hierarchy per controller, or co-mounted ones such as `cpu,cpuacct`) and hybrid
  *   (v1 controllers plus an empty v2 at /sys/fs/cgroup/unified);
- * - nothing mounted, or tsbuild's cgroup outside what is mounted (then it is left out).
+ * - nothing mounted, or tsbuild's cgroup outside what is mounted, or the hierarchy hidden
+ *   under another mount (a tmpfs over /sys/fs/cgroup): then it is left out.
  */
 
 export interface CgroupLayout {
@@ -29,17 +30,18 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
+/** The cgroup mounts that are visible: a later mount on the same directory or one above hides a mount. */
 function cgroupMounts(mountinfo: string): MountEntry[] {
-  const out: MountEntry[] = [];
+  const all: MountEntry[] = [];
   for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
     const [type = '', , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (type !== 'cgroup' && type !== 'cgroup2') continue;
-    out.push({ root: unescape(left[3] ?? ''), dir: unescape(left[4] ?? ''), type, superOpts: superOpts.split(',') });
+    all.push({ root: unescape(left[3] ?? ''), dir: unescape(left[4] ?? ''), type, superOpts: superOpts.split(',') });
   }
-  return out;
+  const covers = (upper: string, dir: string) => upper === dir || upper === '/' || dir.startsWith(`${upper}/`);
+  return all.filter((m, i) => (m.type === 'cgroup' || m.type === 'cgroup2') && !all.slice(i + 1).some((later) => covers(later.dir, m.dir)));
 }
 
 /** `dir` of the mount plus `path` relative to the mount's root, or undefined when `path` lies outside it. */

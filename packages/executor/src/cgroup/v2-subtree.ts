@@ -19,9 +19,11 @@
  *
  * A container's cgroup namespace root that holds other processes too allows none of
  * these: an error explains it. Controllers are enabled (`+memory` in
- * cgroup.subtree_control) down the chain as runs need them, and disabled again on exit;
- * the subtree's leftovers of a tsbuild that was killed (`tsbuild-<pid>` whose process is
- * gone) are removed by the next one. Only empty cgroups are ever removed.
+ * cgroup.subtree_control) down the chain as runs need them, and disabled again on exit.
+ * The leftovers of a tsbuild that was killed (`tsbuild-<pid>` whose process is gone) are
+ * removed by the next one that opens its subtree in the same place; nested ones go with
+ * the cgroup they are in, which its owner (systemd, the container runtime) removes when
+ * the unit or container ends. Only empty cgroups are ever removed.
  */
 import { dirname, join } from 'node:path';
 import { CgroupUnavailableError } from '../errors.js';
