@@ -128,7 +128,8 @@ const memoryParent = v2MemoryParent();
 
 /** tsbuild as the first process of a container: a cgroup namespace whose root is `cg`, cgroup2 mounted afresh. */
 function inContainer(cg: string, root: string, args: string[]) {
-  const inner = `mount -t cgroup2 none /sys/fs/cgroup && exec "$0" "$@"`;
+  // A fresh cgroup2 mount (rooted at the namespace root) over a tmpfs: the same superblock cannot be mounted twice on one directory.
+  const inner = `mount -t tmpfs none /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$0" "$@"`;
   const outer = `echo $$ > ${cg}/cgroup.procs && exec unshare -C -m --propagation private sh -c '${inner}' "$@"`;
   return run('sh', ['-c', outer, 'sh', process.execPath, CLI, ...args], {
     allowFail: true,
