@@ -65,3 +65,8 @@ test('an ELF for both architectures: x86-64 and aarch64 headers', (t) => {
   t.is(enterElf('arm64').readUInt16LE(18), 183);
   t.throws(() => enterElf('riscv64'), { message: /x64 and arm64/ });
 });
+
+test('a join refused for the command\'s credentials names the kernel that allows it', (t) => {
+  t.regex(new EnterError('join', 'EACCES').message, /^joining the run's cgroup: EACCES \(.*Linux 5\.16/);
+  t.is(new EnterError('join', 'EBUSY').message, "joining the run's cgroup: EBUSY");
+});

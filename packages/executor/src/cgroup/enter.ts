@@ -125,10 +125,15 @@ export interface Via {
 /** A step of tsbuild-enter failed; `errno` is the failed call's error name. */
 export class EnterError extends ExecutorError {
   constructor(readonly step: 'join' | 'exec', readonly errno: string) {
-    super('TSBUILD_SANDBOX_SETUP', step === 'join' ? `joining the run's cgroup: ${errno}` : `exec: ${errno}`);
+    super('TSBUILD_SANDBOX_SETUP', step === 'exec' ? `exec: ${errno}` : `joining the run's cgroup: ${errno}${errno === 'EACCES' || errno === 'EPERM' ? DENIED : ''}`);
     this.name = 'EnterError';
   }
 }
+
+/** Before Linux 5.16 (and its stable backports of December 2021) the writer's own credentials were checked. */
+const DENIED =
+  ' (this kernel checks the credentials of the command, not of tsbuild, which opened cgroup.procs: a command that does not run as root ' +
+  'can join a cgroup v2 from Linux 5.16 on, or a stable kernel from December 2021 on)';
 
 /**
  * Spawn through tsbuild-enter: `spawn(via)` must start `via.path` with `via.argv`, then
