@@ -64,31 +64,37 @@ test('--memory 32m: a process allocating 100 MB is killed (137)', async (t) => {
 });
 
 /**
- * Where tsbuild puts the cgroups of its runs when started by this process: under the
- * pids hierarchy on v1, beside our own cgroup on v2 (the executor's layout).
+ * Where a tsbuild started by this process may put the cgroups of its runs:
+ * <own>/tsbuild-<pid>/run-<id> in the pids hierarchy on v1; on v2 below our own cgroup
+ * or beside it (the executor's cgroups.ts).
  */
-async function runCgroupsDir(): Promise<string> {
+async function runCgroupParents(): Promise<string[]> {
   const lines = (await readFile('/proc/self/cgroup', 'utf8')).trim().split('\n');
-  const v1 = lines.map((l) => l.split(':')).find(([, c]) => c.split(',').includes('pids'));
-  if (v1) return join('/sys/fs/cgroup/pids', v1[2], 'tsbuild');
-  const own = lines.find((l) => l.startsWith('0::'))!.slice(3);
-  return join('/sys/fs/cgroup', own === '/' ? '/' : dirname(own), 'tsbuild');
+  const v1 = lines.map((l) => l.split(':')).find(([, c]) => c!.split(',').includes('pids'));
+  if (v1) return [join('/sys/fs/cgroup/pids', v1[2]!)];
+  const own = join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
+  return [own, dirname(own)];
 }
 
 /** Watches, from the host, the peak pids.current of run cgroups whose pids.max is `max`. */
-function watchPids(dir: string, max: number): { stop(): Promise<{ seen: boolean; peak: number }> } {
+function watchPids(parents: string[], max: number): { stop(): Promise<{ seen: boolean; peak: number }> } {
   let seen = false;
   let peak = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
-      const ids = await readdir(dir).catch(() => [] as string[]);
-      for (const id of ids) {
-        const limit = await readFile(join(dir, id, 'pids.max'), 'utf8').catch(() => '');
-        if (limit.trim() !== String(max)) continue;
-        seen = true;
-        const current = Number(await readFile(join(dir, id, 'pids.current'), 'utf8').catch(() => '0'));
-        peak = Math.max(peak, current);
+      for (const parent of parents) {
+        const bases = (await readdir(parent).catch(() => [] as string[])).filter((d) => d.startsWith('tsbuild-'));
+        for (const base of bases) {
+          for (const id of await readdir(join(parent, base)).catch(() => [] as string[])) {
+            if (!id.startsWith('run-')) continue;
+            const limit = await readFile(join(parent, base, id, 'pids.max'), 'utf8').catch(() => '');
+            if (limit.trim() !== String(max)) continue;
+            seen = true;
+            const current = Number(await readFile(join(parent, base, id, 'pids.current'), 'utf8').catch(() => '0'));
+            peak = Math.max(peak, current);
+          }
+        }
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -105,7 +111,7 @@ function watchPids(dir: string, max: number): { stop(): Promise<{ seen: boolean;
 test('--pids-limit 16 contains a fork bomb', async (t) => {
   const root = await busyboxStore();
   // The executor's init (PID 1) shares the cgroup, so pids.max is the limit plus one.
-  const watcher = watchPids(await runCgroupsDir(), 17);
+  const watcher = watchPids(await runCgroupParents(), 17);
   try {
     // While the bomb runs any fork may fail, so once it is lit the script uses builtins
     // only: a background loop keeps re-lighting it, `read -t` waits, `kill -9 -1` ends it.

@@ -18,6 +18,7 @@ import { loginCommand, logoutCommand, pullCommand, pushCommand } from './cli/reg
 import { SYNTAX_LEVEL, VERSION } from './version.js';
 import { commandWord, contextArg, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv } from './cli/argv.js';
 import { OutputGuard } from './cli/output-guard.js';
+import { BUILD_LIMIT_OPTIONS, limitFlags } from './cli/limit-flags.js';
 import { withBuildContext } from './context/context-arg.js';
 
 /** A repeatable flag: each occurrence takes exactly one value (docker's semantics). */
@@ -99,7 +100,8 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
           .option('platform', { type: 'string', describe: 'Platform of the image: this machine\'s (another one, or a list, is not supported yet)' })
           .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
-          .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' }),
+          .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' })
+          .options(BUILD_LIMIT_OPTIONS),
       async (a) => {
         if (a.version) return;
         const context = a.context === undefined ? undefined : contextArg(a.context, argv);
@@ -122,6 +124,7 @@ async function main(fullArgv: string[]): Promise<number> {
           noCache: a['no-cache'] as boolean,
           registryMirror: list(a['registry-mirror']),
           insecureRegistry: list(a['insecure-registry']),
+          limits: limitFlags(a),
           ...(a.platform !== undefined ? { platform: a.platform as string } : {}),
           ...(a['metadata-file'] !== undefined ? { metadataFile: a['metadata-file'] as string } : {}),
           ...(a.file !== undefined ? { file: a.file } : {}),
@@ -152,9 +155,7 @@ async function main(fullArgv: string[]): Promise<number> {
             network: a.network as string,
             registryMirror: list(a['registry-mirror']),
             insecureRegistry: list(a['insecure-registry']),
-            ...(a.memory !== undefined ? { memory: a.memory as string } : {}),
-            ...(a.cpus !== undefined ? { cpus: a.cpus as number } : {}),
-            ...(a['pids-limit'] !== undefined ? { pidsLimit: a['pids-limit'] as number } : {}),
+            limits: limitFlags(a),
             ...(a.workdir !== undefined ? { workdir: a.workdir as string } : {}),
             ...(a.user !== undefined ? { user: a.user as string } : {}),
             ...(a.entrypoint !== undefined ? { entrypoint: a.entrypoint as string } : {}),

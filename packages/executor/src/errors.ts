@@ -1,5 +1,5 @@
 /** Typed errors of the executor. */
-export type ExecutorErrorCode = 'TSBUILD_SYSCALL' | 'TSBUILD_SANDBOX_SETUP' | 'TSBUILD_SANDBOX_UNSUPPORTED' | 'TSBUILD_CANCELLED';
+export type ExecutorErrorCode = 'TSBUILD_SYSCALL' | 'TSBUILD_SANDBOX_SETUP' | 'TSBUILD_SANDBOX_UNSUPPORTED' | 'TSBUILD_CGROUP_UNAVAILABLE' | 'TSBUILD_CANCELLED';
 
 export class ExecutorError extends Error {
   readonly code: ExecutorErrorCode;
@@ -15,5 +15,17 @@ export class SyscallError extends ExecutorError {
   constructor(readonly call: string, readonly errno: string, readonly errnum: number, detail?: string) {
     super('TSBUILD_SYSCALL', `${call}${detail ? `(${detail})` : ''}: ${errno}`);
     this.name = 'SyscallError';
+  }
+}
+
+/**
+ * A limit was asked for that no cgroup here can apply: none is mounted, none is writable,
+ * the controller is missing or not delegated. `limit` is the key of `Limits` it concerns,
+ * so a caller can name its own flag; the message says what is missing and how to get it.
+ */
+export class CgroupUnavailableError extends ExecutorError {
+  constructor(readonly limit: string, message: string, options?: { cause?: unknown }) {
+    super('TSBUILD_CGROUP_UNAVAILABLE', message, options);
+    this.name = 'CgroupUnavailableError';
   }
 }

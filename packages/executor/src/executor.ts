@@ -10,7 +10,8 @@ import { rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { createCgroup, type Cgroup } from './cgroups.js';
+import { enterMemfd } from './cgroup/enter.js';
+import { hostCgroups, type CgroupManager, type RunCgroup } from './cgroups.js';
 import { ExecutorError } from './errors.js';
 import { kernelFeatures } from './features.js';
 import { initMemfd } from './init.js';
@@ -60,10 +61,12 @@ function defaultResolvConf(): string {
 export interface ExecutorOptions {
   /** Sandbox workers kept started and idle (default 2). */
   poolSize?: number;
+  /** Where runs with limits get their cgroups (default: the host's hierarchies; tests inject others). */
+  cgroups?: CgroupManager;
 }
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
-  return new SandboxExecutor(opts.poolSize ?? 2);
+  return new SandboxExecutor(opts.poolSize ?? 2, opts.cgroups ?? hostCgroups());
 }
 
 class SandboxExecutor implements Executor {
@@ -72,7 +75,10 @@ class SandboxExecutor implements Executor {
   private mountpoint: string | undefined;
   private closed = false;
 
-  constructor(poolSize: number) {
+  constructor(
+    poolSize: number,
+    private readonly cgroups: CgroupManager,
+  ) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
     initMemfd();
     kernelFeatures(); // a kernel without what the sandbox needs fails here, by name
@@ -93,14 +99,15 @@ class SandboxExecutor implements Executor {
     }
     this.mountpoint ??= sandboxMountpoint();
     const plan = makePlan(req, this.mountpoint, throwaway);
-    let cgroup: Cgroup | undefined;
+    let cgroup: RunCgroup | undefined;
     try {
       try {
-        cgroup = createCgroup(id, req.limits);
+        cgroup = this.cgroups.create(id, req.limits);
       } catch (err) {
         if (err instanceof ExecutorError && err.code === 'TSBUILD_SANDBOX_SETUP') return { exitCode: 125, setupError: err.message, durationMs: performance.now() - started };
         throw err;
       }
+      if (cgroup?.procsFd !== undefined) plan.cgroup = { procsFd: cgroup.procsFd, enterFd: enterMemfd() };
       const { worker, tid } = await this.pool.take();
       const unused = async () => {
         await worker.terminate();
@@ -128,9 +135,8 @@ class SandboxExecutor implements Executor {
     }
   }
 
-  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: Cgroup | undefined, started: number): Promise<RunResult> {
+  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: RunCgroup | undefined, started: number): Promise<RunResult> {
     let initPidfd: number | undefined;
-    let initPid: number | undefined;
     let commandPid: number | undefined;
     let done = false;
     let outcome: { result: RunResult } | { error: ExecutorError } | undefined;
@@ -162,7 +168,6 @@ class SandboxExecutor implements Executor {
         switch (m.type) {
           case 'init':
             initPidfd = m.pidfd;
-            initPid = m.pid;
             live.inits.add(m.pidfd);
             onExit();
             if (cancelled) kill();
@@ -171,7 +176,7 @@ class SandboxExecutor implements Executor {
             commandPid = m.pid;
             refill();
             leaveCgroup();
-            cgroup?.started([initPid!, m.pid]);
+            cgroup?.started();
             break;
           case 'stdout':
             req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
@@ -233,7 +238,7 @@ class SandboxExecutor implements Executor {
       if (cancelled) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled', { cause: req.signal?.reason });
       if (!outcome) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'sandbox worker ended without a result');
       if ('error' in outcome) throw outcome.error;
-      return { ...outcome.result, durationMs: performance.now() - started };
+      return { ...outcome.result, durationMs: performance.now() - started, ...(cgroup?.oomKilled() ? { oomKilled: true } : {}) };
     });
   }
 

@@ -1,13 +1,15 @@
 /**
- * cgroup limits: memory, pids and CPU, checked by what the command can and cannot do and
- * by the cgroup files on the host while it runs. Needs root.
+ * cgroup limits: memory, pids, CPU and cpuset, checked by what the command can and cannot
+ * do and by the cgroup files on the host while it runs, on whatever hierarchy this host
+ * has (v1 and hybrid hosts, pure v2 in the CI guests). Needs root.
  */
 import anyTest, { type TestFn } from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExecutorError } from './errors.js';
+import { CgroupUnavailableError, ExecutorError } from './errors.js';
 import { createExecutor } from './executor.js';
+import { cgroupDir, FILES, leftoverRunCgroups, versionOf } from './testing/cgroup-paths.js';
 import { Fixture, sh } from './testing/fixture.js';
 import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
 import type { Executor } from './types.js';
@@ -31,37 +33,38 @@ test.after.always(async () => {
   fx?.cleanup();
 });
 
-test.after('no mount and no process of ours is left on the host', (t) => {
+test.after('no mount, process or cgroup of ours is left on the host', (t) => {
   t.deepEqual(newMounts(before, [fx.dir]), []);
+  t.deepEqual(leftoverRunCgroups(), []);
   t.deepEqual(descendants(), []);
   t.deepEqual(zombies(), []);
 });
 
 const MiB = 1 << 20;
+const RUN_DIR = /\/tsbuild-\d+\/run-[0-9a-f]{16}$/;
 
-/** The host path of the sandbox's cgroup for `controller`, from the `/proc/self/cgroup` the command printed. */
-function hostCgroup(out: string, controller: string): string {
-  const line = out.split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller));
-  if (!line) throw new Error(`no ${controller} cgroup in ${JSON.stringify(out)}`);
-  return `/sys/fs/cgroup/${controller}${line.split(':')[2]}`;
-}
-
-test('a 32 MiB memory limit kills a command that allocates 100 MB with 137', async (t) => {
-  const run = (memoryBytes?: number) =>
+test('a 32 MiB memory limit kills a command that allocates 100 MB with 137, and says it was the OOM killer', async (t) => {
+  const run = (memoryBytes?: number, user = { uid: 0, gid: 0 }) =>
     ex.run({
       rootfs: { lowerdirs: [rootfs] },
       network: 'none',
       ...(memoryBytes ? { limits: { memoryBytes } } : {}),
       // busybox dd allocates its block buffer and read() fills it: 100 MB resident.
-      process: { args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+      process: { args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'], env: ['PATH=/bin'], cwd: '/', user },
     });
   const limited = await run(32 * MiB);
   t.is(limited.exitCode, 137);
   t.is(limited.signal, 'SIGKILL');
-  t.is((await run()).exitCode, 0, 'without the limit the same command succeeds');
+  t.true(limited.oomKilled);
+  const asUser = await run(32 * MiB, { uid: 1000, gid: 1000 });
+  t.is(asUser.exitCode, 137, 'a command that is not root is limited too');
+  t.true(asUser.oomKilled);
+  const free = await run();
+  t.is(free.exitCode, 0, 'without the limit the same command succeeds');
+  t.is(free.oomKilled, undefined);
 });
 
-test('the cgroup carries the limits while the command runs and is removed afterwards', async (t) => {
+test('the cgroup carries the limits while the command runs, holds the init too, and is removed afterwards', async (t) => {
   let out = '';
   let seen: Record<string, string> | undefined;
   const dirs: string[] = [];
@@ -69,26 +72,73 @@ test('the cgroup carries the limits while the command runs and is removed afterw
   const result = await ex.run({
     rootfs: { lowerdirs: [rootfs] },
     network: 'none',
-    limits: { memoryBytes: 64 * MiB, cpus: 0.5, pids: 32 },
-    process: { args: ['/bin/sh', '-c', 'cat /proc/self/cgroup; read x'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+    limits: { memoryBytes: 64 * MiB, cpus: 0.5, pids: 32, cpuShares: 512 },
+    process: { args: ['/bin/sh', '-c', 'cat /proc/self/cgroup; echo @@; cat /proc/1/cgroup; echo @@; read x'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
     stdin,
     onStdout: (b) => {
       out += b.toString();
-      if (seen || !out.includes('pids:')) return;
-      dirs.push(hostCgroup(out, 'memory'), hostCgroup(out, 'cpu'), hostCgroup(out, 'pids'));
+      if (seen || out.split('@@').length < 3) return;
+      const [self = '', init = ''] = out.split('@@');
+      dirs.push(cgroupDir(self, 'memory'), cgroupDir(self, 'cpu'), cgroupDir(self, 'pids'));
+      const read = (dir: string, key: keyof typeof FILES, controller: string) => readFileSync(`${dir}/${FILES[key][versionOf(controller)!]}`, 'utf8').trim();
       seen = {
-        memory: readFileSync(`${dirs[0]}/memory.limit_in_bytes`, 'utf8').trim(),
-        quota: readFileSync(`${dirs[1]}/cpu.cfs_quota_us`, 'utf8').trim(),
-        period: readFileSync(`${dirs[1]}/cpu.cfs_period_us`, 'utf8').trim(),
-        pids: readFileSync(`${dirs[2]}/pids.max`, 'utf8').trim(),
+        memory: read(dirs[0]!, 'memory', 'memory'),
+        quota: read(dirs[1]!, 'cpuQuota', 'cpu'),
+        shares: read(dirs[1]!, 'cpuShares', 'cpu'),
+        pids: read(dirs[2]!, 'pids', 'pids'),
+        init: cgroupDir(init, 'pids'),
       };
       stdin.end('go\n');
     },
   });
   t.is(result.exitCode, 0);
-  t.deepEqual(seen, { memory: String(64 * MiB), quota: '50000', period: '100000', pids: '33' }); // + 1 for the sandbox's init
-  t.true(dirs.every((d) => /\/tsbuild\/[0-9a-f]{16}$/.test(d)), dirs.join(' '));
+  t.deepEqual(seen, {
+    memory: String(64 * MiB),
+    quota: versionOf('cpu') === 1 ? '50000' : '50000 100000',
+    shares: versionOf('cpu') === 1 ? '512' : '20',
+    pids: '33', // + 1 for the sandbox's init
+    init: dirs[2],
+  });
+  t.true(dirs.every((d) => RUN_DIR.test(d)), dirs.join(' '));
   t.deepEqual(dirs.filter((d) => existsSync(d)), [], 'the cgroups are removed');
+});
+
+test('--cpuset-cpus: the command may run only on the CPUs given', async (t) => {
+  const r = await sh(ex, [rootfs], 'grep Cpus_allowed_list /proc/self/status', { limits: { cpusetCpus: '0' } });
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /^Cpus_allowed_list:\s+0$/m);
+});
+
+test('--cpuset-cpus naming a CPU this machine does not have is an error naming the limit', async (t) => {
+  const err = await t.throwsAsync(sh(ex, [rootfs], 'true', { limits: { cpusetCpus: '0-4095' } }), { instanceOf: CgroupUnavailableError });
+  t.is(err?.limit, 'cpusetCpus');
+  t.regex(err?.message ?? '', /cpuset CPUs limit: the kernel refused "0-4095" for cpuset.cpus/);
+});
+
+test('--cpu-period/--cpu-quota and --memory-swap reach their cgroup files', async (t) => {
+  const cpu = versionOf('cpu')!;
+  const mem = versionOf('memory')!;
+  let printed = '';
+  let out = '';
+  const stdin = new PassThrough();
+  const r = await ex.run({
+    rootfs: { lowerdirs: [rootfs] },
+    network: 'none',
+    limits: { cpuPeriodUs: 50_000, cpuQuotaUs: 20_000, memoryBytes: 32 * MiB, memorySwapBytes: 48 * MiB },
+    stdin,
+    process: { args: ['/bin/sh', '-c', 'cat /proc/self/cgroup; echo @@; read x'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+    onStdout: (b) => {
+      out += b.toString();
+      if (printed || !out.includes('@@')) return;
+      const [self = ''] = out.split('@@');
+      const read = (controller: string, file: string) => readFileSync(`${cgroupDir(self, controller)}/${file}`, 'utf8').trim();
+      printed = cpu === 1 ? `${read('cpu', 'cpu.cfs_period_us')} ${read('cpu', 'cpu.cfs_quota_us')}` : read('cpu', 'cpu.max');
+      printed += ` ${mem === 1 ? read('memory', 'memory.memsw.limit_in_bytes') : read('memory', 'memory.swap.max')}`;
+      stdin.end('go\n');
+    },
+  });
+  t.is(r.exitCode, 0);
+  t.is(printed, cpu === 1 ? `50000 20000 ${48 * MiB}` : `20000 50000 ${16 * MiB}`);
 });
 
 test('a pids limit contains a fork bomb', async (t) => {
@@ -114,10 +164,10 @@ test('a pids limit contains a fork bomb', async (t) => {
     network: 'none',
     limits: { pids: 16 },
     signal: ac.signal,
-    process: { args: ['/bin/sh', '-c', 'cat /proc/self/cgroup; bomb() { bomb | bomb & }; bomb; while :; do :; done'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
+    process: { args: ['/bin/sh', '-c', 'cat /proc/self/cgroup; echo @@; bomb() { bomb | bomb & }; bomb; while :; do :; done'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
     onStdout: (b) => {
       out += b.toString();
-      if (!pidsDir && out.includes('pids:')) pidsDir = hostCgroup(out, 'pids');
+      if (!pidsDir && out.includes('@@')) pidsDir = cgroupDir(out.split('@@')[0]!, 'pids');
     },
   });
   const err = await t.throwsAsync(run, { instanceOf: ExecutorError });

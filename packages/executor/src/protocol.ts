@@ -25,6 +25,11 @@ export interface SandboxPlan {
   initFd: number;
   /** What the kernel has beyond the sandbox's floor (features.ts). */
   kernel: KernelFeatures;
+  /**
+   * cgroup v2: an fd on the run cgroup's cgroup.procs, and the sealed tsbuild-enter
+   * program through which the command joins it (cgroup/enter.ts).
+   */
+  cgroup?: { procsFd: number; enterFd: number };
 }
 
 /**

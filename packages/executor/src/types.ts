@@ -75,12 +75,33 @@ export interface MountSpec {
   options?: string[];
 }
 
+/**
+ * Resource limits of one run, docker's flags of the same names. Each is a cgroup setting
+ * (v1 or v2, whichever hierarchy has the controller); a limit that no writable cgroup
+ * here can apply makes `run()` reject with a `CgroupUnavailableError` naming it, while
+ * runs without limits never touch cgroups.
+ */
 export interface Limits {
-  /** Memory limit in bytes (swap included). Exceeding it kills the sandbox with exit code 137. */
+  /** Memory limit in bytes (`--memory`). Exceeding it OOM-kills (exit code 137 when the command is the one killed) and sets `RunResult.oomKilled`. */
   memoryBytes?: number;
-  /** CPU quota as a number of CPUs, e.g. 0.5. */
+  /**
+   * Memory plus swap in bytes (`--memory-swap`), at least `memoryBytes`; -1 allows unlimited
+   * swap. Unset: twice `memoryBytes` where the kernel accounts swap (docker's default).
+   */
+  memorySwapBytes?: number;
+  /** CPU quota as a number of CPUs (`--cpus`), e.g. 0.5: 50 ms per 100 ms period. Not with the two below. */
   cpus?: number;
-  /** Maximum number of processes and threads of the command and its descendants. */
+  /** CFS period in microseconds (`--cpu-period`, 1000-1000000; default 100000). */
+  cpuPeriodUs?: number;
+  /** CFS quota in microseconds per period (`--cpu-quota`, at least 1000). */
+  cpuQuotaUs?: number;
+  /** Relative CPU weight (`--cpu-shares`, 2-262144; 1024 is everyone's default). v2 gets the equivalent cpu.weight. */
+  cpuShares?: number;
+  /** CPUs the command may run on (`--cpuset-cpus`), e.g. `0-2,4`. */
+  cpusetCpus?: string;
+  /** Memory nodes the command may allocate on (`--cpuset-mems`), e.g. `0`. */
+  cpusetMems?: string;
+  /** Maximum number of processes and threads of the command and its descendants (`--pids-limit`). */
   pids?: number;
 }
 
@@ -109,6 +130,8 @@ export interface RunResult {
   signal?: string;
   /** Why the command did not start (set with exit codes 125, 126 and 127). */
   setupError?: string;
+  /** The kernel OOM-killed a process of the sandbox at the memory limit (`limits.memoryBytes`). */
+  oomKilled?: boolean;
   durationMs: number;
 }
 

@@ -5,7 +5,7 @@
  * created, so a failed build leaves the store as it found it.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { createExecutor, type Executor } from '@tsbuild/executor';
+import { createExecutor, type Executor, type Limits } from '@tsbuild/executor';
 import { resolve } from 'node:path';
 import { familiarString, parseTag, trackChanges, LayerstoreError, type Platform, type RegistryClient, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
@@ -38,6 +38,8 @@ export interface BuildOptions {
   executor?: Executor;
   /** Network of RUN steps unless a step says otherwise (default host, like docker build). */
   network?: 'host' | 'none';
+  /** Resource limits of each RUN step (`docker build --memory`, `--cpu-shares`, ...). */
+  limits?: Limits;
   /** The registry client for base images not in the store (created on first use). */
   registry?: () => RegistryClient;
   /** Ask the registry again what base image tags point at (`--pull`). */
@@ -113,6 +115,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       tmpDir,
       executor,
       network: opts.network ?? 'host',
+      ...(opts.limits ? { limits: opts.limits } : {}),
       cache,
       checksums,
       clock,

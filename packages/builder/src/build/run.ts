@@ -6,7 +6,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chainIds, commitLayer, RootFs } from '@tsbuild/layerstore';
-import type { Executor, RunResult } from '@tsbuild/executor';
+import { CgroupUnavailableError, type Executor, type Limits, type RunResult } from '@tsbuild/executor';
 import { BuildError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
@@ -14,12 +14,15 @@ import { lowerDirs, shellOf, withHistory, withLayer, type LayerRef, type StageSt
 import { cachedLayer } from './cache.js';
 import { stepUser } from './users.js';
 import type { StepInfo } from './events.js';
+import { limitError, oomNote } from './limits.js';
 
 export interface RunStepContext extends FsStepContext {
   /** The sandbox, started on first use (a cached RUN never starts it). */
   executor: () => Executor;
   /** Default network for RUN (host, so package managers reach their registries). */
   network: 'host' | 'none';
+  /** Resource limits of every RUN step (`--memory`, `--cpu-shares`, ...). */
+  limits?: Limits;
   /** Build args given on the command line that BuildKit passes without an ARG (proxies). */
   proxyArgs: ReadonlyMap<string, string>;
   step: StepInfo;
@@ -105,20 +108,27 @@ async function runInSandbox(
       await writeFile(host, f.content, { mode: 0o755 });
       mounts.push({ type: 'bind' as const, source: host, destination: `/dev/pipes/${f.name}`, readonly: true });
     }
-    const result: RunResult = await ctx.executor().run({
-      rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
-      process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
-      network: p.network,
-      mounts,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onStdout: (b) => ctx.emitLog('stdout', b),
-      onStderr: (b) => ctx.emitLog('stderr', b),
-    });
+    const result: RunResult = await ctx
+      .executor()
+      .run({
+        rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
+        process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
+        network: p.network,
+        mounts,
+        ...(ctx.limits ? { limits: ctx.limits } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onStdout: (b) => ctx.emitLog('stdout', b),
+        onStderr: (b) => ctx.emitLog('stderr', b),
+      })
+      .catch((err: unknown) => {
+        throw err instanceof CgroupUnavailableError ? limitError(err, ins.location) : err;
+      });
     if (result.setupError !== undefined) {
       throw new BuildError('TSBUILD_STEP_FAILED', `RUN could not start ${JSON.stringify(args.join(' '))}: ${result.setupError}`, { location: ins.location });
     }
     if (result.exitCode !== 0) {
-      const why = result.signal ? `killed by ${result.signal}` : `exit code: ${result.exitCode}`;
+      let why = result.signal ? `killed by ${result.signal}` : `exit code: ${result.exitCode}`;
+      if (result.oomKilled) why += ` (${oomNote(ctx.limits)})`;
       throw new BuildError('TSBUILD_STEP_FAILED', `process "${args.join(' ')}" did not complete successfully: ${why}`, { location: ins.location });
     }
     const layer = await commitLayer(ctx.store, snap.path, ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch });

@@ -18,7 +18,7 @@ import { applyWorkdir } from './workdir.js';
 import { resolveImage, type ImageSourceOptions } from './images.js';
 import { applyRun, type RunStepContext } from './run.js';
 import { baseForTarget, checkFromPlatform } from './stage-platform.js';
-import type { Executor } from '@tsbuild/executor';
+import type { Executor, Limits } from '@tsbuild/executor';
 import type { BuildClock } from './build-time.js';
 
 /** Build args passed to RUN without an ARG declaration, like BuildKit. */
@@ -39,6 +39,8 @@ export interface SolverOptions {
   executor: () => Executor;
   /** Default network of RUN steps. */
   network: 'host' | 'none';
+  /** Resource limits of each RUN step. */
+  limits?: Limits;
   /** Where base images come from (registry, --pull, platform); the store is the solver's. */
   images: Omit<ImageSourceOptions, 'store'>;
   cache: BuildCache;
@@ -236,6 +238,7 @@ export class Solver {
       ...this.fsContext(stage, stepCache),
       executor: this.opts.executor,
       network: this.opts.network,
+      ...(this.opts.limits ? { limits: this.opts.limits } : {}),
       proxyArgs,
       step,
       emitLog: (stream, data) => this.opts.emit({ type: 'step-log', step, stream, data }),

@@ -4,6 +4,7 @@
  * read from the same option definitions yargs is given, so the two cannot drift apart.
  */
 import type { Options } from 'yargs';
+import { RUN_LIMIT_OPTIONS } from './limit-flags.js';
 
 /** Options of every command, before or after the command word. */
 export const GLOBAL_OPTIONS = {
@@ -17,9 +18,7 @@ export const RUN_OPTIONS = {
   env: { alias: 'e', type: 'string', default: [] as string[], describe: 'Set an environment variable (KEY=VALUE, or KEY from this environment)' },
   volume: { alias: 'v', type: 'string', default: [] as string[], describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' },
   tmpfs: { type: 'string', default: [] as string[], describe: 'Mount a tmpfs at PATH[:options]' },
-  memory: { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 32m, 1g)' },
-  cpus: { type: 'number', describe: 'CPU quota (e.g. 0.5)' },
-  'pids-limit': { type: 'number', describe: 'Maximum number of processes' },
+  ...RUN_LIMIT_OPTIONS,
   network: { type: 'string', default: 'host', describe: 'host or none' },
   workdir: { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
   user: { alias: 'u', type: 'string', describe: 'USER[:GROUP] (names or ids)' },

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { formOf, loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
 import { exportBuild, type ExportResult } from '../export/plan.js';
 import { createRenderer, type ProgressMode } from '../progress/index.js';
+import { parseLimits, type LimitFlags } from './limit-flags.js';
 
 export interface BuildArgs {
   context: string;
@@ -34,6 +35,8 @@ export interface BuildArgs {
   load?: boolean;
   registryMirror: string[];
   insecureRegistry: string[];
+  /** `--memory`, `--cpu-shares`, ...: the budget of each RUN step. */
+  limits?: LimitFlags;
 }
 
 export interface Io {
@@ -123,6 +126,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
   const registryOutputs = parsedOutputs.filter((o) => o.out.type === 'registry').map((o) => o.out);
   const outputs: OutputSpec[] = parsedOutputs.filter((o) => o.out.type !== 'registry').map((o) => o.out);
   const sde = sourceDateEpoch(io.env, buildArgs);
+  const limits = parseLimits(args.limits ?? {});
   const renderer = createRenderer(progress, io.stderr as never);
   let store: Store | undefined;
   let registry: Registry | undefined;
@@ -142,6 +146,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       labels,
       ...(args.target !== undefined ? { target: args.target } : {}),
       ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
+      ...(Object.keys(limits).length > 0 ? { limits } : {}),
       signal: io.signal,
       onEvent: (e) => renderer.event(e),
     };

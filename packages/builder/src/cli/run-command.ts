@@ -1,9 +1,11 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
 import { Store, defaultStoreRoot, ensureSnapshots, transaction } from '@tsbuild/layerstore';
-import { createExecutor, type Limits, type MountSpec } from '@tsbuild/executor';
+import { CgroupUnavailableError, createExecutor, type MountSpec } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
+import { limitError } from '../build/limits.js';
 import { resolveImage } from '../build/images.js';
-import { parseMemory, parseTmpfs, parseVolume, runContainer } from '../run/container.js';
+import { parseTmpfs, parseVolume, runContainer } from '../run/container.js';
+import { parseLimits, type LimitFlags } from './limit-flags.js';
 import type { Io } from './build-command.js';
 import { openRegistry, pullPrinter, type RegistryFlags } from './registry.js';
 
@@ -13,9 +15,8 @@ export interface RunArgs extends RegistryFlags {
   env: string[];
   volume: string[];
   tmpfs: string[];
-  memory?: string;
-  cpus?: number;
-  pidsLimit?: number;
+  /** `--memory`, `--cpus`, `--pids-limit`, ... as given. */
+  limits: LimitFlags;
   network: string;
   workdir?: string;
   user?: string;
@@ -26,16 +27,7 @@ export interface RunArgs extends RegistryFlags {
 /** Returns the container's exit status (0-255), which the CLI exits with. */
 export async function runImage(a: RunArgs, io: Io): Promise<number> {
   if (a.network !== 'host' && a.network !== 'none') throw new UsageError(`--network ${a.network}: want host or none`);
-  const limits: Limits = {};
-  if (a.memory !== undefined) limits.memoryBytes = parseMemory(a.memory);
-  if (a.cpus !== undefined) {
-    if (!(a.cpus > 0)) throw new UsageError(`--cpus ${a.cpus}: want a number above 0`);
-    limits.cpus = a.cpus;
-  }
-  if (a.pidsLimit !== undefined) {
-    if (!Number.isInteger(a.pidsLimit) || a.pidsLimit < 1) throw new UsageError(`--pids-limit ${a.pidsLimit}: want a whole number above 0`);
-    limits.pids = a.pidsLimit;
-  }
+  const limits = parseLimits(a.limits);
   const mounts: MountSpec[] = [...a.volume.map(parseVolume), ...a.tmpfs.map(parseTmpfs)];
   const env = a.env.map((kv) => {
     if (kv.startsWith('=') || kv === '') throw new UsageError(`-e ${JSON.stringify(kv)}: expected KEY=VALUE`);
@@ -68,6 +60,8 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
       signal: io.signal,
       onStdout: (b) => io.stdout.write(b),
       onStderr: (b) => io.stderr.write(b),
+    }).catch((err: unknown) => {
+      throw err instanceof CgroupUnavailableError ? limitError(err) : err;
     });
     if (result.setupError !== undefined) io.stderr.write(`tsbuild run: ${result.setupError}\n`);
     return result.exitCode;

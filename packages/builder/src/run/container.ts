@@ -102,13 +102,3 @@ export function parseTmpfs(spec: string): MountSpec {
   const options = colon === -1 ? [] : spec.slice(colon + 1).split(',').filter(Boolean);
   return { type: 'tmpfs', destination, options, readonly: options.includes('ro') };
 }
-
-/** docker's memory sizes: 32m, 1g, 512k, 1048576 (binary units). */
-export function parseMemory(spec: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(spec.trim());
-  if (!m) throw new UsageError(`--memory ${spec}: expected a size such as 32m or 1g`);
-  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (bytes < 6 * 1024 * 1024) throw new UsageError(`--memory ${spec}: the minimum is 6m`);
-  return bytes;
-}

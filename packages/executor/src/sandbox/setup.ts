@@ -20,6 +20,7 @@ import { chownSync, closeSync, constants as fsc, fstatSync, mkdirSync, openSync,
 import { posix } from 'node:path';
 import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
+import { EnterError, joinCgroup, spawnInCgroup } from '../cgroup/enter.js';
 import { dropPrivileges } from './credentials.js';
 import { loopbackUp } from './network.js';
 import { procFromInit, procWithPidns } from './proc.js';
@@ -134,9 +135,11 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
   step('chdir', () => libc.chdir(plan.mountpoint));
   const [controlRead, controlWrite] = libc.pipe2().map(aboveStdio) as [number, number];
   const procPipe = kernel.procPidns ? undefined : (libc.pipe2().map(aboveStdio) as [number, number]);
+  let initPid = 0;
   try {
     const init = spawnInit(plan.initFd, controlRead, { procTo: procPipe?.[1] });
     sb.init = { pidfd: init.pidfd, control: controlWrite };
+    initPid = init.pid;
     onInit(init.pid, init.pidfd);
   } catch (err) {
     libc.close(controlWrite);
@@ -146,6 +149,8 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
     libc.close(controlRead);
     if (procPipe) libc.close(procPipe[1]);
   }
+  // cgroup v2: the init joins the run's cgroup before anything else of the sandbox exists.
+  if (plan.cgroup) step("joining the run's cgroup", () => joinCgroup(plan.cgroup!.procsFd, initPid));
   try {
     open.procFd = procPipe ? step('/proc', () => procFromInit(sb.init!.pidfd, procPipe[0])) : procWithPidns();
   } finally {
@@ -178,9 +183,13 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
       throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
     }
     let spawned: Spawned;
+    const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const stdio = { stdin: inRead, stdout: outWrite, stderr: errWrite };
     try {
-      spawned = spawnCommand(found, proc.args, Object.entries(env).map(([k, v]) => `${k}=${v}`), { stdin: inRead, stdout: outWrite, stderr: errWrite });
+      const cgroup = plan.cgroup;
+      spawned = cgroup ? spawnInCgroup(cgroup, (via) => spawnCommand(found, proc.args, envp, stdio, via)) : spawnCommand(found, proc.args, envp, stdio);
     } catch (err) {
+      if (err instanceof EnterError && err.step === 'join') throw new SetupError(err.message);
       const errno = (err as { errno?: string }).errno;
       throw new CannotStart(errno === 'ENOENT' ? 127 : 126, `exec ${JSON.stringify(found)}: ${errno ?? (err as Error).message}`);
     }

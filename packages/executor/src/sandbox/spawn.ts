@@ -7,6 +7,7 @@
  */
 import { accessSync, constants as fsc, statSync } from 'node:fs';
 import { posix } from 'node:path';
+import type { Via } from '../cgroup/enter.js';
 import * as libc from '../libc.js';
 
 export interface Spawned {
@@ -57,13 +58,17 @@ export function spawnInit(initFd: number, control: number, opts: { procTo?: numb
   });
 }
 
-/** The command: stdin from a pipe or /dev/null (the sandbox's), stdout and stderr to pipes. */
-export function spawnCommand(path: string, argv: readonly string[], envp: readonly string[], stdio: { stdin?: number; stdout: number; stderr: number }): Spawned {
-  return spawnWith(path, argv, envp, (fa) => {
+/**
+ * The command: stdin from a pipe or /dev/null (the sandbox's), stdout and stderr to pipes.
+ * `via`: started through another program (tsbuild-enter, which joins a cgroup first).
+ */
+export function spawnCommand(path: string, argv: readonly string[], envp: readonly string[], stdio: { stdin?: number; stdout: number; stderr: number }, via?: Via): Spawned {
+  return spawnWith(via ? via.path : path, via ? [...via.argv, path, ...argv] : argv, envp, (fa) => {
     if (stdio.stdin === undefined) libc.spawnAddOpen(fa, 0, '/dev/null', libc.O.RDONLY);
     else libc.spawnAddDup2(fa, stdio.stdin, 0);
     libc.spawnAddDup2(fa, stdio.stdout, 1);
     libc.spawnAddDup2(fa, stdio.stderr, 2);
+    for (const [from, to] of via?.dup2 ?? []) libc.spawnAddDup2(fa, from, to);
   });
 }
 
