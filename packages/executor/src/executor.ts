@@ -14,6 +14,10 @@ import { createCgroup, type Cgroup } from './cgroups.js';
 import { ExecutorError } from './errors.js';
 import { initMemfd } from './init.js';
 import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
+import { chooseHelper, LAYOUT, type Helper } from './network/helpers.js';
+import { checkPorts } from './network/ports.js';
+import { sandboxResolvConf } from './network/resolv-conf.js';
+import { UserNetwork } from './network/user-network.js';
 import { WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
 import { removeStubs } from './stubs.js';
@@ -59,10 +63,15 @@ function defaultResolvConf(): string {
 export interface ExecutorOptions {
   /** Sandbox workers kept started and idle (default 2). */
   poolSize?: number;
+  /**
+   * The user-mode networking helper of `private` networks: 'slirp4netns' or 'pasta'.
+   * Default: $TSBUILD_NETWORK_HELPER, else the first installed (network/helpers.ts).
+   */
+  networkHelper?: string;
 }
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
-  return new SandboxExecutor(opts.poolSize ?? 2);
+  return new SandboxExecutor(opts.poolSize ?? 2, opts.networkHelper);
 }
 
 class SandboxExecutor implements Executor {
@@ -71,7 +80,7 @@ class SandboxExecutor implements Executor {
   private mountpoint: string | undefined;
   private closed = false;
 
-  constructor(poolSize: number) {
+  constructor(poolSize: number, private readonly networkHelper: string | undefined) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
     initMemfd();
     this.pool = new WorkerPool(poolSize);
@@ -83,6 +92,8 @@ class SandboxExecutor implements Executor {
     const started = performance.now();
     const id = randomBytes(8).toString('hex');
     if (req.rootfs.upperdir !== undefined && req.rootfs.workdir === undefined) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'rootfs.workdir is required with rootfs.upperdir');
+    checkPorts(req.network, req.ports);
+    const helper = req.network === 'private' ? chooseHelper(this.networkHelper ?? (process.env.TSBUILD_NETWORK_HELPER || undefined)) : undefined;
     const throwaway = req.rootfs.upperdir === undefined ? mkdtempSync(join(tmpdir(), 'tsbuild-run-')) : undefined;
     if (throwaway) {
       for (const d of ['upper', 'work']) mkdirSync(join(throwaway, d));
@@ -90,7 +101,7 @@ class SandboxExecutor implements Executor {
       onExit();
     }
     this.mountpoint ??= sandboxMountpoint();
-    const plan = makePlan(req, this.mountpoint, throwaway);
+    const plan = makePlan(req, this.mountpoint, throwaway, helper);
     let cgroup: Cgroup | undefined;
     try {
       try {
@@ -116,7 +127,7 @@ class SandboxExecutor implements Executor {
         await unused();
         return { exitCode: 125, setupError: (err as Error).message, durationMs: performance.now() - started };
       }
-      return await this.supervise(worker, tid, plan, req, cgroup, started);
+      return await this.supervise(worker, tid, plan, req, cgroup, started, helper);
     } finally {
       await cgroup?.remove().catch(() => {});
       if (throwaway) {
@@ -126,7 +137,8 @@ class SandboxExecutor implements Executor {
     }
   }
 
-  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: Cgroup | undefined, started: number): Promise<RunResult> {
+  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: Cgroup | undefined, started: number, helper: Helper | undefined): Promise<RunResult> {
+    let network: UserNetwork | undefined;
     let initPidfd: number | undefined;
     let initPid: number | undefined;
     let commandPid: number | undefined;
@@ -146,6 +158,7 @@ class SandboxExecutor implements Executor {
       if (outcome) return;
       cancelled = true;
       kill();
+      network?.stop(); // a setup waiting for the network wakes up (EOF)
     };
     const send = (m: ToWorker) => worker.postMessage(m);
     // The replacement worker starts once this sandbox is set up, not while it is.
@@ -158,6 +171,15 @@ class SandboxExecutor implements Executor {
     const finished = new Promise<void>((resolve) => {
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
+          case 'network':
+            if (cancelled || !helper) {
+              // Closing both ends the worker's wait at once (EOF).
+              close(m.netns);
+              close(m.go);
+            } else {
+              network = UserNetwork.start({ helper, netns: m.netns, go: m.go, ports: req.ports ?? [] });
+            }
+            break;
           case 'init':
             initPidfd = m.pidfd;
             initPid = m.pid;
@@ -187,7 +209,7 @@ class SandboxExecutor implements Executor {
             refill();
             outcome = m.code === 'TSBUILD_SANDBOX_UNSUPPORTED'
               ? { error: new ExecutorError(m.code, m.message) }
-              : { result: { exitCode: m.exitCode, setupError: m.message, durationMs: 0 } };
+              : { result: { exitCode: m.exitCode, setupError: network?.explain(m.message) ?? m.message, durationMs: 0 } };
             break;
           case 'done':
             done = true;
@@ -217,6 +239,7 @@ class SandboxExecutor implements Executor {
       this.running.delete(entry);
       leaveCgroup();
       if (!done) reapAfterCrash(initPidfd, commandPid);
+      network?.stop();
       if (initPidfd !== undefined) {
         live.inits.delete(initPidfd);
         close(initPidfd);
@@ -290,7 +313,7 @@ function sandboxMountpoint(): string {
   return mkdtempSync(join(tmpdir(), 'tsbuild-sandbox-'));
 }
 
-function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undefined): SandboxPlan {
+function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undefined, helper: Helper | undefined): SandboxPlan {
   const { rootfs, process: proc } = req;
   const hostname = proc.hostname ?? 'tsbuild';
   return {
@@ -305,9 +328,10 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     process: { args: proc.args, env: proc.env, cwd: proc.cwd, user: proc.user, hostname },
     mounts: req.mounts ?? [],
     network: req.network,
+    ...(helper ? { netHelper: helper.kind } : {}),
     files: {
       hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-      resolvConf: req.resolvConf ?? defaultResolvConf(),
+      resolvConf: req.resolvConf ?? (req.network === 'private' ? sandboxResolvConf(defaultResolvConf(), LAYOUT.dns, { forwardAll: helper?.kind === 'pasta' }) : defaultResolvConf()),
       hostname: `${hostname}\n`,
     },
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',

@@ -24,6 +24,7 @@ function run(plan: SandboxPlan): void {
   const sb: Sandbox = {};
   /** End the sandbox (the init exits, the kernel kills the rest), reap the init, report, end the thread. */
   const finish = (last: FromWorker) => {
+    if (sb.netWait !== undefined) libc.close(sb.netWait);
     if (sb.init) {
       if (sb.init.control >= 0) libc.close(sb.init.control);
       libc.waitid(libc.P.PIDFD, sb.init.pidfd, 0);
@@ -34,7 +35,7 @@ function run(plan: SandboxPlan): void {
   };
   let cmd: Command;
   try {
-    cmd = setupSandbox(plan, sb, (pid, pidfd) => post({ type: 'init', pid, pidfd }));
+    cmd = setupSandbox(plan, sb, (pid, pidfd) => post({ type: 'init', pid, pidfd }), (h) => post({ type: 'network', ...h }));
   } catch (err) {
     const e = err instanceof ExecutorError ? err : new SetupError('sandbox setup', err);
     finish({ type: 'failed', code: e.code, message: e.message, exitCode: err instanceof CannotStart ? err.exitCode : 125 });

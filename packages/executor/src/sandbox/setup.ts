@@ -10,8 +10,10 @@
  * mounts opened on the host side (files tmpfs, bind sources, sysfs) -> init (PID 1) ->
  * /proc for its namespace -> pivot_root, detach the old root -> /proc, /dev, /sys, /etc
  * files and caller mounts, all resolved inside the root -> hostname, loopback -> user ->
- * workdir (chdir + getcwd check) -> close-on-exec, seccomp, capabilities, credentials ->
- * spawn.
+ * workdir (chdir + getcwd check) -> [private network: wait until its helper is ready] ->
+ * close-on-exec, seccomp, capabilities, credentials -> spawn. A private network's
+ * namespace is handed to the main thread right after the unshare (sandbox/network.ts),
+ * so its helper starts while the rest is set up.
  */
 import { chownSync, closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -19,7 +21,7 @@ import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
 import { dropPrivileges } from './credentials.js';
 import { attachMounts, filesMount, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys } from './mounts.js';
-import { loopbackUp } from './network.js';
+import { awaitNetwork, loopbackUp, openPrivateNetwork, type NetworkHandoff } from './network.js';
 import { mountRootfs } from './rootfs.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
@@ -105,6 +107,8 @@ export interface Sandbox {
   /** The init and the write end of its control pipe: closing it ends the sandbox. */
   init?: { pidfd: number; control: number };
   targets?: TargetMaker;
+  /** `private` network: the read end the worker waits on until the helper is ready. */
+  netWait?: number;
 }
 
 export interface Command extends Spawned {
@@ -117,11 +121,16 @@ export interface Command extends Spawned {
  * Build the sandbox on the calling thread and start the command in it. `sb` is filled in
  * as things come to exist, so a failure half-way can still be cleaned up.
  */
-export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void): Command {
+export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void, onNetwork: (h: NetworkHandoff) => void = () => {}): Command {
   const { process: proc } = plan;
   if (proc.args.length === 0) throw new SetupError('no command to run');
-  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | (plan.network === 'none' ? libc.CLONE.NEWNET : 0);
+  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | (plan.network !== 'host' ? libc.CLONE.NEWNET : 0);
   step('unshare', () => libc.unshare(flags));
+  if (plan.network === 'private') {
+    const net = step('network', () => openPrivateNetwork());
+    sb.netWait = net.wait;
+    onNetwork(net.handoff);
+  }
   libc.umask(0o022);
   step('mount propagation', () => libc.mount(null, '/', null, libc.MS.REC | libc.MS.PRIVATE));
   mountRootfs(plan.rootfs, plan.mountpoint);
@@ -164,7 +173,7 @@ export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: numbe
   libc.close(filesFd);
   if (upperFd >= 0) libc.close(upperFd);
   step('hostname', () => libc.sethostname(proc.hostname));
-  if (plan.network === 'none') step('loopback', () => loopbackUp());
+  if (plan.network !== 'host') step('loopback', () => loopbackUp());
 
   let user: ResolvedUser;
   try {
@@ -176,6 +185,11 @@ export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: numbe
   enterWorkdir(proc.cwd, user);
   const env = environment(proc.env, user.home);
   if (plan.rootfs.readonly) step('read-only rootfs', () => whileBusy(() => libc.mountSetattr(libc.AT.FDCWD, '/', 0, { set: A.RDONLY })));
+  if (sb.netWait !== undefined) {
+    const wait = sb.netWait;
+    sb.netWait = undefined;
+    awaitNetwork(wait, plan.netHelper ?? 'the network helper');
+  }
   const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
   const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
   const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
