@@ -17,6 +17,8 @@ import { BuildCache } from './cache.js';
 import { BuildClock, stampHistory } from './build-time.js';
 import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
+import { checkEntitlements, type Entitlement } from './entitlements.js';
+import type { RunNetwork } from './run.js';
 import { hostPlatform, withContainerConfig } from './state.js';
 import { formatPlatform, isHostPlatform, platformArgs } from './platform.js';
 
@@ -36,8 +38,10 @@ export interface BuildOptions {
   onEvent?: EventSink;
   /** Runs RUN steps (default: the namespace sandbox, created on first RUN). */
   executor?: Executor;
-  /** Network of RUN steps unless a step says otherwise (default host, like docker build). */
-  network?: 'host' | 'none';
+  /** Network of RUN steps unless a step says otherwise (default: `default`, a network of its own, like BuildKit). */
+  network?: RunNetwork;
+  /** BuildKit's entitlements (`--allow network.host`): RUN --network=host needs network.host. */
+  allow?: ReadonlySet<Entitlement>;
   /** The registry client for base images not in the store (created on first use). */
   registry?: () => RegistryClient;
   /** Ask the registry again what base image tags point at (`--pull`). */
@@ -89,6 +93,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const buildArgs = opts.buildArgs ?? new Map<string, string>();
   const plan = planBuild(df, { buildArgs, platformArgs: platformArgs(target), ...(opts.target !== undefined ? { target: opts.target } : {}) });
   const context = await openContext(resolve(opts.contextDir), dockerfilePath);
+  // Before anything runs, as BuildKit refuses the whole build (ONBUILD triggers are checked as they run).
+  const entitlements = opts.allow ?? new Set<Entitlement>();
+  checkEntitlements(plan.needed.flatMap((s) => s.instructions), entitlements);
   emit({ type: 'build-start', dockerfile: dockerfilePath, context: context.dir, stages: plan.needed.length });
 
   const store = opts.store;
@@ -112,7 +119,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       emit,
       tmpDir,
       executor,
-      network: opts.network ?? 'host',
+      network: opts.network ?? 'default',
+      entitlements,
       cache,
       checksums,
       clock,

@@ -1,9 +1,10 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
 import { Store, defaultStoreRoot, ensureSnapshots, transaction } from '@tsbuild/layerstore';
-import { createExecutor, type Limits, type MountSpec } from '@tsbuild/executor';
-import { UsageError } from '../errors.js';
+import { createExecutor, ExecutorError, type Limits, type MountSpec } from '@tsbuild/executor';
+import { BuildError, UsageError } from '../errors.js';
 import { resolveImage } from '../build/images.js';
 import { parseMemory, parseTmpfs, parseVolume, runContainer } from '../run/container.js';
+import { parsePublish, parseRunNetwork } from '../run/publish.js';
 import type { Io } from './build-command.js';
 import { openRegistry, pullPrinter, type RegistryFlags } from './registry.js';
 
@@ -17,6 +18,8 @@ export interface RunArgs extends RegistryFlags {
   cpus?: number;
   pidsLimit?: number;
   network: string;
+  /** `-p` specs. */
+  publish?: string[];
   workdir?: string;
   user?: string;
   entrypoint?: string;
@@ -25,7 +28,13 @@ export interface RunArgs extends RegistryFlags {
 
 /** Returns the container's exit status (0-255), which the CLI exits with. */
 export async function runImage(a: RunArgs, io: Io): Promise<number> {
-  if (a.network !== 'host' && a.network !== 'none') throw new UsageError(`--network ${a.network}: want host or none`);
+  const network = parseRunNetwork(a.network);
+  let ports = (a.publish ?? []).map(parsePublish);
+  if (ports.length > 0 && network === 'none') throw new UsageError('-p: a container with --network none has no ports to publish');
+  if (ports.length > 0 && network === 'host') {
+    io.stderr.write('WARNING: Published ports are discarded when using host network mode\n');
+    ports = [];
+  }
   const limits: Limits = {};
   if (a.memory !== undefined) limits.memoryBytes = parseMemory(a.memory);
   if (a.cpus !== undefined) {
@@ -63,7 +72,8 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
       ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
       ...(a.hostname !== undefined ? { hostname: a.hostname } : {}),
       mounts,
-      network: a.network,
+      network,
+      ports,
       limits,
       signal: io.signal,
       onStdout: (b) => io.stdout.write(b),
@@ -71,6 +81,10 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     });
     if (result.setupError !== undefined) io.stderr.write(`tsbuild run: ${result.setupError}\n`);
     return result.exitCode;
+  } catch (err) {
+    // What the sandbox cannot do here (no user-mode networking helper, the kernel): a message, not a stack.
+    if (err instanceof ExecutorError && err.code === 'TSBUILD_SANDBOX_UNSUPPORTED') throw new BuildError('TSBUILD_UNSUPPORTED', err.message, { cause: err });
+    throw err;
   } finally {
     reg.close();
     await executor.close();
