@@ -18,7 +18,7 @@ import { chooseHelper, LAYOUT, type Helper } from './network/helpers.js';
 import { checkPorts } from './network/ports.js';
 import { sandboxResolvConf } from './network/resolv-conf.js';
 import { UserNetwork } from './network/user-network.js';
-import { WorkerPool } from './pool.js';
+import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
 import { removeStubs } from './stubs.js';
 import type { Executor, RunRequest, RunResult } from './types.js';
@@ -68,10 +68,25 @@ export interface ExecutorOptions {
    * Default: $TSBUILD_NETWORK_HELPER, else the first installed (network/helpers.ts).
    */
   networkHelper?: string;
+  /**
+   * Runs will mostly want `network: 'private'`: each idle worker makes its network and
+   * starts its helper ahead of time, so a run finds it ready (a build's RUN steps; see
+   * sandbox/network.ts). Ignored when no helper is installed.
+   */
+  prewarmNetwork?: boolean;
 }
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
-  return new SandboxExecutor(opts.poolSize ?? 2, opts.networkHelper);
+  return new SandboxExecutor(opts.poolSize ?? 2, opts.networkHelper, opts.prewarmNetwork ?? false);
+}
+
+/** The helper, or undefined when none is installed (prewarming is then skipped). */
+function helperIfAny(want: string | undefined): Helper | undefined {
+  try {
+    return chooseHelper(want);
+  } catch {
+    return undefined;
+  }
 }
 
 class SandboxExecutor implements Executor {
@@ -80,10 +95,20 @@ class SandboxExecutor implements Executor {
   private mountpoint: string | undefined;
   private closed = false;
 
-  constructor(poolSize: number, private readonly networkHelper: string | undefined) {
+  constructor(poolSize: number, private readonly networkHelper: string | undefined, prewarm: boolean) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
     initMemfd();
-    this.pool = new WorkerPool(poolSize);
+    const helper = prewarm ? helperIfAny(this.helperWanted()) : undefined;
+    this.pool = new WorkerPool(poolSize, helper ? {
+      prewarmNetwork: true,
+      onReady: (w) => {
+        if (w.network) w.attached = UserNetwork.start({ helper, netns: w.network.netns, go: w.network.go });
+      },
+    } : {});
+  }
+
+  private helperWanted(): string | undefined {
+    return this.networkHelper ?? (process.env.TSBUILD_NETWORK_HELPER || undefined);
   }
 
   async run(req: RunRequest): Promise<RunResult> {
@@ -93,7 +118,7 @@ class SandboxExecutor implements Executor {
     const id = randomBytes(8).toString('hex');
     if (req.rootfs.upperdir !== undefined && req.rootfs.workdir === undefined) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'rootfs.workdir is required with rootfs.upperdir');
     checkPorts(req.network, req.ports);
-    const helper = req.network === 'private' ? chooseHelper(this.networkHelper ?? (process.env.TSBUILD_NETWORK_HELPER || undefined)) : undefined;
+    const helper = req.network === 'private' ? chooseHelper(this.helperWanted()) : undefined;
     const throwaway = req.rootfs.upperdir === undefined ? mkdtempSync(join(tmpdir(), 'tsbuild-run-')) : undefined;
     if (throwaway) {
       for (const d of ['upper', 'work']) mkdirSync(join(throwaway, d));
@@ -110,9 +135,10 @@ class SandboxExecutor implements Executor {
         if (err instanceof ExecutorError && err.code === 'TSBUILD_SANDBOX_SETUP') return { exitCode: 125, setupError: err.message, durationMs: performance.now() - started };
         throw err;
       }
-      const { worker, tid } = await this.pool.take();
+      const taken = await this.pool.take();
+      const { worker, tid } = taken;
       const unused = async () => {
-        await worker.terminate();
+        await discard(taken);
         this.pool.refill();
       };
       if (this.closed || req.signal?.aborted) {
@@ -127,7 +153,12 @@ class SandboxExecutor implements Executor {
         await unused();
         return { exitCode: 125, setupError: (err as Error).message, durationMs: performance.now() - started };
       }
-      return await this.supervise(worker, tid, plan, req, cgroup, started, helper);
+      // The worker's prewarmed network serves a private run without ports (ports are
+      // given to a helper when it starts); any other run leaves it (sandbox/network.ts).
+      const pooled = taken.attached instanceof UserNetwork ? taken.attached : undefined;
+      plan.netPrewarmed = pooled !== undefined && helper !== undefined && pooled.helper.kind === helper.kind && (req.ports ?? []).length === 0;
+      if (pooled && !plan.netPrewarmed) pooled.stop();
+      return await this.supervise(worker, tid, plan, req, cgroup, started, helper, plan.netPrewarmed ? pooled : undefined);
     } finally {
       await cgroup?.remove().catch(() => {});
       if (throwaway) {
@@ -137,8 +168,8 @@ class SandboxExecutor implements Executor {
     }
   }
 
-  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: Cgroup | undefined, started: number, helper: Helper | undefined): Promise<RunResult> {
-    let network: UserNetwork | undefined;
+  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: Cgroup | undefined, started: number, helper: Helper | undefined, prewarmed: UserNetwork | undefined): Promise<RunResult> {
+    let network = prewarmed;
     let initPidfd: number | undefined;
     let initPid: number | undefined;
     let commandPid: number | undefined;

@@ -6,7 +6,7 @@
  */
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,6 +221,36 @@ eachHelper('a setup that fails after the helper started stops it (125, nothing l
   t.is(r.out, '');
   t.regex(r.result.setupError ?? '', /bind mount source \/nonexistent\/tsbuild-test/);
   // The after() hook checks that no helper process or zombie is left.
+});
+
+eachHelper('prewarmed: idle workers have their helper up; runs of every network use or leave it; close() stops them', async (t, kind) => {
+  const own = createExecutor({ poolSize: 2, prewarmNetwork: true, networkHelper: kind });
+  try {
+    const helpers = () => descendants().filter((l) => /^\d+ \S*(slirp4netns|pasta|passt)/.test(l) && l.includes('/proc/self/fd/'));
+    // Two idle workers, each with its own helper (started once the worker is ready).
+    const warm = await sh(own, [rootfs], 'ip -4 -o addr show scope global', { network: 'private' });
+    t.is(warm.code, 0, warm.err + (warm.result.setupError ?? ''));
+    t.regex(warm.out, /inet 10\.0\.2\.100\/24/);
+    const host = await sh(own, [rootfs], 'ls /sys/class/net', { network: 'host' });
+    t.deepEqual(host.out.trim().split('\n').sort(), readdirSync('/sys/class/net').sort(), 'back in the host namespace');
+    const none = await sh(own, [rootfs], 'ls /sys/class/net', { network: 'none' });
+    t.is(none.out, 'lo\n');
+    const port = await freePort();
+    const ac = new AbortController();
+    let body = '';
+    const served = sh(own, [rootfs], 'mkdir -p /www && echo prewarm-ports > /www/index.html && httpd -p 80 -h /www && echo up && exec sleep 1000', {
+      network: 'private', ports: [{ hostPort: port, containerPort: 80 }], signal: ac.signal,
+      onStdout: () => void fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).then((b) => (body = b)).finally(() => ac.abort()),
+    });
+    await t.throwsAsync(served, { instanceOf: ExecutorError });
+    t.is(body, 'prewarm-ports\n');
+    const again = await sh(own, [rootfs], 'ip -4 -o addr show scope global', { network: 'private' });
+    t.regex(again.out, /inet 10\.0\.2\.100\/24/);
+    t.true(helpers().length >= 1, 'the refilled idle workers are prewarmed');
+  } finally {
+    await own.close();
+  }
+  // The after() hook checks that close() left no helper and no zombie.
 });
 
 test('without slirp4netns or pasta: a clear error naming the packages; nothing was started', (t) => {

@@ -12,6 +12,7 @@
  */
 import type { ExecutorErrorCode } from './errors.js';
 import type { HelperKind } from './network/helpers.js';
+import type { NetworkHandoff } from './sandbox/network.js';
 import type { MountSpec, NetworkMode, UserSpec } from './types.js';
 
 /** Everything the worker needs, as plain data. */
@@ -24,6 +25,8 @@ export interface SandboxPlan {
   network: NetworkMode;
   /** For `private`: which helper the main thread attaches (named in errors). */
   netHelper?: HelperKind;
+  /** For `private`: use the network the idle worker prewarmed (its helper is the main thread's already). */
+  netPrewarmed?: boolean;
   files: { hosts: string; resolvConf: string; hostname: string };
   stdin: 'ignore' | 'pipe';
   /** fd of the sealed init program (see init.ts). */
@@ -47,7 +50,7 @@ export interface StubRecord {
 export type ToWorker = { type: 'run'; plan: SandboxPlan } | { type: 'stdin'; data: Uint8Array } | { type: 'stdin-end' };
 
 export type FromWorker =
-  | { type: 'ready'; tid: number }
+  | { type: 'ready'; tid: number; network?: NetworkHandoff; prewarmFds?: number[] }
   | { type: 'network'; netns: number; go: number }
   | { type: 'init'; pid: number; pidfd: number }
   | { type: 'started'; pid: number }

@@ -108,7 +108,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // One pre-started sandbox worker per RUN still to come, up to 4: a worker serves one
   // run and takes ~40 ms of CPU to start, so back-to-back RUN steps need several ready.
   const runSteps = plan.needed.reduce((n, s) => n + s.instructions.filter((i) => i.kind === 'RUN').length, 0);
-  const executor = () => opts.executor ?? (ownExecutor ??= createExecutor({ poolSize: Math.min(4, Math.max(1, runSteps)) }));
+  // Pooled workers prepare the default network of the RUN steps ahead (its helper starts while they idle).
+  const prewarmNetwork = (opts.network ?? 'default') === 'default';
+  const executor = () => opts.executor ?? (ownExecutor ??= createExecutor({ poolSize: Math.min(4, Math.max(1, runSteps)), prewarmNetwork }));
   try {
     const solver = new Solver({
       store,

@@ -53,7 +53,8 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     return v === undefined ? undefined : `${kv}=${v}`;
   }).filter((x): x is string => x !== undefined);
   const store = await Store.open(defaultStoreRoot(io.env));
-  const executor = createExecutor({ poolSize: 1 });
+  // The one worker makes the network and starts its helper while the image is resolved (not with -p: ports go to a helper when it starts).
+  const executor = createExecutor({ poolSize: 1, prewarmNetwork: network === 'private' && ports.length === 0 });
   const reg = await openRegistry(io, a, pullPrinter(io.stderr, false));
   const registry = reg.client;
   try {

@@ -41,11 +41,9 @@ export interface Helper {
   setpriv?: string;
 }
 
-const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-/** PATH's absolute directories, then the usual system ones. */
+/** PATH's absolute directories. */
 function searchDirs(): string[] {
-  return [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), ...SEARCH];
+  return (process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/'));
 }
 
 /** An executable file named `name` in `dirs`, or undefined. */

@@ -12,9 +12,16 @@
  * a RUN step only what is left of it when the command is about to start. Ownership of
  * the two handed-off fds passes to the main thread with the message; the worker keeps
  * and closes `wait`.
+ *
+ * Prewarmed (the executor's `prewarmNetwork`, which a build uses): an idle pooled worker
+ * does the unshare and the handoff as soon as it starts (prewarmNetwork()), so its helper
+ * is up long before a run takes the worker, as BuildKit keeps a pool of network
+ * namespaces. A run that wants another network (host, none, or ports to publish) leaves
+ * it: back to the host's namespace, or a fresh one.
  */
 import { readSync } from 'node:fs';
-import { AF_INET, close, ioctl, O, open, pipe2, POLLIN, pollOne, SOCK, socket } from '../libc.js';
+import { AF_INET, close, CLONE, ioctl, O, open, pipe2, POLLIN, pollOne, setns, SOCK, socket, unshare } from '../libc.js';
+import type { SandboxPlan } from '../protocol.js';
 import { SetupError } from './setup-error.js';
 
 const SIOCGIFFLAGS = 0x8913;
@@ -75,4 +82,58 @@ export function awaitNetwork(wait: number, helper: string, timeoutMs = NETWORK_R
   } finally {
     close(wait);
   }
+}
+
+/** A private network made while the worker was idle, for the run that takes it. */
+export interface Prewarmed {
+  /** The host's network namespace, to return to for `network: 'host'`. */
+  hostNet: number;
+  /** The readiness pipe's read end (see openPrivateNetwork). */
+  wait: number;
+}
+
+/** On an idle worker thread: a private network namespace of its own, handed off at once. */
+export function prewarmNetwork(): { prewarmed: Prewarmed; handoff: NetworkHandoff } {
+  const hostNet = open('/proc/thread-self/ns/net', O.RDONLY);
+  try {
+    unshare(CLONE.NEWNET);
+    const { handoff, wait } = openPrivateNetwork();
+    return { prewarmed: { hostNet, wait }, handoff };
+  } catch (err) {
+    close(hostNet);
+    throw err;
+  }
+}
+
+/**
+ * Before the sandbox's unshare: the CLONE_NEWNET flag it still needs (0 when the thread
+ * is already where the plan wants it). A prewarmed namespace is used for a `private` run
+ * the main thread said it fits (`plan.netPrewarmed`); otherwise it is left.
+ */
+export function networkUnshareFlag(plan: SandboxPlan, sb: { prewarmed?: Prewarmed; netWait?: number }): number {
+  const pre = sb.prewarmed;
+  sb.prewarmed = undefined;
+  if (!pre) return plan.network === 'host' ? 0 : CLONE.NEWNET;
+  try {
+    if (plan.network === 'private' && plan.netPrewarmed) {
+      sb.netWait = pre.wait;
+      return 0;
+    }
+    close(pre.wait);
+    if (plan.network === 'host') {
+      setns(pre.hostNet, CLONE.NEWNET);
+      return 0;
+    }
+    return CLONE.NEWNET;
+  } finally {
+    close(pre.hostNet);
+  }
+}
+
+/** After the unshare, for a `private` network not prewarmed: open it and hand it off. */
+export function handOffNetwork(plan: SandboxPlan, sb: { netWait?: number }, onNetwork: (h: NetworkHandoff) => void): void {
+  if (plan.network !== 'private' || sb.netWait !== undefined) return;
+  const net = openPrivateNetwork();
+  sb.netWait = net.wait;
+  onNetwork(net.handoff);
 }

@@ -21,7 +21,7 @@ import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
 import { dropPrivileges } from './credentials.js';
 import { attachMounts, filesMount, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys } from './mounts.js';
-import { awaitNetwork, loopbackUp, openPrivateNetwork, type NetworkHandoff } from './network.js';
+import { awaitNetwork, handOffNetwork, loopbackUp, networkUnshareFlag, type NetworkHandoff, type Prewarmed } from './network.js';
 import { mountRootfs } from './rootfs.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
@@ -109,6 +109,8 @@ export interface Sandbox {
   targets?: TargetMaker;
   /** `private` network: the read end the worker waits on until the helper is ready. */
   netWait?: number;
+  /** A network namespace the idle worker made (sandbox/network.ts). */
+  prewarmed?: Prewarmed;
 }
 
 export interface Command extends Spawned {
@@ -124,13 +126,9 @@ export interface Command extends Spawned {
 export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void, onNetwork: (h: NetworkHandoff) => void = () => {}): Command {
   const { process: proc } = plan;
   if (proc.args.length === 0) throw new SetupError('no command to run');
-  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | (plan.network !== 'host' ? libc.CLONE.NEWNET : 0);
+  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | step('network', () => networkUnshareFlag(plan, sb));
   step('unshare', () => libc.unshare(flags));
-  if (plan.network === 'private') {
-    const net = step('network', () => openPrivateNetwork());
-    sb.netWait = net.wait;
-    onNetwork(net.handoff);
-  }
+  step('network', () => handOffNetwork(plan, sb, onNetwork));
   libc.umask(0o022);
   step('mount propagation', () => libc.mount(null, '/', null, libc.MS.REC | libc.MS.PRIVATE));
   mountRootfs(plan.rootfs, plan.mountpoint);
