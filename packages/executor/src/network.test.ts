@@ -254,11 +254,17 @@ eachHelper('prewarmed: idle workers have their helper up; runs of every network 
 });
 
 test('without slirp4netns or pasta: a clear error naming the packages; nothing was started', (t) => {
-  const err = t.throws(() => chooseHelper(undefined, [fx.path('empty-bin')]), { instanceOf: ExecutorError });
+  const err = t.throws(() => chooseHelper(undefined, { dirs: [fx.path('empty-bin')] }), { instanceOf: ExecutorError });
   t.is(err?.code, 'TSBUILD_SANDBOX_UNSUPPORTED');
   t.regex(err!.message, /slirp4netns or pasta is not installed/);
   t.regex(err!.message, /apt-get install slirp4netns/);
   t.regex(err!.message, /--network host or --network none/);
+});
+
+test('without /dev/net/tun: a clear error naming the driver', (t) => {
+  const err = t.throws(() => chooseHelper(undefined, { tun: join(fx.dir, 'no-such-tun') }), { instanceOf: ExecutorError });
+  t.is(err?.code, 'TSBUILD_SANDBOX_UNSUPPORTED');
+  t.regex(err!.message, /no-such-tun \(Linux's tun driver, CONFIG_TUN\), which is missing: load the driver with modprobe tun/);
 });
 
 test('an unknown helper name is refused', async (t) => {

@@ -22,7 +22,7 @@
  * (or the executor's `networkHelper` option) names one, a test switch to force a path.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants as fsc, statSync } from 'node:fs';
+import { accessSync, constants as fsc, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutorError } from '../errors.js';
 import type { PortSpec } from '../types.js';
@@ -66,11 +66,20 @@ const found = new Map<string, Helper | null>();
 /**
  * The helper to use, found once per process. `want` (or TSBUILD_NETWORK_HELPER) picks
  * one kind; otherwise the first installed of HELPER_KINDS. Throws, naming the packages
- * to install, when there is none. `dirs` (tests) replaces the search path, uncached.
+ * to install, when there is none, or naming the tun driver when /dev/net/tun (which both
+ * open) is missing: devtmpfs has the node only once the module is loaded, which a
+ * systemd host does at boot and a bare VM or initramfs may not. `opts` (tests) replace
+ * the search path and the device's path, uncached.
  */
-export function chooseHelper(want: string | undefined = process.env.TSBUILD_NETWORK_HELPER || undefined, dirs?: readonly string[]): Helper {
+export function chooseHelper(want: string | undefined = process.env.TSBUILD_NETWORK_HELPER || undefined, opts: { dirs?: readonly string[]; tun?: string } = {}): Helper {
+  const { dirs } = opts;
+  const tun = opts.tun ?? '/dev/net/tun';
+  if (!existsSync(tun)) {
+    throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', `the default network needs ${tun} (Linux's tun driver, CONFIG_TUN), which is missing: load the driver with modprobe tun; --network host or --network none work without it`);
+  }
   const key = want ?? '';
-  let h = dirs === undefined ? found.get(key) : undefined;
+  const uncached = dirs !== undefined || opts.tun !== undefined;
+  let h = uncached ? undefined : found.get(key);
   if (h === undefined) {
     h = null;
     if (want !== undefined && !HELPER_KINDS.includes(want as HelperKind)) {
@@ -86,7 +95,7 @@ export function chooseHelper(want: string | undefined = process.env.TSBUILD_NETW
       }
       break;
     }
-    if (dirs === undefined) found.set(key, h);
+    if (!uncached) found.set(key, h);
   }
   if (h === null) {
     const which = want !== undefined ? `${want} (TSBUILD_NETWORK_HELPER)` : 'slirp4netns or pasta';
