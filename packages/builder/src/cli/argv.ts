@@ -21,7 +21,7 @@ export const RUN_OPTIONS = {
   cpus: { type: 'number', describe: 'CPU quota (e.g. 0.5)' },
   'pids-limit': { type: 'number', describe: 'Maximum number of processes' },
   network: { type: 'string', default: 'default', describe: 'default (a network of its own with outbound access; also bridge), host or none' },
-  publish: { alias: 'p', type: 'string', default: [] as string[], describe: 'Publish a port: [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp] (repeatable)' },
+  publish: { alias: 'p', type: 'string', default: [] as string[], describe: 'Publish a container port on the host: HOSTPORT:CONTAINERPORT, optionally HOSTIP: before and /udp after (repeatable)' },
   workdir: { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
   user: { alias: 'u', type: 'string', describe: 'USER[:GROUP] (names or ids)' },
   entrypoint: { type: 'string', describe: 'Override the image\'s ENTRYPOINT' },
