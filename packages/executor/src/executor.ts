@@ -17,6 +17,7 @@ import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
 import { chooseHelper, LAYOUT, type Helper } from './network/helpers.js';
 import { checkPorts } from './network/ports.js';
 import { sandboxResolvConf } from './network/resolv-conf.js';
+import { claimPrewarmed, prewarmingPool } from './network/prewarm.js';
 import { UserNetwork } from './network/user-network.js';
 import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
@@ -80,15 +81,6 @@ export function createExecutor(opts: ExecutorOptions = {}): Executor {
   return new SandboxExecutor(opts.poolSize ?? 2, opts.networkHelper, opts.prewarmNetwork ?? false);
 }
 
-/** The helper, or undefined when none is installed (prewarming is then skipped). */
-function helperIfAny(want: string | undefined): Helper | undefined {
-  try {
-    return chooseHelper(want);
-  } catch {
-    return undefined;
-  }
-}
-
 class SandboxExecutor implements Executor {
   private readonly pool: WorkerPool;
   private readonly running = new Set<{ kill(): void; finished: Promise<unknown> }>();
@@ -98,13 +90,7 @@ class SandboxExecutor implements Executor {
   constructor(poolSize: number, private readonly networkHelper: string | undefined, prewarm: boolean) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
     initMemfd();
-    const helper = prewarm ? helperIfAny(this.helperWanted()) : undefined;
-    this.pool = new WorkerPool(poolSize, helper ? {
-      prewarmNetwork: true,
-      onReady: (w) => {
-        if (w.network) w.attached = UserNetwork.start({ helper, netns: w.network.netns, go: w.network.go });
-      },
-    } : {});
+    this.pool = new WorkerPool(poolSize, prewarm ? prewarmingPool(this.helperWanted()) : {});
   }
 
   private helperWanted(): string | undefined {
@@ -153,12 +139,9 @@ class SandboxExecutor implements Executor {
         await unused();
         return { exitCode: 125, setupError: (err as Error).message, durationMs: performance.now() - started };
       }
-      // The worker's prewarmed network serves a private run without ports (ports are
-      // given to a helper when it starts); any other run leaves it (sandbox/network.ts).
-      const pooled = taken.attached instanceof UserNetwork ? taken.attached : undefined;
-      plan.netPrewarmed = pooled !== undefined && helper !== undefined && pooled.helper.kind === helper.kind && (req.ports ?? []).length === 0;
-      if (pooled && !plan.netPrewarmed) pooled.stop();
-      return await this.supervise(worker, tid, plan, req, cgroup, started, helper, plan.netPrewarmed ? pooled : undefined);
+      const prewarmed = claimPrewarmed(taken, helper, req.ports);
+      plan.netPrewarmed = prewarmed !== undefined;
+      return await this.supervise(worker, tid, plan, req, cgroup, started, helper, prewarmed);
     } finally {
       await cgroup?.remove().catch(() => {});
       if (throwaway) {

@@ -172,10 +172,13 @@ eachHelper('DNS: a resolver on the host\'s loopback is reached through the forwa
         onStdout: (b) => (out += b), onStderr: (b) => (out += b) });
       await ex.close();
       process.stdout.write(JSON.stringify({ code: r.exitCode, setupError: r.setupError, out }));`;
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind "$0" /etc/resolv.conf && exec "$@"`, join(dir, 'resolv.conf'), process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind "$0" /etc/resolv.conf && exec "$@"`, join(dir, 'resolv.conf'), process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let json = '';
+    let stderr = '';
     child.stdout.on('data', (b) => (json += b));
-    await new Promise((r) => child.once('exit', r));
+    child.stderr.on('data', (b) => (stderr += b));
+    const status = await new Promise((r) => child.once('close', r));
+    t.is(status, 0, stderr);
     const r = JSON.parse(json) as { code: number; setupError?: string; out: string };
     t.is(r.code, 0, r.setupError ?? r.out);
     const [conf = '', lookup = ''] = r.out.split('---\n');
