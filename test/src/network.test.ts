@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { sandboxLayout } from '@tsbuild/executor';
 import { busyboxStore } from './helpers/busybox.js';
 import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
@@ -69,7 +70,8 @@ test("RUN's default network: the host's 127.0.0.1 is out of reach, its other add
   const secret = await listen('127.0.0.1', 'LOOPBACK-SECRET\n');
   const addr = hostAddress();
   const open = addr ? await listen(addr, 'HOST-PUBLIC\n') : undefined;
-  const tries = ['127.0.0.1', '10.0.2.2', '10.0.2.3'].map((a) => `echo "via ${a}: [$(timeout 10 nc -w 3 ${a} ${secret.port} 2>&1)]"`).join('; ');
+  const { gateway, dns } = sandboxLayout();
+  const tries = ['127.0.0.1', gateway, dns].map((a) => `echo "via ${a}: [$(timeout 10 nc -w 3 ${a} ${secret.port} 2>&1)]"`).join('; ');
   const { root, work, done } = await setup(`FROM busybox\nRUN ${tries}; echo "public: [$(timeout 10 nc -w 5 ${addr ?? '127.0.0.1'} ${open?.port ?? 1})]"\n`);
   try {
     const res = await tsbuild(['build', '--progress', 'plain', work], { root });

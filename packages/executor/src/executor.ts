@@ -14,7 +14,8 @@ import { createCgroup, type Cgroup } from './cgroups.js';
 import { ExecutorError } from './errors.js';
 import { initMemfd } from './init.js';
 import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
-import { chooseHelper, LAYOUT, type Helper } from './network/helpers.js';
+import { chooseHelper, type Helper } from './network/helpers.js';
+import { sandboxLayout } from './network/layout.js';
 import { checkPorts } from './network/ports.js';
 import { sandboxResolvConf } from './network/resolv-conf.js';
 import { claimPrewarmed, prewarmingPool } from './network/prewarm.js';
@@ -345,7 +346,7 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     ...(helper ? { netHelper: helper.kind } : {}),
     files: {
       hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-      resolvConf: req.resolvConf ?? (req.network === 'private' ? sandboxResolvConf(defaultResolvConf(), LAYOUT.dns, { forwardAll: helper?.kind === 'pasta' }) : defaultResolvConf()),
+      resolvConf: req.resolvConf ?? (req.network === 'private' ? sandboxResolvConf(defaultResolvConf(), sandboxLayout().dns, { forwardAll: helper?.kind === 'pasta' }) : defaultResolvConf()),
       hostname: `${hostname}\n`,
     },
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',

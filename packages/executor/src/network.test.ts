@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutorError } from './errors.js';
 import { createExecutor } from './executor.js';
 import { chooseHelper, HELPER_KINDS, type HelperKind } from './network/helpers.js';
+import { pickLayout, sandboxLayout } from './network/layout.js';
 import { sandboxResolvConf } from './network/resolv-conf.js';
 import { startDnsServer } from './testing/dns-server.js';
 import { Fixture, sh } from './testing/fixture.js';
@@ -81,16 +82,19 @@ const eachHelper = (title: string, fn: (t: ExecutionContext, kind: HelperKind) =
   }
 };
 
-eachHelper('the sandbox has lo and one interface at 10.0.2.100, routed through 10.0.2.2', async (t, kind) => {
+const L = sandboxLayout();
+const re = (ip: string) => ip.replace(/\./g, '\\.');
+
+eachHelper('the sandbox has lo and one interface at .100 of its /24, routed through .2', async (t, kind) => {
   const r = await sh(ex(kind), [rootfs], 'ls /sys/class/net; echo ---; ip -4 -o addr; echo ---; ip route', { network: 'private' });
   t.is(r.code, 0, r.err + (r.result.setupError ?? ''));
   const [ifaces = '', addrs = '', routes = ''] = r.out.split('---\n');
   const names = ifaces.trim().split('\n');
   t.is(names.length, 2, ifaces);
   t.true(names.includes('lo'));
-  t.regex(addrs, /inet 10\.0\.2\.100\/24/);
+  t.regex(addrs, new RegExp(`inet ${re(L.address)}/24`));
   t.regex(addrs, /lo\s+inet 127\.0\.0\.1\/8/);
-  t.regex(routes, /^default via 10\.0\.2\.2/m);
+  t.regex(routes, new RegExp(`^default via ${re(L.gateway)}`, 'm'));
 });
 
 eachHelper("the host's loopback is unreachable; its other addresses and ports are reachable", async (t, kind) => {
@@ -99,10 +103,10 @@ eachHelper("the host's loopback is unreachable; its other addresses and ports ar
   const open = addr !== undefined ? await listen(addr, 'HOST-PUBLIC\n') : undefined;
   try {
     // The loopback listener's port tried on every address that could lead there; what
-    // it would send is the proof (pasta accepts a connection to 10.0.2.x first and
+    // it would send is the proof (pasta accepts a connection to the gateway first and
     // closes it when its own connect on the host fails). `timeout` bounds a helper that
     // misbehaves instead of failing the test by ava's timeout.
-    const tries = ['127.0.0.1', '10.0.2.2', '10.0.2.3'].map((a) => `timeout 10 nc -w 3 ${a} ${secret.port}`).join('; ');
+    const tries = ['127.0.0.1', L.gateway, L.dns].map((a) => `timeout 10 nc -w 3 ${a} ${secret.port}`).join('; ');
     const reach = open ? `timeout 10 nc -w 5 ${addr} ${open.port}` : 'true';
     const r = await sh(ex(kind), [rootfs], `${tries}; ${reach}`, { network: 'private' });
     t.is(r.result.setupError, undefined);
@@ -154,7 +158,7 @@ eachHelper('a host port that is taken fails the run (125) before the command sta
   }
 });
 
-eachHelper('DNS: a resolver on the host\'s loopback is reached through the forwarder 10.0.2.3', async (t, kind) => {
+eachHelper('DNS: a resolver on the host\'s loopback is reached through the forwarder (.3)', async (t, kind) => {
   // A child tsbuild in a mount namespace whose /etc/resolv.conf names a DNS server on the
   // host's loopback (as systemd-resolved's 127.0.0.53 does); the test runs that server.
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-exec-test-dns-'));
@@ -182,7 +186,7 @@ eachHelper('DNS: a resolver on the host\'s loopback is reached through the forwa
     const r = JSON.parse(json) as { code: number; setupError?: string; out: string };
     t.is(r.code, 0, r.setupError ?? r.out);
     const [conf = '', lookup = ''] = r.out.split('---\n');
-    t.is(conf, 'search example.invalid\noptions ndots:1\nnameserver 10.0.2.3\n');
+    t.is(conf, `search example.invalid\noptions ndots:1\nnameserver ${L.dns}\n`);
     t.regex(lookup, /Address:\s+192\.0\.2\.123/);
     t.true(dns.queries.includes('tsbuild-dns-test.invalid'), dns.queries.join(' '));
   } finally {
@@ -233,7 +237,7 @@ eachHelper('prewarmed: idle workers have their helper up; runs of every network 
     // Two idle workers, each with its own helper (started once the worker is ready).
     const warm = await sh(own, [rootfs], 'ip -4 -o addr show scope global', { network: 'private' });
     t.is(warm.code, 0, warm.err + (warm.result.setupError ?? ''));
-    t.regex(warm.out, /inet 10\.0\.2\.100\/24/);
+    t.regex(warm.out, new RegExp(`inet ${re(L.address)}/24`));
     const host = await sh(own, [rootfs], 'ls /sys/class/net', { network: 'host' });
     t.deepEqual(host.out.trim().split('\n').sort(), readdirSync('/sys/class/net').sort(), 'back in the host namespace');
     const none = await sh(own, [rootfs], 'ls /sys/class/net', { network: 'none' });
@@ -248,8 +252,14 @@ eachHelper('prewarmed: idle workers have their helper up; runs of every network 
     await t.throwsAsync(served, { instanceOf: ExecutorError });
     t.is(body, 'prewarm-ports\n');
     const again = await sh(own, [rootfs], 'ip -4 -o addr show scope global', { network: 'private' });
-    t.regex(again.out, /inet 10\.0\.2\.100\/24/);
-    t.true(helpers().length >= 1, 'the refilled idle workers are prewarmed');
+    t.regex(again.out, new RegExp(`inet ${re(L.address)}/24`));
+    // The pool refills in the background; a refilled worker's helper shows up when it is ready.
+    let n = helpers().length;
+    for (let i = 0; i < 600 && n === 0; i++) {
+      await sleep(100);
+      n = helpers().length;
+    }
+    t.true(n >= 1, 'the refilled idle workers are prewarmed');
   } finally {
     await own.close();
   }
@@ -303,4 +313,14 @@ anyTest('resolv.conf: loopback and IPv6 nameservers give way to the forwarder, o
   t.is(sandboxResolvConf('nameserver 10.1.2.3\nnameserver 127.0.0.1\nnameserver ::1\nnameserver fd00::53\nnameserver 8.8.8.8\n', '10.0.2.3'), 'nameserver 10.1.2.3\nnameserver 8.8.8.8\n');
   t.is(sandboxResolvConf('', '10.0.2.3'), 'nameserver 10.0.2.3\n', 'no nameserver means 127.0.0.1 to the resolver');
   t.is(sandboxResolvConf('# comment\nnameserver 1.1.1.1\n', '10.0.2.3', { forwardAll: true }), '# comment\nnameserver 10.0.2.3\n');
+});
+
+anyTest("the sandbox's /24 is 10.0.2.0 unless the host's interfaces or routes overlap it", (t) => {
+  const net = (a: string, b: string): [number, number] => [a, b].map((ip) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)) as [number, number];
+  t.is(pickLayout([]).cidr, '10.0.2.0/24');
+  t.deepEqual(pickLayout([net('192.0.2.0', '192.0.2.255')]), { cidr: '10.0.2.0/24', address: '10.0.2.100', prefix: 24, gateway: '10.0.2.2', dns: '10.0.2.3', mtu: 65520 });
+  t.is(pickLayout([net('10.0.2.0', '10.0.2.255')]).cidr, '10.0.3.0/24', "qemu's user network on the host");
+  t.is(pickLayout([net('10.0.0.0', '10.0.3.255')]).cidr, '10.0.4.0/24');
+  t.is(pickLayout([net('10.0.0.0', '10.255.255.255')]).cidr, '172.31.250.0/24', 'a VPN route for all of 10/8');
+  t.is(sandboxLayout().cidr.endsWith('.0/24'), true);
 });

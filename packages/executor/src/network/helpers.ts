@@ -3,8 +3,9 @@
  *
  * Both are run as root from tsbuild's main thread, in the host's namespaces, attached to
  * the sandbox's new network namespace (given as an inherited fd, `/proc/self/fd/N`).
- * They give the sandbox the same layout: 10.0.2.100/24, gateway 10.0.2.2, DNS forwarder
- * 10.0.2.3, IPv4 only; the gateway never leads to the host's loopback.
+ * They give the sandbox the same layout (layout.ts; usually 10.0.2.100/24, gateway
+ * 10.0.2.2, DNS forwarder 10.0.2.3), IPv4 only; the gateway never leads to the host's
+ * loopback.
  *
  * - slirp4netns (preferred): ready in ~7 ms against pasta's ~30 ms (pasta pre-opens
  *   socket pools), so it costs a RUN step less; it exits when its `--exit-fd` pipe
@@ -26,12 +27,11 @@ import { accessSync, constants as fsc, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutorError } from '../errors.js';
 import type { PortSpec } from '../types.js';
+import type { Layout } from './layout.js';
 
 export type HelperKind = 'slirp4netns' | 'pasta';
 export const HELPER_KINDS: readonly HelperKind[] = ['slirp4netns', 'pasta'];
 
-/** The sandbox's side of every private network. */
-export const LAYOUT = { address: '10.0.2.100', prefix: 24, gateway: '10.0.2.2', dns: '10.0.2.3', mtu: 65520 } as const;
 
 export interface Helper {
   kind: HelperKind;
@@ -127,11 +127,11 @@ export interface HelperFds {
 }
 
 /** argv of the helper (argv[0] is the program to execute). */
-export function helperArgv(h: Helper, fds: HelperFds, opts: { apiSocket?: string; ports?: readonly PortSpec[] } = {}): string[] {
+export function helperArgv(h: Helper, fds: HelperFds, layout: Layout, opts: { apiSocket?: string; ports?: readonly PortSpec[] } = {}): string[] {
   const netns = `/proc/self/fd/${fds.netns}`;
   if (h.kind === 'slirp4netns') {
     return [
-      h.path, '--configure', `--mtu=${LAYOUT.mtu}`, '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp',
+      h.path, '--configure', `--mtu=${layout.mtu}`, `--cidr=${layout.cidr}`, '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp',
       `--ready-fd=${fds.ready}`, `--exit-fd=${fds.exit}`,
       ...(opts.apiSocket !== undefined ? [`--api-socket=${opts.apiSocket}`] : []),
       '--netns-type=path', netns, 'tap0',
@@ -143,7 +143,7 @@ export function helperArgv(h: Helper, fds: HelperFds, opts: { apiSocket?: string
   };
   const pasta = [
     h.path, '--foreground', '--quiet', '--ipv4-only', '--config-net', '--no-map-gw',
-    '--address', LAYOUT.address, '--netmask', String(LAYOUT.prefix), '--gateway', LAYOUT.gateway, '--dns-forward', LAYOUT.dns, '--mtu', String(LAYOUT.mtu),
+    '--address', layout.address, '--netmask', String(layout.prefix), '--gateway', layout.gateway, '--dns-forward', layout.dns, '--mtu', String(layout.mtu),
     '--tcp-ports', ports('tcp'), '--udp-ports', ports('udp'), '--tcp-ns', 'none', '--udp-ns', 'none',
     '--runas', '0:0', '--netns', netns, '--pid', `/proc/self/fd/${fds.ready}`,
   ];

@@ -3,7 +3,7 @@
  * the host's loopback, so a nameserver there (systemd-resolved's 127.0.0.53, a local
  * dnsmasq or unbound on 127.0.0.1) or on IPv6 would not answer. Like docker and
  * BuildKit, those lines are dropped and the other servers kept; when none is left the
- * sandbox asks the helper's DNS forwarder (LAYOUT.dns), which passes port 53 only on to
+ * sandbox asks the helper's DNS forwarder (layout.ts), which passes port 53 only on to
  * the host's own resolver (podman does the same). `search` and `options` stay.
  *
  * pasta answers DNS only through its forwarder once it has one (with `--dns-forward` set,

@@ -4,7 +4,7 @@
  * helper is ready: `add_hostfwd` listens on the host and forwards to the sandbox.
  */
 import { connect } from 'node:net';
-import { LAYOUT } from './helpers.js';
+import { sandboxLayout } from './layout.js';
 import type { PortSpec } from '../types.js';
 
 function request(socket: string, body: unknown, signal: AbortSignal): Promise<unknown> {
@@ -35,7 +35,7 @@ function request(socket: string, body: unknown, signal: AbortSignal): Promise<un
 export async function addHostForward(socket: string, p: PortSpec, signal: AbortSignal): Promise<void> {
   const reply = (await request(socket, {
     execute: 'add_hostfwd',
-    arguments: { proto: p.protocol ?? 'tcp', host_addr: p.hostIp ?? '0.0.0.0', host_port: p.hostPort, guest_addr: LAYOUT.address, guest_port: p.containerPort },
+    arguments: { proto: p.protocol ?? 'tcp', host_addr: p.hostIp ?? '0.0.0.0', host_port: p.hostPort, guest_addr: sandboxLayout().address, guest_port: p.containerPort },
   }, signal)) as { return?: unknown; error?: { desc?: string } };
   if (reply && typeof reply === 'object' && 'return' in reply) return;
   throw new Error(reply?.error?.desc ?? 'no reply');

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import * as libc from '../libc.js';
 import type { PortSpec } from '../types.js';
 import { helperArgv, type Helper } from './helpers.js';
+import { sandboxLayout } from './layout.js';
 import { portInUse } from './ports.js';
 import { addHostForward } from './slirp-api.js';
 import { helperLog, spawnHelper, type SpawnedHelper } from './spawn-helper.js';
@@ -96,7 +97,7 @@ export class UserNetwork {
         inherited.push(r);
       }
       const apiSocket = this.apiDir === undefined ? undefined : join(this.apiDir, 'api.sock');
-      const argv = helperArgv(helper, { netns, ready, ...(exit !== undefined ? { exit } : {}) }, { ...(apiSocket ? { apiSocket } : {}), ports });
+      const argv = helperArgv(helper, { netns, ready, ...(exit !== undefined ? { exit } : {}) }, sandboxLayout(), { ...(apiSocket ? { apiSocket } : {}), ports });
       this.proc = spawnHelper(argv, inherited);
       if (!viaApi) this.closeGo(); // the helper holds the only write end now: its death is EOF
       else void this.publish(apiSocket!, ports);
