@@ -19,7 +19,7 @@ import { sandboxLayout } from './network/layout.js';
 import { checkPorts } from './network/ports.js';
 import { sandboxResolvConf } from './network/resolv-conf.js';
 import { claimPrewarmed, prewarmingPool } from './network/prewarm.js';
-import { UserNetwork } from './network/user-network.js';
+import { helpersReaped, UserNetwork } from './network/user-network.js';
 import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
 import { removeStubs } from './stubs.js';
@@ -280,6 +280,7 @@ class SandboxExecutor implements Executor {
     for (const r of running) r.kill();
     await Promise.allSettled(running.map((r) => r.finished));
     await this.pool.close();
+    await helpersReaped();
     if (this.mountpoint?.startsWith(tmpdir())) {
       try {
         rmdirSync(this.mountpoint);

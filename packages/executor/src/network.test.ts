@@ -49,7 +49,9 @@ test.after.always(async () => {
   fx?.cleanup();
 });
 
-test.after('no mount, no process (helpers included) and no zombie of ours is left', (t) => {
+test.after('no mount, no process (helpers included) and no zombie of ours is left', async (t) => {
+  // close() waits for the killed helpers to be reaped (their exit takes the tap device down).
+  await Promise.all([...executors.values()].map((e) => e.close()));
   t.deepEqual(newMounts(before, [fx.dir]), []);
   t.deepEqual(descendants(), []);
   t.deepEqual(zombies(), []);

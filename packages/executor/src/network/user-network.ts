@@ -5,7 +5,7 @@
  *   start(): spawn the helper on the sandbox's namespace   -> it writes to `go` when ready
  *            with ports (slirp4netns): wait for its own ready pipe, publish each port
  *            through the API socket, then write "1" (or "!reason") to `go`
- *   stop():  SIGKILL, reap, close every fd, remove the API socket's directory
+ *   stop():  SIGKILL, close every fd, remove the API socket's directory; reap in the background
  *
  * start() never throws: whatever goes wrong reaches the worker through `go` (`!reason`,
  * or EOF), which fails the setup with exit code 125 before the command starts.
@@ -18,6 +18,7 @@
 import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import * as libc from '../libc.js';
 import type { PortSpec } from '../types.js';
@@ -179,7 +180,7 @@ export class UserNetwork {
     if (this.proc) libc.pidfdSendSignal(this.proc.pidfd, SIGKILL);
   }
 
-  /** Kill and reap the helper and release everything; the network is gone after this. */
+  /** Kill the helper and release everything; it is reaped in the background (helpersReaped()). */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -190,16 +191,36 @@ export class UserNetwork {
     if (this.exitWrite !== undefined) libc.close(this.exitWrite);
     this.exitWrite = undefined;
     if (this.proc) {
-      this.kill();
-      try {
-        libc.waitid(libc.P.PIDFD, this.proc.pidfd, 0);
-      } catch {
-        /* reaped already */
-      }
-      libc.close(this.proc.pidfd);
-      libc.close(this.proc.log);
+      const proc = this.proc;
       this.proc = undefined;
+      libc.pidfdSendSignal(proc.pidfd, SIGKILL);
+      const p: Promise<void> = reap(proc).finally(() => reaping.delete(p));
+      reaping.add(p);
     }
     if (this.apiDir !== undefined) rmSync(this.apiDir, { recursive: true, force: true });
   }
+}
+
+const reaping = new Set<Promise<void>>();
+
+/**
+ * A killed helper's exit takes its tap device down, which waits for RCU grace periods:
+ * 20 ms and more (measured), so it is reaped off the run's path, polling with backoff.
+ */
+async function reap(proc: SpawnedHelper): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      if (libc.waitid(libc.P.PIDFD, proc.pidfd, libc.W.NOHANG) !== undefined) break;
+    } catch {
+      break; // reaped already
+    }
+    await sleep(Math.min(2 ** i, 50));
+  }
+  libc.close(proc.pidfd);
+  libc.close(proc.log);
+}
+
+/** Resolves once every helper stopped so far has been reaped (the executor's close() waits for it). */
+export async function helpersReaped(): Promise<void> {
+  await Promise.all([...reaping]);
 }
