@@ -1,8 +1,9 @@
 /**
  * The real executor: runs each request in a fresh sandbox on a single-use worker thread
  * (worker.ts) and does, on the main thread, what needs tsbuild's own credentials: the
- * cgroup, killing the sandbox (SIGKILL to its init ends the whole PID namespace), and the
- * cleanup that makes the upper dir exactly the command's changes.
+ * cgroup, killing the sandbox (SIGKILL to its init ends the whole PID namespace), the
+ * user-mode networking helper of a private network (network/), and the cleanup that
+ * makes the upper dir exactly the command's changes.
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
