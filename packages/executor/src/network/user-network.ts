@@ -113,6 +113,7 @@ export class UserNetwork {
       this.ready!.once('data', () => resolve(true));
       this.ready!.once('end', () => resolve(false));
       this.ready!.once('error', () => resolve(false));
+      this.ready!.once('close', () => resolve(false)); // stop() destroyed it
     });
     this.ready?.destroy();
     this.ready = undefined;
