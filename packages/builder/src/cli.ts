@@ -98,6 +98,7 @@ async function main(fullArgv: string[]): Promise<number> {
           .option('load', { type: 'boolean', default: false, describe: 'Load the image into docker (docker load; needs a docker CLI)' })
           .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
           .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
+          .option('allow', { type: 'string', default: [] as string[], describe: 'Grant an entitlement: network.host (lets RUN --network=host use the host network)' })
           .option('platform', { type: 'string', describe: 'Platform of the image: this machine\'s (another one, or a list, is not supported yet)' })
           .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
           .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' })
@@ -122,6 +123,7 @@ async function main(fullArgv: string[]): Promise<number> {
           load: a.load as boolean,
           pull: a.pull as boolean,
           noCache: a['no-cache'] as boolean,
+          allow: list(a.allow),
           registryMirror: list(a['registry-mirror']),
           insecureRegistry: list(a['insecure-registry']),
           limits: limitFlags(a),
@@ -153,6 +155,7 @@ async function main(fullArgv: string[]): Promise<number> {
             volume: list(a.volume),
             tmpfs: list(a.tmpfs),
             network: a.network as string,
+            publish: list(a.publish),
             registryMirror: list(a['registry-mirror']),
             insecureRegistry: list(a['insecure-registry']),
             limits: limitFlags(a),

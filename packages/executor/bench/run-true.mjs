@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Per-run overhead of the sandbox: `run(['/bin/true'])` on a busybox rootfs.
- * Not a test. Run as root after `npx tsc -b`:  node bench/run-true.mjs [runs] [poolSize]
+ * Not a test. Run as root after `npx tsc -b`:  node bench/run-true.mjs [runs] [poolSize] [network]
+ * (network: host (default), none, or private: a network of its own, prewarmed by the
+ * pool as a build's executor does)
  *
  * Reports three figures:
  *  - warm: one run at a time with a short pause between, so a pre-started worker is
@@ -19,6 +21,8 @@ import { createExecutor } from '../dist/index.js';
 
 const runs = Number(process.argv[2] ?? 50);
 const poolSize = Number(process.argv[3] ?? 2);
+const network = process.argv[4] ?? 'host';
+const prewarmNetwork = network === 'private';
 const dir = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
 const rootfs = join(dir, 'rootfs');
 for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true });
@@ -34,7 +38,7 @@ function request() {
   return {
     rootfs: { lowerdirs: [rootfs], upperdir: upper, workdir: work },
     process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
-    network: 'host',
+    network,
   };
 }
 
@@ -46,7 +50,7 @@ function stats(name, xs) {
 
 const cold = [];
 for (let i = 0; i < 5; i++) {
-  const ex = createExecutor({ poolSize: 1 });
+  const ex = createExecutor({ poolSize: 1, prewarmNetwork });
   const t = performance.now();
   const r = await ex.run(request());
   cold.push(performance.now() - t);
@@ -54,7 +58,7 @@ for (let i = 0; i < 5; i++) {
   await ex.close();
 }
 
-const ex = createExecutor({ poolSize });
+const ex = createExecutor({ poolSize, prewarmNetwork });
 await sleep(300);
 const warm = [];
 for (let i = 0; i < runs; i++) {

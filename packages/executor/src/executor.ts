@@ -1,8 +1,9 @@
 /**
  * The real executor: runs each request in a fresh sandbox on a single-use worker thread
  * (worker.ts) and does, on the main thread, what needs tsbuild's own credentials: the
- * cgroup, killing the sandbox (SIGKILL to its init ends the whole PID namespace), and the
- * cleanup that makes the upper dir exactly the command's changes.
+ * cgroup, killing the sandbox (SIGKILL to its init ends the whole PID namespace), the
+ * user-mode networking helper of a private network (network/), and the cleanup that
+ * makes the upper dir exactly the command's changes.
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
@@ -16,7 +17,13 @@ import { ExecutorError } from './errors.js';
 import { kernelFeatures } from './features.js';
 import { initMemfd } from './init.js';
 import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
-import { WorkerPool } from './pool.js';
+import { chooseHelper, type Helper } from './network/helpers.js';
+import { sandboxLayout } from './network/layout.js';
+import { checkPorts } from './network/ports.js';
+import { sandboxResolvConf } from './network/resolv-conf.js';
+import { claimPrewarmed, prewarmingPool } from './network/prewarm.js';
+import { helpersReaped, UserNetwork } from './network/user-network.js';
+import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
 import { removeStubs } from './stubs.js';
 import type { Executor, RunRequest, RunResult } from './types.js';
@@ -63,10 +70,21 @@ export interface ExecutorOptions {
   poolSize?: number;
   /** Where runs with limits get their cgroups (default: the host's hierarchies; tests inject others). */
   cgroups?: CgroupManager;
+  /**
+   * The user-mode networking helper of `private` networks: 'slirp4netns' or 'pasta'.
+   * Default: $TSBUILD_NETWORK_HELPER, else the first installed (network/helpers.ts).
+   */
+  networkHelper?: string;
+  /**
+   * Runs will mostly want `network: 'private'`: each idle worker makes its network and
+   * starts its helper ahead of time, so a run finds it ready (a build's RUN steps; see
+   * sandbox/network.ts). Ignored when no helper is installed.
+   */
+  prewarmNetwork?: boolean;
 }
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
-  return new SandboxExecutor(opts.poolSize ?? 2, opts.cgroups ?? hostCgroups());
+  return new SandboxExecutor(opts.poolSize ?? 2, opts.cgroups ?? hostCgroups(), opts.networkHelper, opts.prewarmNetwork ?? false);
 }
 
 class SandboxExecutor implements Executor {
@@ -78,11 +96,17 @@ class SandboxExecutor implements Executor {
   constructor(
     poolSize: number,
     private readonly cgroups: CgroupManager,
+    private readonly networkHelper: string | undefined,
+    prewarm: boolean,
   ) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'the sandbox needs root');
     initMemfd();
     kernelFeatures(); // a kernel without what the sandbox needs fails here, by name
-    this.pool = new WorkerPool(poolSize);
+    this.pool = new WorkerPool(poolSize, prewarm ? prewarmingPool(this.helperWanted()) : {});
+  }
+
+  private helperWanted(): string | undefined {
+    return this.networkHelper ?? (process.env.TSBUILD_NETWORK_HELPER || undefined);
   }
 
   async run(req: RunRequest): Promise<RunResult> {
@@ -91,6 +115,8 @@ class SandboxExecutor implements Executor {
     const started = performance.now();
     const id = randomBytes(8).toString('hex');
     if (req.rootfs.upperdir !== undefined && req.rootfs.workdir === undefined) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'rootfs.workdir is required with rootfs.upperdir');
+    checkPorts(req.network, req.ports);
+    const helper = req.network === 'private' ? chooseHelper(this.helperWanted()) : undefined;
     const throwaway = req.rootfs.upperdir === undefined ? mkdtempSync(join(tmpdir(), 'tsbuild-run-')) : undefined;
     if (throwaway) {
       for (const d of ['upper', 'work']) mkdirSync(join(throwaway, d));
@@ -98,7 +124,7 @@ class SandboxExecutor implements Executor {
       onExit();
     }
     this.mountpoint ??= sandboxMountpoint();
-    const plan = makePlan(req, this.mountpoint, throwaway);
+    const plan = makePlan(req, this.mountpoint, throwaway, helper);
     let cgroup: RunCgroup | undefined;
     try {
       try {
@@ -108,9 +134,10 @@ class SandboxExecutor implements Executor {
         throw err;
       }
       if (cgroup?.procsFd !== undefined) plan.cgroup = { procsFd: cgroup.procsFd, enterFd: enterMemfd() };
-      const { worker, tid } = await this.pool.take();
+      const taken = await this.pool.take();
+      const { worker, tid } = taken;
       const unused = async () => {
-        await worker.terminate();
+        await discard(taken);
         this.pool.refill();
       };
       if (this.closed || req.signal?.aborted) {
@@ -125,7 +152,9 @@ class SandboxExecutor implements Executor {
         await unused();
         return { exitCode: 125, setupError: (err as Error).message, durationMs: performance.now() - started };
       }
-      return await this.supervise(worker, tid, plan, req, cgroup, started);
+      const prewarmed = claimPrewarmed(taken, helper, req.ports);
+      plan.netPrewarmed = prewarmed !== undefined;
+      return await this.supervise(worker, tid, plan, req, cgroup, started, helper, prewarmed);
     } finally {
       await cgroup?.remove().catch(() => {});
       if (throwaway) {
@@ -135,7 +164,8 @@ class SandboxExecutor implements Executor {
     }
   }
 
-  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: RunCgroup | undefined, started: number): Promise<RunResult> {
+  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: RunCgroup | undefined, started: number, helper: Helper | undefined, prewarmed: UserNetwork | undefined): Promise<RunResult> {
+    let network = prewarmed;
     let initPidfd: number | undefined;
     let commandPid: number | undefined;
     let done = false;
@@ -154,6 +184,7 @@ class SandboxExecutor implements Executor {
       if (outcome) return;
       cancelled = true;
       kill();
+      network?.stop(); // a setup waiting for the network wakes up (EOF)
     };
     const send = (m: ToWorker) => worker.postMessage(m);
     // The replacement worker starts once this sandbox is set up, not while it is.
@@ -166,6 +197,15 @@ class SandboxExecutor implements Executor {
     const finished = new Promise<void>((resolve) => {
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
+          case 'network':
+            if (cancelled || !helper) {
+              // Closing both ends the worker's wait at once (EOF).
+              close(m.netns);
+              close(m.go);
+            } else {
+              network = UserNetwork.start({ helper, netns: m.netns, go: m.go, ports: req.ports ?? [] });
+            }
+            break;
           case 'init':
             initPidfd = m.pidfd;
             live.inits.add(m.pidfd);
@@ -194,7 +234,7 @@ class SandboxExecutor implements Executor {
             refill();
             outcome = m.code === 'TSBUILD_SANDBOX_UNSUPPORTED'
               ? { error: new ExecutorError(m.code, m.message) }
-              : { result: { exitCode: m.exitCode, setupError: m.message, durationMs: 0 } };
+              : { result: { exitCode: m.exitCode, setupError: network?.explain(m.message) ?? m.message, durationMs: 0 } };
             break;
           case 'done':
             done = true;
@@ -224,6 +264,7 @@ class SandboxExecutor implements Executor {
       this.running.delete(entry);
       leaveCgroup();
       if (!done) reapAfterCrash(initPidfd, commandPid);
+      network?.stop();
       if (initPidfd !== undefined) {
         live.inits.delete(initPidfd);
         close(initPidfd);
@@ -249,6 +290,7 @@ class SandboxExecutor implements Executor {
     for (const r of running) r.kill();
     await Promise.allSettled(running.map((r) => r.finished));
     await this.pool.close();
+    await helpersReaped();
     if (this.mountpoint?.startsWith(tmpdir())) {
       try {
         rmdirSync(this.mountpoint);
@@ -297,7 +339,7 @@ function sandboxMountpoint(): string {
   return mkdtempSync(join(tmpdir(), 'tsbuild-sandbox-'));
 }
 
-function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undefined): SandboxPlan {
+function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undefined, helper: Helper | undefined): SandboxPlan {
   const { rootfs, process: proc } = req;
   const hostname = proc.hostname ?? 'tsbuild';
   return {
@@ -312,9 +354,10 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     process: { args: proc.args, env: proc.env, cwd: proc.cwd, user: proc.user, hostname },
     mounts: req.mounts ?? [],
     network: req.network,
+    ...(helper ? { netHelper: helper.kind } : {}),
     files: {
       hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-      resolvConf: req.resolvConf ?? defaultResolvConf(),
+      resolvConf: req.resolvConf ?? (req.network === 'private' ? sandboxResolvConf(defaultResolvConf(), sandboxLayout().dns, { forwardAll: helper?.kind === 'pasta' }) : defaultResolvConf()),
       hostname: `${hostname}\n`,
     },
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',

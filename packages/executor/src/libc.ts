@@ -60,6 +60,7 @@ const f = {
   memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
   fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
   pipe2: lib.func('int pipe2(int *fds, int flags)'),
+  poll: lib.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
   waitid: lib.func('int waitid(int idtype, int id, uint8_t *info, int options)'),
   posixSpawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
   psfaInit: lib.func('int posix_spawn_file_actions_init(void *actions)'),
@@ -416,6 +417,23 @@ export function pipe2(flags = 0): [number, number] {
   const fds = new Int32Array(2);
   check('pipe2', f.pipe2(fds, flags | O.CLOEXEC));
   return [fds[0]!, fds[1]!];
+}
+
+export const POLLIN = 0x1;
+
+/**
+ * poll(2) on one fd: true when one of `events` (or POLLHUP/POLLERR) is pending, false when
+ * `timeoutMs` passed first (-1: no timeout). Interrupted waits resume with the full timeout.
+ */
+export function pollOne(fd: number, events: number, timeoutMs: number): boolean {
+  const pfd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(events, 4);
+  for (;;) {
+    const r = f.poll(pfd, 1, timeoutMs);
+    if (r === -1 && koffi.errno() === koffi.os.errno.EINTR) continue;
+    return check('poll', r, String(fd)) > 0;
+  }
 }
 
 export const P = { PID: 1, PIDFD: 3 } as const;

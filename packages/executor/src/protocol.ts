@@ -6,10 +6,15 @@
  *                                             └──────────> failed (setup error)    │
  *   main:   on exited/failed, SIGKILL the init (the whole PID namespace dies)  <───┘
  *   worker: done (init reaped, stubs listed) and the thread ends
+ *
+ * A `private` network adds `network` (the namespace's fd and the write end of a
+ * readiness pipe) right after the unshare, before init: see sandbox/network.ts.
  */
 import type { ExecutorErrorCode } from './errors.js';
 import type { KernelFeatures } from './features.js';
-import type { MountSpec, UserSpec } from './types.js';
+import type { HelperKind } from './network/helpers.js';
+import type { NetworkHandoff } from './sandbox/network.js';
+import type { MountSpec, NetworkMode, UserSpec } from './types.js';
 
 /** Everything the worker needs, as plain data. */
 export interface SandboxPlan {
@@ -18,7 +23,11 @@ export interface SandboxPlan {
   rootfs: { lowerdirs: string[]; upperdir: string; workdir: string; readonly: boolean; throwaway: boolean };
   process: { args: string[]; env: string[]; cwd: string; user: UserSpec; hostname: string };
   mounts: MountSpec[];
-  network: 'host' | 'none';
+  network: NetworkMode;
+  /** For `private`: which helper the main thread attaches (named in errors). */
+  netHelper?: HelperKind;
+  /** For `private`: use the network the idle worker prewarmed (its helper is the main thread's already). */
+  netPrewarmed?: boolean;
   files: { hosts: string; resolvConf: string; hostname: string };
   stdin: 'ignore' | 'pipe';
   /** fd of the sealed init program (see init.ts). */
@@ -49,7 +58,8 @@ export interface StubRecord {
 export type ToWorker = { type: 'run'; plan: SandboxPlan } | { type: 'stdin'; data: Uint8Array } | { type: 'stdin-end' };
 
 export type FromWorker =
-  | { type: 'ready'; tid: number }
+  | { type: 'ready'; tid: number; network?: NetworkHandoff; prewarmFds?: number[] }
+  | { type: 'network'; netns: number; go: number }
   | { type: 'init'; pid: number; pidfd: number }
   | { type: 'started'; pid: number }
   | { type: 'stdout' | 'stderr'; data: Uint8Array }

@@ -5,8 +5,9 @@
  *
  *   requested -> setting up -> running -> cleaned up -> resolved
  *
- * - setting up: fresh mount/PID/UTS/IPC (and, for `network: 'none'`, net) namespaces;
- *   the overlay rootfs, /proc, /dev, /sys, the masked and read-only paths, /etc/hosts,
+ * - setting up: fresh mount/PID/UTS/IPC (and, unless `network: 'host'`, net) namespaces;
+ *   for `network: 'private'` a user-mode networking helper (network/) attached to the
+ *   new net namespace and, with `ports`, publishing them on the host; the overlay rootfs, /proc, /dev, /sys, the masked and read-only paths, /etc/hosts,
  *   /etc/resolv.conf and /etc/hostname, the extra mounts, the cgroup; then the
  *   credentials and capabilities are dropped. A failure here resolves with exit code 125
  *   and `setupError`, and the command never runs.
@@ -22,7 +23,7 @@
  * const r = await ex.run({
  *   rootfs: { lowerdirs: [snapB, snapA], upperdir: up, workdir: work },
  *   process: { args: ['/bin/sh', '-c', 'apk add curl'], env: ['PATH=/usr/bin:/bin'], cwd: '/', user: { uid: 0, gid: 0 } },
- *   network: 'host',
+ *   network: 'private',
  *   onStdout: (b) => log(b),
  * });
  * if (r.exitCode !== 0) throw new Error(r.setupError ?? `exit ${r.exitCode}`);
@@ -105,11 +106,34 @@ export interface Limits {
   pids?: number;
 }
 
+/**
+ * - `private`: a network namespace of its own with outbound access through user-mode
+ *   networking (slirp4netns, else pasta; see network/helpers.ts): the sandbox is
+ *   10.0.2.100/24 behind a gateway 10.0.2.2 that forwards to the host's network, never to
+ *   the host's loopback; DNS is the host's resolvers (10.0.2.3 forwards to them when they
+ *   listen on the host's loopback). What BuildKit gives a RUN step and docker a container.
+ * - `host`: the host's network namespace.
+ * - `none`: a network namespace with only `lo`.
+ */
+export type NetworkMode = 'private' | 'host' | 'none';
+
+/** A port of the sandbox published on the host (docker's `-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]`). */
+export interface PortSpec {
+  /** IPv4 address of the host to listen on; default all (0.0.0.0). */
+  hostIp?: string;
+  hostPort: number;
+  containerPort: number;
+  /** Default 'tcp'. */
+  protocol?: 'tcp' | 'udp';
+}
+
 export interface RunRequest {
   rootfs: RootfsSpec;
   process: ProcessSpec;
   mounts?: MountSpec[];
-  network: 'host' | 'none';
+  network: NetworkMode;
+  /** Ports to publish on the host; only with `network: 'private'`. A port that cannot be bound fails the run before the command starts (exit code 125). */
+  ports?: readonly PortSpec[];
   limits?: Limits;
   /** Default 'ignore' (stdin is /dev/null). */
   stdin?: 'ignore' | NodeJS.ReadableStream;
@@ -119,7 +143,7 @@ export interface RunRequest {
   onStderr?: (chunk: Buffer) => void;
   /** Content of /etc/hosts. Default: localhost entries and the hostname. */
   etcHosts?: string;
-  /** Content of /etc/resolv.conf. Default: the host's /etc/resolv.conf. */
+  /** Content of /etc/resolv.conf. Default: the host's /etc/resolv.conf (for `private`, its nameservers the sandbox can reach, see network/resolv-conf.ts). */
   resolvConf?: string;
 }
 

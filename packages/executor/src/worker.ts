@@ -6,10 +6,11 @@
  */
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ExecutorError } from './errors.js';
 import * as libc from './libc.js';
 import type { FromWorker, SandboxPlan, ToWorker } from './protocol.js';
+import { prewarmNetwork, type NetworkHandoff, type Prewarmed } from './sandbox/network.js';
 import { prepareSeccomp } from './sandbox/seccomp.js';
 import { SetupError } from './sandbox/setup-error.js';
 import { CannotStart, setupSandbox, type Command, type Sandbox } from './sandbox/setup.js';
@@ -20,10 +21,17 @@ const post = (m: FromWorker) => port.postMessage(m);
 /** Poll for the command's exit: soon at first (short commands), then every 50 ms. */
 const POLL_MS = [1, 1, 1, 2, 2, 5, 5, 10, 10, 20, 20, 50];
 
+/** Options from the pool (pool.ts). */
+const options = (workerData ?? {}) as { prewarmNetwork?: boolean };
+let prewarmed: Prewarmed | undefined;
+
 function run(plan: SandboxPlan): void {
-  const sb: Sandbox = {};
+  const sb: Sandbox = prewarmed ? { prewarmed } : {};
+  prewarmed = undefined;
   /** End the sandbox (the init exits, the kernel kills the rest), reap the init, report, end the thread. */
   const finish = (last: FromWorker) => {
+    if (sb.netWait !== undefined) libc.close(sb.netWait);
+    for (const fd of sb.prewarmed ? [sb.prewarmed.hostNet, sb.prewarmed.wait] : []) libc.close(fd);
     if (sb.init) {
       if (sb.init.control >= 0) libc.close(sb.init.control);
       libc.waitid(libc.P.PIDFD, sb.init.pidfd, 0);
@@ -34,7 +42,7 @@ function run(plan: SandboxPlan): void {
   };
   let cmd: Command;
   try {
-    cmd = setupSandbox(plan, sb, (pid, pidfd) => post({ type: 'init', pid, pidfd }));
+    cmd = setupSandbox(plan, sb, (pid, pidfd) => post({ type: 'init', pid, pidfd }), (h) => post({ type: 'network', ...h }));
   } catch (err) {
     const e = err instanceof ExecutorError ? err : new SetupError('sandbox setup', err);
     finish({ type: 'failed', code: e.code, message: e.message, exitCode: err instanceof CannotStart ? err.exitCode : 125 });
@@ -93,4 +101,13 @@ port.once('message', (m: ToWorker) => {
   if (m.type === 'run') run(m.plan);
 });
 prepareSeccomp();
-post({ type: 'ready', tid: libc.gettid() });
+let network: NetworkHandoff | undefined;
+if (options.prewarmNetwork) {
+  try {
+    ({ prewarmed, handoff: network } = prewarmNetwork());
+  } catch {
+    /* the run sets its network up itself */
+  }
+}
+// prewarmFds: what the main thread closes if this worker is discarded unused.
+post({ type: 'ready', tid: libc.gettid(), ...(network && prewarmed ? { network, prewarmFds: [prewarmed.hostNet, prewarmed.wait] } : {}) });

@@ -17,6 +17,8 @@ import { BuildCache } from './cache.js';
 import { BuildClock, stampHistory } from './build-time.js';
 import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
+import { checkEntitlements, type Entitlement } from './entitlements.js';
+import type { RunNetwork } from './run.js';
 import { hostPlatform, withContainerConfig } from './state.js';
 import { formatPlatform, isHostPlatform, platformArgs } from './platform.js';
 
@@ -36,8 +38,10 @@ export interface BuildOptions {
   onEvent?: EventSink;
   /** Runs RUN steps (default: the namespace sandbox, created on first RUN). */
   executor?: Executor;
-  /** Network of RUN steps unless a step says otherwise (default host, like docker build). */
-  network?: 'host' | 'none';
+  /** Network of RUN steps unless a step says otherwise (default: `default`, a network of its own, like BuildKit). */
+  network?: RunNetwork;
+  /** BuildKit's entitlements (`--allow network.host`): RUN --network=host needs network.host. */
+  allow?: ReadonlySet<Entitlement>;
   /** Resource limits of each RUN step (`docker build --memory`, `--cpu-shares`, ...). */
   limits?: Limits;
   /** The registry client for base images not in the store (created on first use). */
@@ -91,6 +95,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const buildArgs = opts.buildArgs ?? new Map<string, string>();
   const plan = planBuild(df, { buildArgs, platformArgs: platformArgs(target), ...(opts.target !== undefined ? { target: opts.target } : {}) });
   const context = await openContext(resolve(opts.contextDir), dockerfilePath);
+  // Before anything runs, as BuildKit refuses the whole build (ONBUILD triggers are checked as they run).
+  const entitlements = opts.allow ?? new Set<Entitlement>();
+  checkEntitlements(plan.needed.flatMap((s) => s.instructions), entitlements);
   emit({ type: 'build-start', dockerfile: dockerfilePath, context: context.dir, stages: plan.needed.length });
 
   const store = opts.store;
@@ -103,7 +110,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // One pre-started sandbox worker per RUN still to come, up to 4: a worker serves one
   // run and takes ~40 ms of CPU to start, so back-to-back RUN steps need several ready.
   const runSteps = plan.needed.reduce((n, s) => n + s.instructions.filter((i) => i.kind === 'RUN').length, 0);
-  const executor = () => opts.executor ?? (ownExecutor ??= createExecutor({ poolSize: Math.min(4, Math.max(1, runSteps)) }));
+  // Pooled workers prepare the default network of the RUN steps ahead (its helper starts while they idle).
+  const prewarmNetwork = (opts.network ?? 'default') === 'default';
+  const executor = () => opts.executor ?? (ownExecutor ??= createExecutor({ poolSize: Math.min(4, Math.max(1, runSteps)), prewarmNetwork }));
   try {
     const solver = new Solver({
       store,
@@ -114,7 +123,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       emit,
       tmpDir,
       executor,
-      network: opts.network ?? 'host',
+      network: opts.network ?? 'default',
+      entitlements,
       ...(opts.limits ? { limits: opts.limits } : {}),
       cache,
       checksums,

@@ -36,7 +36,7 @@ test('RUN asks the executor for the shell command with the stage env, build args
     t.is(a!.process.cwd, '/w');
     t.deepEqual(a!.process.user, { uid: 0, gid: 0, groups: [0] });
     t.is(a!.process.hostname, 'buildkitsandbox');
-    t.is(a!.network, 'host');
+    t.is(a!.network, 'private', 'a network of its own, like BuildKit');
     t.is(a!.rootfs.lowerdirs.length, 1, 'the WORKDIR layer below');
     t.deepEqual(b!.process.args, ['/bin/tool', '--flag']);
     t.is(c!.network, 'none');

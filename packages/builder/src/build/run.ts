@@ -15,12 +15,22 @@ import { cachedLayer } from './cache.js';
 import { stepUser } from './users.js';
 import type { StepInfo } from './events.js';
 import { limitError, oomNote } from './limits.js';
+import { checkRunEntitlements, type Entitlement } from './entitlements.js';
+
+/**
+ * The network of a RUN step: `default` is a network namespace of its own with outbound
+ * access through user-mode networking (the executor's `private`), as BuildKit gives
+ * every RUN; `host` (needs --allow network.host when a RUN asks for it) and `none`.
+ */
+export type RunNetwork = 'default' | 'host' | 'none';
 
 export interface RunStepContext extends FsStepContext {
   /** The sandbox, started on first use (a cached RUN never starts it). */
   executor: () => Executor;
-  /** Default network for RUN (host, so package managers reach their registries). */
-  network: 'host' | 'none';
+  /** Network of a RUN that names none (`default` unless the build says otherwise). */
+  network: RunNetwork;
+  /** What `--allow` granted. */
+  entitlements: ReadonlySet<Entitlement>;
   /** Resource limits of every RUN step (`--memory`, `--cpu-shares`, ...). */
   limits?: Limits;
   /** Build args given on the command line that BuildKit passes without an ARG (proxies). */
@@ -66,6 +76,7 @@ export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunS
   if (ins.mounts.length > 0) {
     throw new BuildError('TSBUILD_UNSUPPORTED', 'RUN --mount is not supported by this version of tsbuild', { location: ins.location });
   }
+  checkRunEntitlements(ins, ctx.entitlements);
   if (ins.security === 'insecure') {
     throw new BuildError('TSBUILD_UNSUPPORTED', 'RUN --security=insecure is not allowed (no entitlement mechanism)', { location: ins.location });
   }
@@ -74,7 +85,7 @@ export async function applyRun(state: StageState, ins: RunInstruction, ctx: RunS
   const envNames = new Set(env.map((e) => e.split('=', 1)[0]));
   const buildArgs = argEnv(state).filter((kv) => !envNames.has(kv.split('=', 1)[0]));
   const proxies = [...ctx.proxyArgs].filter(([k]) => !envNames.has(k)).map(([k, v]) => `${k}=${v}`);
-  const network = ins.network === undefined || ins.network === 'default' ? ctx.network : ins.network;
+  const network: RunNetwork = ins.network === undefined || ins.network === 'default' ? ctx.network : ins.network;
   const workdir = state.config.config?.WorkingDir || '/';
   const userSpec = state.config.config?.User ?? '';
   const shownArgs = buildArgs.length > 0 ? `|${buildArgs.length} ${buildArgs.join(' ')} ` : '';
@@ -91,7 +102,7 @@ async function runInSandbox(
   state: StageState,
   ins: RunInstruction,
   ctx: RunStepContext,
-  p: { args: string[]; files: RunCommand['files']; env: string[]; workdir: string; userSpec: string; network: 'host' | 'none' },
+  p: { args: string[]; files: RunCommand['files']; env: string[]; workdir: string; userSpec: string; network: RunNetwork },
 ): Promise<LayerRef> {
   const { args, files } = p;
   const snap = await ctx.store.snapshots.prepare();
@@ -113,7 +124,7 @@ async function runInSandbox(
       .run({
         rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
         process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
-        network: p.network,
+        network: p.network === 'default' ? 'private' : p.network,
         mounts,
         ...(ctx.limits ? { limits: ctx.limits } : {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),

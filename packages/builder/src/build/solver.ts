@@ -16,7 +16,8 @@ import type { BuildCache, StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';
 import { applyWorkdir } from './workdir.js';
 import { resolveImage, type ImageSourceOptions } from './images.js';
-import { applyRun, type RunStepContext } from './run.js';
+import { applyRun, type RunNetwork, type RunStepContext } from './run.js';
+import type { Entitlement } from './entitlements.js';
 import { baseForTarget, checkFromPlatform } from './stage-platform.js';
 import type { Executor, Limits } from '@tsbuild/executor';
 import type { BuildClock } from './build-time.js';
@@ -37,8 +38,10 @@ export interface SolverOptions {
   tmpDir: string;
   /** Runs RUN steps; created on first use when absent. */
   executor: () => Executor;
-  /** Default network of RUN steps. */
-  network: 'host' | 'none';
+  /** Network of RUN steps that name none. */
+  network: RunNetwork;
+  /** What `--allow` granted (BuildKit's entitlements). */
+  entitlements: ReadonlySet<Entitlement>;
   /** Resource limits of each RUN step. */
   limits?: Limits;
   /** Where base images come from (registry, --pull, platform); the store is the solver's. */
@@ -239,6 +242,7 @@ export class Solver {
       executor: this.opts.executor,
       network: this.opts.network,
       ...(this.opts.limits ? { limits: this.opts.limits } : {}),
+      entitlements: this.opts.entitlements,
       proxyArgs,
       step,
       emitLog: (stream, data) => this.opts.emit({ type: 'step-log', step, stream, data }),

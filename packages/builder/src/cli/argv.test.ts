@@ -34,7 +34,7 @@ test('commandWord skips global options and their values', (t) => {
 test('the flags taking a value come from the option definitions', (t) => {
   t.deepEqual([...valueFlags(GLOBAL_OPTIONS)].sort(), ['--insecure-registry', '--registry-mirror']);
   const run = valueFlags(RUN_OPTIONS);
-  for (const f of ['-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']) t.true(run.has(f), f);
+  for (const f of ['-e', '--env', '-v', '--volume', '--tmpfs', '-m', '--memory', '--cpus', '--pids-limit', '--network', '-p', '--publish', '-w', '--workdir', '-u', '--user', '--entrypoint', '--hostname']) t.true(run.has(f), f);
   t.false(run.has('--rm'), 'booleans take no value');
   t.deepEqual([...valueFlags({ a: { type: 'boolean' }, bb: { type: 'array', alias: ['b', 'bee'] } })], ['--bb', '-b', '--bee']);
 });

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Store, defaultStoreRoot, familiarString, parseTag } from '@tsbuild/layerstore';
 import { openRegistry, parsePlatform, pushImage, type Registry } from './registry.js';
 import { build, type BuildOptions, type BuildResult } from '../build/build.js';
+import { parseEntitlements } from '../build/entitlements.js';
 import { explainDifference, NotReproducibleError, removeStore, seededStore } from '../build/reproducible.js';
 import { UsageError } from '../errors.js';
 import { formOf, loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
@@ -29,6 +30,8 @@ export interface BuildArgs {
   push?: boolean;
   pull?: boolean;
   noCache?: boolean;
+  /** `--allow`: BuildKit's entitlements (network.host). */
+  allow?: string[];
   platform?: string;
   metadataFile?: string;
   /** `--load`: the image goes to `docker load`. */
@@ -120,6 +123,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
   }
   const buildArgs = parseKeyValues('--build-arg', args.buildArg, io.env);
   const labels = parseKeyValues('--label', args.label);
+  const allow = parseEntitlements(args.allow ?? []);
   const compressionDefaults = parseCompressionFlags(args.compression, args.compressionLevel);
   const parsedOutputs = args.output.map((spec) => ({ spec, out: withCompressionDefaults(parseOutput(spec), compressionDefaults, spec) }));
   if (args.load) parsedOutputs.push({ spec: '--load', out: withCompressionDefaults(loadOutput(), compressionDefaults, '--load') });
@@ -138,6 +142,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       registry: registry.client,
       ...(args.pull ? { pull: true } : {}),
       ...(args.noCache ? { noCache: true } : {}),
+      allow,
       ...(args.platform !== undefined ? { platform: parsePlatform(args.platform, { hostOnly: true }) } : {}),
       contextDir: resolve(args.context),
       ...(args.file !== undefined ? { dockerfile: resolve(args.file) } : {}),

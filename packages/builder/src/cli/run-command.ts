@@ -1,10 +1,11 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
 import { Store, defaultStoreRoot, ensureSnapshots, transaction } from '@tsbuild/layerstore';
-import { CgroupUnavailableError, createExecutor, type MountSpec } from '@tsbuild/executor';
-import { UsageError } from '../errors.js';
+import { CgroupUnavailableError, createExecutor, ExecutorError, type MountSpec } from '@tsbuild/executor';
+import { BuildError, UsageError } from '../errors.js';
 import { limitError } from '../build/limits.js';
 import { resolveImage } from '../build/images.js';
 import { parseTmpfs, parseVolume, runContainer } from '../run/container.js';
+import { parsePublish, parseRunNetwork } from '../run/publish.js';
 import { parseLimits, type LimitFlags } from './limit-flags.js';
 import type { Io } from './build-command.js';
 import { openRegistry, pullPrinter, type RegistryFlags } from './registry.js';
@@ -18,6 +19,8 @@ export interface RunArgs extends RegistryFlags {
   /** `--memory`, `--cpus`, `--pids-limit`, ... as given. */
   limits: LimitFlags;
   network: string;
+  /** `-p` specs. */
+  publish?: string[];
   workdir?: string;
   user?: string;
   entrypoint?: string;
@@ -26,7 +29,13 @@ export interface RunArgs extends RegistryFlags {
 
 /** Returns the container's exit status (0-255), which the CLI exits with. */
 export async function runImage(a: RunArgs, io: Io): Promise<number> {
-  if (a.network !== 'host' && a.network !== 'none') throw new UsageError(`--network ${a.network}: want host or none`);
+  const network = parseRunNetwork(a.network);
+  let ports = (a.publish ?? []).map(parsePublish);
+  if (ports.length > 0 && network === 'none') throw new UsageError('-p: a container with --network none has no ports to publish');
+  if (ports.length > 0 && network === 'host') {
+    io.stderr.write('WARNING: Published ports are discarded when using host network mode\n');
+    ports = [];
+  }
   const limits = parseLimits(a.limits);
   const mounts: MountSpec[] = [...a.volume.map(parseVolume), ...a.tmpfs.map(parseTmpfs)];
   const env = a.env.map((kv) => {
@@ -36,7 +45,8 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     return v === undefined ? undefined : `${kv}=${v}`;
   }).filter((x): x is string => x !== undefined);
   const store = await Store.open(defaultStoreRoot(io.env));
-  const executor = createExecutor({ poolSize: 1 });
+  // The one worker makes the network and starts its helper while the image is resolved (not with -p: ports go to a helper when it starts).
+  const executor = createExecutor({ poolSize: 1, prewarmNetwork: network === 'private' && ports.length === 0 });
   const reg = await openRegistry(io, a, pullPrinter(io.stderr, false));
   const registry = reg.client;
   try {
@@ -55,7 +65,8 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
       ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
       ...(a.hostname !== undefined ? { hostname: a.hostname } : {}),
       mounts,
-      network: a.network,
+      network,
+      ports,
       limits,
       signal: io.signal,
       onStdout: (b) => io.stdout.write(b),
@@ -65,6 +76,10 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
     });
     if (result.setupError !== undefined) io.stderr.write(`tsbuild run: ${result.setupError}\n`);
     return result.exitCode;
+  } catch (err) {
+    // What the sandbox cannot do here (no user-mode networking helper, the kernel): a message, not a stack.
+    if (err instanceof ExecutorError && err.code === 'TSBUILD_SANDBOX_UNSUPPORTED') throw new BuildError('TSBUILD_UNSUPPORTED', err.message, { cause: err });
+    throw err;
   } finally {
     reg.close();
     await executor.close();

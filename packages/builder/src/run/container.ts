@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureSnapshots, RootFs, type Store, type StoredImage } from '@tsbuild/layerstore';
-import type { Executor, Limits, MountSpec, RunResult } from '@tsbuild/executor';
+import type { Executor, Limits, MountSpec, NetworkMode, PortSpec, RunResult } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
 import { envValue, setEnv, DEFAULT_PATH } from '../build/state.js';
 import { resolveUser, UserNotFoundError } from '../build/users.js';
@@ -21,7 +21,9 @@ export interface ContainerOptions {
   workdir?: string;
   hostname?: string;
   mounts: MountSpec[];
-  network: 'host' | 'none';
+  network: NetworkMode;
+  /** Published ports (`-p`), with a private network. */
+  ports?: readonly PortSpec[];
   limits: Limits;
   signal?: AbortSignal;
   onStdout(b: Buffer): void;
@@ -73,6 +75,7 @@ export async function runContainer(store: Store, executor: Executor, image: Stor
       process: { args: argv, env, cwd: opts.workdir ?? (c?.WorkingDir || '/'), user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname },
       mounts: opts.mounts,
       network: opts.network,
+      ...(opts.ports && opts.ports.length > 0 ? { ports: opts.ports } : {}),
       limits: opts.limits,
       ...(opts.signal ? { signal: opts.signal } : {}),
       onStdout: opts.onStdout,

@@ -11,7 +11,10 @@
  * /proc for its namespace -> pivot_root, detach the old root -> the files tmpfs staged
  * at /dev -> /proc, /sys and /etc files (binds from it) -> /dev -> caller mounts, all
  * resolved inside the root -> hostname, loopback -> user -> workdir (chdir + getcwd
- * check) -> close-on-exec, seccomp, capabilities, credentials -> spawn.
+ * check) -> [private network: wait until its helper is ready] -> close-on-exec,
+ * seccomp, capabilities, credentials -> spawn. A private network's namespace is handed to
+ * the main thread right after the unshare (sandbox/network.ts), so its helper starts
+ * while the rest is set up.
  *
  * Where the kernel lacks a feature newer than Linux 5.10 the plan says so
  * (features.ts) and the step takes its fallback: rootfs.ts, proc.ts, remount.ts, fds.ts.
@@ -22,7 +25,7 @@ import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
 import { EnterError, joinCgroup, spawnInCgroup } from '../cgroup/enter.js';
 import { dropPrivileges } from './credentials.js';
-import { loopbackUp } from './network.js';
+import { awaitNetwork, handOffNetwork, loopbackUp, networkUnshareFlag, type NetworkHandoff, type Prewarmed } from './network.js';
 import { procFromInit, procWithPidns } from './proc.js';
 import { remountTree } from './remount.js';
 import { closeRoot, enterRoot, openRoot, step, targetMaker, type OpenRoot } from './root.js';
@@ -101,6 +104,10 @@ export interface Sandbox {
   /** The init and the write end of its control pipe: closing it ends the sandbox. */
   init?: { pidfd: number; control: number };
   targets?: TargetMaker;
+  /** `private` network: the read end the worker waits on until the helper is ready. */
+  netWait?: number;
+  /** A network namespace the idle worker made (sandbox/network.ts). */
+  prewarmed?: Prewarmed;
 }
 
 export interface Command extends Spawned {
@@ -113,21 +120,22 @@ export interface Command extends Spawned {
  * Build the sandbox on the calling thread and start the command in it. `sb` is filled in
  * as things come to exist, so a failure half-way can still be cleaned up.
  */
-export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void): Command {
+export function setupSandbox(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void, onNetwork: (h: NetworkHandoff) => void = () => {}): Command {
   const open: OpenRoot = { prepared: [] };
   try {
-    return build(plan, sb, onInit, open);
+    return build(plan, sb, onInit, onNetwork, open);
   } catch (err) {
     closeRoot(open);
     throw err;
   }
 }
 
-function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void, open: OpenRoot): Command {
+function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: number) => void, onNetwork: (h: NetworkHandoff) => void, open: OpenRoot): Command {
   const { process: proc, kernel } = plan;
   if (proc.args.length === 0) throw new SetupError('no command to run');
-  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | (plan.network === 'none' ? libc.CLONE.NEWNET : 0);
+  const flags = libc.CLONE.NEWNS | libc.CLONE.NEWUTS | libc.CLONE.NEWIPC | libc.CLONE.NEWPID | step('network', () => networkUnshareFlag(plan, sb));
   step('unshare', () => libc.unshare(flags));
+  step('network', () => handOffNetwork(plan, sb, onNetwork));
   libc.umask(0o022);
   step('mount propagation', () => libc.mount(null, '/', null, libc.MS.REC | libc.MS.PRIVATE));
   openRoot(plan, open);
@@ -158,7 +166,7 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
   }
   enterRoot(open, (sb.targets = targetMaker(open)));
   step('hostname', () => libc.sethostname(proc.hostname));
-  if (plan.network === 'none') step('loopback', () => loopbackUp());
+  if (plan.network !== 'host') step('loopback', () => loopbackUp());
 
   let user: ResolvedUser;
   try {
@@ -171,6 +179,11 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
   const env = environment(proc.env, user.home);
   if (plan.rootfs.readonly) {
     step('read-only rootfs', () => whileBusy(() => (kernel.mountSetattr ? libc.mountSetattr(libc.AT.FDCWD, '/', 0, { set: A.RDONLY }) : remountTree('/', { set: A.RDONLY }))));
+  }
+  if (sb.netWait !== undefined) {
+    const wait = sb.netWait;
+    sb.netWait = undefined;
+    awaitNetwork(wait, plan.netHelper ?? 'the network helper');
   }
   const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
   const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
