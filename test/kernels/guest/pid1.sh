@@ -59,7 +59,8 @@ left=$(leftovers)
 if [[ -n $left ]]; then
   names=$(for p in $left; do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null; echo; done | sort | uniq -c \
     | awk '{ n = $1; $1 = ""; printf "%s%s%s", sep, substr($0, 2), (n > 1 ? " (" n "x)" : ""); sep = "; " }')
-  echo "run-in-guest: $(wc -w <<<"$left") processes outlived the command and were killed: $names" >&4
+  set -- $left
+  echo "run-in-guest: $# process$( (($# == 1)) || echo es) outlived the command and were killed: $names" >&4
   for _ in 1 2 3 4 5; do
     for p in $left; do kill -9 "$p" 2>/dev/null; done
     left=$(leftovers)
