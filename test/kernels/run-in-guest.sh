@@ -86,6 +86,11 @@ vmlinuz=/boot/vmlinuz-$kver
 [[ -r $vmlinuz && -d /lib/modules/$kver ]] || fail "kernel $kver needs $vmlinuz and /lib/modules/$kver"
 if ((print_kernel)); then echo "$kver"; exit 0; fi
 
+cwd=$(pwd -P)
+for d in /run /tmp /var/tmp ${tmpfs[@]+"${tmpfs[@]}"}; do
+  [[ $cwd/ != "$d"/* ]] || fail "the current directory $cwd is under $d, an empty tmpfs in the guest: run from elsewhere"
+done
+
 # --- what the host needs ------------------------------------------------------------
 [[ $(id -u) == 0 ]] || fail "must run as root (9p passthrough of /, KVM)"
 [[ $(uname -m) == x86_64 ]] || fail "runs x86-64 guests on an x86-64 host only, this is $(uname -m)"
@@ -171,7 +176,7 @@ while read -r verb path _; do
   esac
 done <<<"$deps"
 {
-  printf 'CWD=%q\n' "$(pwd -P)"
+  printf 'CWD=%q\n' "$cwd"
   printf 'CGROUP=%q\n' "$cgroup"
   printf 'NET=%q\n' "$net"
   printf 'TMPFS_DIRS=%q\n' "${tmpfs[*]-}"

@@ -36,6 +36,7 @@ relay_out=$!
 exec 4> >(exec cat >"$err" 3>&-)
 relay_err=$!
 mapfile -d '' -t argv <$G/argv
+[[ -d $CWD ]] || { log "error: the guest has no directory $CWD"; poweroff; }
 log "command starting at $(uptime): ${argv[*]}"
 echo started >&5
 (
