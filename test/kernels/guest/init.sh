@@ -10,7 +10,8 @@
 #   /sys/fs/cgroup    cgroup v2 only, mounted as systemd mounts it, and set up like
 #                     systemd does: PID 1 in /init.scope, every controller enabled down
 #                     to the parent of the command's cgroup $CGROUP (a leaf, as a service
-#                     with Delegate=yes gets)
+#                     with Delegate=yes gets); the slice above it has systemd's
+#                     DefaultTasksMax as pids.max
 #   /dev/net/tun ...  the static nodes of modules.devname, as systemd-tmpfiles makes them
 #                     (opening one loads its module through the host's modprobe)
 #   eth0              qemu's user-mode NAT (10.0.2.15, gateway .2, DNS .3), if any
@@ -21,7 +22,7 @@ export PATH=/bin
 
 die() {
   echo "guest: error: $*" >/dev/console
-  echo o >/proc/sysrq-trigger
+  for t in /proc/sysrq-trigger /newroot/proc/sysrq-trigger; do echo o >$t; done 2>/dev/null
   sleep 60
 }
 
@@ -74,6 +75,10 @@ for part in $(echo "$CGROUP" | tr / ' '); do
   dir=$dir/$part
   mkdir -p $dir || die "cannot create the cgroup $CGROUP"
 done
+# systemd's DefaultTasksMax (15% of pid_max) on the command's slice: a fork bomb whose
+# limit did not hold fails its test instead of taking the whole guest down.
+slice=$(echo "$CGROUP" | cut -d/ -f2)
+echo $(( $(cat $R/proc/sys/kernel/pid_max) * 15 / 100 )) >$C/$slice/pids.max || die "cannot set pids.max of /$slice"
 
 hostname "$GUEST_HOSTNAME"
 ip link set lo up
