@@ -39,8 +39,8 @@ EOF
 fail() { echo "run-in-guest: $*" >&2; exit 125; }
 say() { [[ $verbose == 0 ]] || echo "run-in-guest: $*" >&2; }
 
-kernel=6.1 mem=4G cpus=2 timeout_s= net=user accel=auto cgroup=/system.slice/ci.service
-append= log= verbose=0 print_kernel=0 tmpfs=()
+kernel=6.1 mem=4G cpus=2 timeout_s='' net=user accel=auto cgroup=/system.slice/ci.service
+append='' log='' verbose=0 print_kernel=0 tmpfs=()
 while (($#)); do
   case $1 in
     --kernel|--mem|--cpus|--timeout|--net|--accel|--cgroup|--tmpfs|--append|--log)
@@ -76,8 +76,12 @@ for d in ${tmpfs[@]+"${tmpfs[@]}"}; do [[ $d =~ ^(/[A-Za-z0-9_.@-]+)+$ ]] || bad
 package_for() { if [[ $1 == 6.1 ]]; then echo linux-image-amd64; else echo "linux-image-$1-amd64"; fi; }
 if [[ $kernel =~ ^[0-9]+\.[0-9]+$ ]]; then
   # Debian's generic flavour: 6.1.0-57-amd64, 6.12.118+deb12-amd64 (not -cloud-, -rt-).
-  kver=$(cd /lib/modules 2>/dev/null && ls -d "$kernel".* 2>/dev/null \
-    | grep -E "^${kernel//./\\.}\.[0-9][^-]*(-[0-9]+)?-amd64$" | sort -V | tail -n1 || true)
+  found=()
+  for d in /lib/modules/"$kernel".*; do
+    [[ ${d##*/} =~ ^${kernel//./\\.}\.[0-9][^-]*(-[0-9]+)?-amd64$ ]] && found+=("${d##*/}")
+  done
+  kver=''
+  ((${#found[@]} == 0)) || kver=$(printf '%s\n' "${found[@]}" | sort -V | tail -n1)
   [[ -n $kver ]] || fail "no $kernel kernel is installed (apt-get install $(package_for "$kernel"))"
 else
   kver=$kernel
@@ -111,7 +115,7 @@ if [[ $accel == auto ]]; then accel=$([[ $hw_kvm == 1 ]] && echo kvm || echo tcg
 [[ $accel == tcg || $hw_kvm == 1 ]] || fail "--accel kvm needs /dev/kvm from kvm_intel or kvm_amd (hardware virtualization); use --accel tcg"
 
 tmp=$(mktemp -d /tmp/run-in-guest.XXXXXX)
-qemu_pid= relays=()
+qemu_pid='' relays=()
 cleanup() {
   [[ -z $qemu_pid ]] || kill "$qemu_pid" 2>/dev/null || true
   rm -rf "$tmp"
