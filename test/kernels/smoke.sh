@@ -6,7 +6,9 @@
 #   test/kernels/run-in-guest.sh --kernel 6.12 --timeout 2400 -- test/kernels/smoke.sh
 #
 # It also runs on a host. Exits 1 when a run or the leftover check fails. Never judges
-# time: a run fails after 10 minutes without a test finishing (ava --timeout).
+# time: a run fails after 10 minutes without a test finishing (ava --timeout). Test files
+# run one at a time (their tests still run concurrently), so a file that hangs or floods
+# the guest with processes cannot stall the file beside it.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 list=${1:-$root/test/kernels/smoke.list}
@@ -34,7 +36,7 @@ while read -r line; do
   dir=${words[0]} args=("${words[@]:1}")
   echo "smoke: ${line}"
   t=$SECONDS
-  (cd "$dir" && "$ava" --timeout=10m ${args[@]+"${args[@]}"})
+  (cd "$dir" && "$ava" --concurrency=1 --timeout=10m ${args[@]+"${args[@]}"})
   rc=$?
   took="$(( (SECONDS - t) / 60 ))m$(( (SECONDS - t) % 60 ))s"
   if ((rc == 0)); then results+=("ok" "$took  $line"); else results+=("FAILED" "$took  $line"); failed+=("$line"); fi
