@@ -11,6 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { sandboxLayout } from '@tsbuild/executor';
 import { busyboxStore } from './helpers/busybox.js';
+import { debianMirror, debianStore, reachable } from './helpers/debian.js';
 import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
 
@@ -184,5 +185,26 @@ test("RUN reaches Debian's mirror by name (apt-get update's path: DNS, then HTTP
     t.regex(res.stderr, /mirror-ok/);
   } finally {
     await done();
+  }
+});
+
+test("RUN apt-get update in the default network: a Debian base reaches its mirror (DNS through the sandbox's resolver)", async (t) => {
+  const mirror = await debianMirror();
+  if (!(await reachable(`${mirror}/dists/bookworm/Release`))) {
+    t.log(`${mirror} is not reachable from this host: skipped`);
+    t.pass();
+    return;
+  }
+  const root = await debianStore(mirror);
+  const work = await tempDir('net-apt');
+  try {
+    await writeFile(join(work, 'Dockerfile'), 'FROM debian:bookworm\nRUN apt-get update && echo apt-update-ok\n');
+    const res = await tsbuild(['build', '--progress', 'plain', work], { root });
+    t.is(res.code, 0, res.stderr);
+    t.regex(res.stderr, /Get:\d+ \S+ bookworm/);
+    t.regex(res.stderr, /apt-update-ok/);
+  } finally {
+    await removeDir(work);
+    await removeDir(join(root, '..'));
   }
 });
