@@ -181,8 +181,11 @@ test('sandboxes run concurrently without seeing each other', async (t) => {
 });
 
 test('orphans are reaped inside the sandbox', async (t) => {
-  // Each `sh -c 'sleep 0 &'` leaves an orphan that the init must reap; zombies would pile up.
-  const r = await sh(ex, [rootfs], `for i in 1 2 3 4 5 6 7 8; do sh -c 'true &'; done; sleep 0.3; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l`);
+  // Each `sh -c 'true &'` leaves an orphan that the init must reap; zombies would pile up.
+  // The shell waits until none is left (the init reaps when it gets to it; on a loaded
+  // machine that is not at once), up to a bound far beyond any scheduling delay.
+  const zombies = `grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l`;
+  const r = await sh(ex, [rootfs], `for i in 1 2 3 4 5 6 7 8; do sh -c 'true &'; done; i=0; while [ "$(${zombies})" != 0 ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; ${zombies}`);
   t.is(r.code, 0, r.err);
   t.is(r.out.trim(), '0');
 });

@@ -17,8 +17,9 @@
  * The machine code was assembled with GNU as from the source quoted next to it.
  */
 import { readSync, writeSync } from 'node:fs';
+import { sealedExecutable, staticElf } from '../elf.js';
 import { ExecutorError } from '../errors.js';
-import { close, errnoName, F, F_SEAL, fcntl, MFD, memfdCreate, P, pipe2, waitid } from '../libc.js';
+import { close, errnoName, F, fcntl, P, pipe2, waitid } from '../libc.js';
 
 /*
  *    mov r12,rsp; mov edi,4; mov esi,2; mov edx,1; mov eax,72; syscall   fcntl(4, F_SETFD, FD_CLOEXEC)
@@ -59,31 +60,6 @@ const AARCH64 =
   '0091a81b80d2010000d4540080d2e00300cbf4030039e0070039800080d2e1030091420080d2080880d2010000d4e0' +
   '0f80d2c80b80d2010000d4';
 
-const BASE = 0x400000n;
-const HEADERS = 64 + 56;
-
-/** A minimal ELF64 executable: one R+X PT_LOAD segment, entry right after the headers. */
-export function staticElf(code: Buffer, machine: number): Buffer {
-  const h = Buffer.alloc(HEADERS);
-  h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]); // ELF, 64-bit, little endian, version 1, SysV
-  h.writeUInt16LE(2, 16); // ET_EXEC
-  h.writeUInt16LE(machine, 18);
-  h.writeUInt32LE(1, 20);
-  h.writeBigUInt64LE(BASE + BigInt(HEADERS), 24); // e_entry
-  h.writeBigUInt64LE(64n, 32); // e_phoff
-  h.writeUInt16LE(64, 52); // e_ehsize
-  h.writeUInt16LE(56, 54); // e_phentsize
-  h.writeUInt16LE(1, 56); // e_phnum
-  const size = BigInt(HEADERS + code.length);
-  h.writeUInt32LE(1, 64); // PT_LOAD
-  h.writeUInt32LE(5, 68); // PF_R | PF_X
-  h.writeBigUInt64LE(BASE, 80); // p_vaddr
-  h.writeBigUInt64LE(BASE, 88); // p_paddr
-  h.writeBigUInt64LE(size, 96); // p_filesz
-  h.writeBigUInt64LE(size, 104); // p_memsz
-  h.writeBigUInt64LE(0x10000n, 112); // p_align
-  return Buffer.concat([h, code]);
-}
 
 export function enterElf(arch: string = process.arch): Buffer {
   if (arch === 'x64') return staticElf(Buffer.from(X86_64, 'hex'), 62);
@@ -99,18 +75,8 @@ let sealed: number | undefined;
  */
 export function enterMemfd(): number {
   if (sealed !== undefined) return sealed;
-  let fd: number;
-  try {
-    fd = memfdCreate('tsbuild-enter', MFD.ALLOW_SEALING | MFD.EXEC); // MFD_EXEC: Linux 6.3+
-  } catch (err) {
-    if ((err as { errno?: string }).errno !== 'EINVAL') throw err;
-    fd = memfdCreate('tsbuild-enter', MFD.ALLOW_SEALING);
-  }
-  const elf = enterElf();
-  writeSync(fd, elf, 0, elf.length, 0);
-  fcntl(fd, F.ADD_SEALS, F_SEAL.SEAL | F_SEAL.SHRINK | F_SEAL.GROW | F_SEAL.WRITE);
-  sealed = fd;
-  return fd;
+  sealed = sealedExecutable('tsbuild-enter', enterElf());
+  return sealed;
 }
 
 /** What a spawn function runs instead of the command, and the fds it must place. */
