@@ -2,7 +2,8 @@
 # run-in-guest.sh: run a command, as root, under another Linux kernel (an installed
 # Debian kernel package) in a throwaway qemu guest with a pure cgroup v2 hierarchy, and
 # exit with its status. The guest sees the host's / read-only under a tmpfs overlay, so
-# everything installed here (node, the checkout, the tests' tools) is there too.
+# everything installed here (node, the checkout, the tests' tools) is there too; a
+# checkout under /tmp (an empty tmpfs in the guest) is shared the same way on its own.
 # guest/init.sh and guest/pid1.sh describe the guest; README.md ("Other kernels")
 # how to use it. Nothing is installed here: a missing tool is an error naming its package.
 set -euo pipefail
@@ -90,10 +91,14 @@ vmlinuz=/boot/vmlinuz-$kver
 [[ -r $vmlinuz && -d /lib/modules/$kver ]] || fail "kernel $kver needs $vmlinuz and /lib/modules/$kver"
 if ((print_kernel)); then echo "$kver"; exit 0; fi
 
-cwd=$(pwd -P)
+# A current directory under one of the guest's tmpfs mounts (a CI job's clone in /tmp)
+# is shared on its own: its top directory below that mount, at the same path.
+cwd=$(pwd -P) share=''
 for d in /run /tmp /var/tmp ${tmpfs[@]+"${tmpfs[@]}"}; do
-  [[ $cwd/ != "$d"/* ]] || fail "the current directory $cwd is under $d, an empty tmpfs in the guest: run from elsewhere"
+  [[ $cwd == "$d" ]] && fail "the current directory $cwd is an empty tmpfs in the guest: run from a directory below it or elsewhere"
+  if [[ $cwd/ == "$d"/* ]]; then rel=${cwd#"$d"/}; share=$d/${rel%%/*}; fi
 done
+[[ $share =~ ^(/[A-Za-z0-9_.@+-]+)+$ ]] || [[ -z $share ]] || fail "cannot share $share with the guest (a path without spaces or commas, please)"
 
 # --- what the host needs ------------------------------------------------------------
 [[ $(id -u) == 0 ]] || fail "must run as root (9p passthrough of /, KVM)"
@@ -184,6 +189,7 @@ done <<<"$deps"
   printf 'CGROUP=%q\n' "$cgroup"
   printf 'NET=%q\n' "$net"
   printf 'TMPFS_DIRS=%q\n' "${tmpfs[*]-}"
+  printf 'SHARE=%q\n' "$share"
   printf 'GUEST_HOSTNAME=%q\n' "$(uname -n)"
 } >"$ird/guest/conf"
 for name in $(compgen -e); do
@@ -222,6 +228,10 @@ args=(
   -device virtio-rng-pci
   -fsdev local,id=hostroot,path=/,security_model=passthrough,readonly=on,multidevs=remap
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+)
+[[ -z $share ]] || args+=(
+  -fsdev "local,id=share,path=$share,security_model=passthrough,readonly=on,multidevs=remap"
+  -device virtio-9p-pci,fsdev=share,mount_tag=share
 )
 if [[ $net == user ]]; then args+=(-nic user,model=virtio-net-pci); else args+=(-nic none); fi
 runner=()

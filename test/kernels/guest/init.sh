@@ -7,6 +7,8 @@
 #   /proc /sys /dev   the guest's own; /dev/fd and friends as udev would link them
 #   /run /tmp /var/tmp, $TMPFS_DIRS   empty tmpfs (overlay upper dirs can live there,
 #                     not on 9p or on the overlay root)
+#   $SHARE            the host's directory of that path (the current directory's top
+#                     below one of those tmpfs mounts), read-only 9p under an overlay
 #   /sys/fs/cgroup    cgroup v2 only, mounted as systemd mounts it, and set up like
 #                     systemd does: PID 1 in /init.scope, every controller enabled down
 #                     to the parent of the command's cgroup $CGROUP (a leaf, as a service
@@ -56,6 +58,15 @@ mount -t tmpfs -o mode=0755,nosuid,nodev run $R/run
 for d in /tmp /var/tmp $TMPFS_DIRS; do
   mkdir -p $R$d && mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R$d || die "cannot mount a tmpfs at $d"
 done
+# The current directory's share when it lies under one of those tmpfs mounts: read-only
+# 9p under a tmpfs overlay, at the same path.
+if [ -n "$SHARE" ]; then
+  mkdir -p /mnt/share /mnt/rw/share-upper /mnt/rw/share-work $R$SHARE
+  mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose,access=client \
+    share /mnt/share || die "cannot mount $SHARE over 9p"
+  mount -t overlay -o lowerdir=/mnt/share,upperdir=/mnt/rw/share-upper,workdir=/mnt/rw/share-work \
+    share $R$SHARE || die "cannot mount the overlay at $SHARE"
+fi
 grep -v '^#' $R/lib/modules/$(uname -r)/modules.devname 2>/dev/null | while read -r _ dev spec; do
   [ -e $R/dev/$dev ] && continue
   type=${spec%%[0-9]*} nums=${spec#?}
