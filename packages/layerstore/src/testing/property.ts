@@ -33,7 +33,7 @@ function positive(text: string | undefined): number | undefined {
 
 /** fast-check's parameters for one property: the shared run count and seed, then `extra`. */
 export function propertyParameters<T>(extra: Parameters<T> = {}): Parameters<T> {
-  return { numRuns: PROPERTY_RUNS, seed: PROPERTY_SEED, ...extra };
+  return { numRuns: PROPERTY_RUNS, seed: PROPERTY_SEED, includeErrorInReport: true, ...extra };
 }
 
 /**
