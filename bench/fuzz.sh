@@ -47,11 +47,16 @@ for entry in "${FILES[@]}"; do
     exit 2
   fi
   start=$(date +%s)
+  rc=0
   log=$(cd "$repo/packages/$pkg" && TSBUILD_FUZZ_RUNS=$RUNS TSBUILD_FUZZ_SEED=$SEED TSBUILD_FUZZ_CASE_BUDGET_MS=$BUDGET \
-    "$repo/node_modules/.bin/ava" --timeout 60m "$file" 2>&1) || status=1
+    "$repo/node_modules/.bin/ava" --timeout 60m "$file" 2>&1) || rc=$?
   echo "== packages/$pkg/$file ($(( $(date +%s) - start )) s)"
-  grep -E '✔|✘|ℹ|Counterexample|Got |seed:|passed|failed' <<<"$log" | sed 's/^ *//; s/^/   /' || true
-  [[ $status == 0 ]] || { echo "$log" | tail -40; }
+  if [[ $rc == 0 ]]; then
+    grep -E '✔|ℹ|passed' <<<"$log" | grep -v '^ *$' | awk '!seen[$0]++' | sed 's/^ *//; s/^/   /'
+  else
+    status=1
+    echo "$log" | grep -v '^\s*at ' | tail -60
+  fi
 done
 echo "fuzz: done in $(( $(date +%s) - total_start )) s, seed $SEED: $([[ $status == 0 ]] && echo 'every property held' || echo 'a property FAILED')"
 exit $status
