@@ -2,41 +2,19 @@
  * A sandbox's life: cancellation, leftover processes, tsbuild dying under it, streaming,
  * concurrency. Needs root.
  */
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutorError } from './errors.js';
 import { createExecutor } from './executor.js';
-import { Fixture, sh } from './testing/fixture.js';
-import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
-import type { Executor } from './types.js';
+import { sh } from './testing/fixture.js';
+import { ex, fx, rootfs, rootOnly, sandboxSuite } from './testing/harness.js';
 
-const test = (process.getuid?.() === 0 ? anyTest : anyTest.skip) as TestFn<unknown>;
+const test = rootOnly(anyTest);
 
-let fx: Fixture;
-let ex: Executor;
-let rootfs: string;
-let before: HostSnapshot;
-
-test.before(() => {
-  before = snapshotHost();
-  fx = new Fixture();
-  rootfs = fx.rootfs();
-  ex = createExecutor({ poolSize: 3 });
-});
-
-test.after.always(async () => {
-  await ex?.close();
-  fx?.cleanup();
-});
-
-test.after('no mount and no process of ours is left on the host', (t) => {
-  t.deepEqual(newMounts(before, [fx.dir]), []);
-  t.deepEqual(descendants(), []);
-  t.deepEqual(zombies(), []);
-});
+sandboxSuite(test, { executor: { poolSize: 3 } });
 
 /** Host processes whose command line is exactly `args`. */
 function processesRunning(args: string[]): number[] {

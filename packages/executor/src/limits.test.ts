@@ -3,42 +3,18 @@
  * do and by the cgroup files on the host while it runs, on whatever hierarchy this host
  * has (v1 and hybrid hosts, pure v2 in the CI guests). Needs root.
  */
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupUnavailableError, ExecutorError } from './errors.js';
-import { createExecutor } from './executor.js';
 import { cgroupDir, FILES, leftoverRunCgroups, versionOf } from './testing/cgroup-paths.js';
-import { Fixture, sh } from './testing/fixture.js';
-import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
-import type { Executor } from './types.js';
+import { sh } from './testing/fixture.js';
+import { ex, rootfs, rootOnly, sandboxSuite } from './testing/harness.js';
 
-const test = (process.getuid?.() === 0 ? anyTest : anyTest.skip) as TestFn<unknown>;
+const test = rootOnly(anyTest);
 
-let fx: Fixture;
-let ex: Executor;
-let rootfs: string;
-let before: HostSnapshot;
-
-test.before(() => {
-  before = snapshotHost();
-  fx = new Fixture();
-  rootfs = fx.rootfs();
-  ex = createExecutor();
-});
-
-test.after.always(async () => {
-  await ex?.close();
-  fx?.cleanup();
-});
-
-test.after('no mount, process or cgroup of ours is left on the host', (t) => {
-  t.deepEqual(newMounts(before, [fx.dir]), []);
-  t.deepEqual(leftoverRunCgroups(), []);
-  t.deepEqual(descendants(), []);
-  t.deepEqual(zombies(), []);
-});
+sandboxSuite(test, { title: 'no mount, process or cgroup of ours is left on the host', leftovers: leftoverRunCgroups });
 
 const MiB = 1 << 20;
 const RUN_DIR = /\/tsbuild-\d+\/run-[0-9a-f]{16}$/;

@@ -17,8 +17,9 @@ import { chooseHelper, HELPER_KINDS, type HelperKind } from './network/helpers.j
 import { pickLayout, sandboxLayout } from './network/layout.js';
 import { sandboxResolvConf } from './network/resolv-conf.js';
 import { startDnsServer } from './testing/dns-server.js';
-import { Fixture, sh } from './testing/fixture.js';
-import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
+import { sh } from './testing/fixture.js';
+import { descendants } from './testing/leaks.js';
+import { fx, rootfs, sandboxSuite } from './testing/harness.js';
 import type { Executor } from './types.js';
 
 const root = process.getuid?.() === 0;
@@ -31,30 +32,18 @@ const installed = HELPER_KINDS.filter((k) => {
   }
 });
 
-let fx: Fixture;
-let rootfs: string;
-let before: HostSnapshot;
 const executors = new Map<HelperKind, Executor>();
 const ex = (kind: HelperKind) => executors.get(kind)!;
 
-test.before(() => {
-  before = snapshotHost();
-  fx = new Fixture();
-  rootfs = fx.rootfs();
-  for (const k of installed) executors.set(k, createExecutor({ poolSize: 2, networkHelper: k }));
-});
-
-test.after.always(async () => {
-  await Promise.all([...executors.values()].map((e) => e.close()));
-  fx?.cleanup();
-});
-
-test.after('no mount, no process (helpers included) and no zombie of ours is left', async (t) => {
+sandboxSuite(test, {
+  executor: false,
+  title: 'no mount, no process (helpers included) and no zombie of ours is left',
   // close() waits for the killed helpers to be reaped (their exit takes the tap device down).
-  await Promise.all([...executors.values()].map((e) => e.close()));
-  t.deepEqual(newMounts(before, [fx.dir]), []);
-  t.deepEqual(descendants(), []);
-  t.deepEqual(zombies(), []);
+  close: () => Promise.all([...executors.values()].map((e) => e.close())),
+});
+
+test.before(() => {
+  for (const k of installed) executors.set(k, createExecutor({ poolSize: 2, networkHelper: k }));
 });
 
 async function listen(host: string, reply: string): Promise<Server & { port: number }> {

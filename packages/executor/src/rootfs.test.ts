@@ -2,40 +2,21 @@
  * The rootfs and the upper dir: what a run leaves in the upper dir (the command's changes
  * and nothing else), many layers, extra mounts, read-only roots. Needs root.
  */
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createExecutor } from './executor.js';
 import { mount, umount2 } from './libc.js';
-import { Fixture, sh } from './testing/fixture.js';
-import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
-import type { Executor } from './types.js';
+import { sh } from './testing/fixture.js';
+import { ex, fx, rootfs, rootOnly, sandboxSuite } from './testing/harness.js';
 
-const test = (process.getuid?.() === 0 ? anyTest : anyTest.skip) as TestFn<unknown>;
+const test = rootOnly(anyTest);
 
-let fx: Fixture;
-let ex: Executor;
-let rootfs: string;
+sandboxSuite(test, { executor: { poolSize: 3 } });
+
+/** A rootfs of just /bin, like `FROM scratch` plus busybox. */
 let scratch: string;
-let before: HostSnapshot;
-
 test.before(() => {
-  before = snapshotHost();
-  fx = new Fixture();
-  rootfs = fx.rootfs();
   scratch = fx.rootfs({ system: false });
-  ex = createExecutor({ poolSize: 3 });
-});
-
-test.after.always(async () => {
-  await ex?.close();
-  fx?.cleanup();
-});
-
-test.after('no mount and no process of ours is left on the host', (t) => {
-  t.deepEqual(newMounts(before, [fx.dir]), []);
-  t.deepEqual(descendants(), []);
-  t.deepEqual(zombies(), []);
 });
 
 /** Every path in a directory tree, sorted, with a marker for whiteouts. */

@@ -2,41 +2,18 @@
  * What a command sees from inside the sandbox. Needs root.
  * Every check compares with something the host has and the sandbox must not.
  */
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import koffi from 'koffi';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createExecutor } from './executor.js';
-import { Fixture, sh } from './testing/fixture.js';
-import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from './testing/leaks.js';
-import type { Executor } from './types.js';
+import { sh } from './testing/fixture.js';
+import { ex, fx, rootfs, rootOnly, sandboxSuite } from './testing/harness.js';
 
-const test = (process.getuid?.() === 0 ? anyTest : anyTest.skip) as TestFn<unknown>;
+const test = rootOnly(anyTest);
 process.env.SECRET_HOST_TOKEN = 'hunter2-from-the-host';
 
-let fx: Fixture;
-let ex: Executor;
-let rootfs: string;
-let before: HostSnapshot;
-
-test.before(() => {
-  before = snapshotHost();
-  fx = new Fixture();
-  rootfs = fx.rootfs();
-  ex = createExecutor({ poolSize: 4 });
-});
-
-test.after.always(async () => {
-  await ex?.close();
-  fx?.cleanup();
-});
-
-test.after('no mount and no process of ours is left on the host', (t) => {
-  t.deepEqual(newMounts(before, [fx.dir]), []);
-  t.deepEqual(descendants(), []);
-  t.deepEqual(zombies(), []);
-});
+sandboxSuite(test, { executor: { poolSize: 4 } });
 
 test('the PID namespace hides host processes', async (t) => {
   const r = await sh(ex, [rootfs], 'ls /proc; echo ---; cat /proc/1/cmdline; echo; ps -o pid,comm');

@@ -11,8 +11,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CgroupManager, hostCgroupSystem, type CgroupSystem } from '../cgroups.js';
 import { createExecutor } from '../executor.js';
-import { Fixture, sh } from '../testing/fixture.js';
-import { descendants, newMounts, snapshotHost, zombies, type HostSnapshot } from '../testing/leaks.js';
+import { sh } from '../testing/fixture.js';
+import { rootfs, sandboxSuite } from '../testing/harness.js';
 import type { Executor } from '../types.js';
 import { nodeCgroupFs, type CgroupFs } from './cgroupfs.js';
 
@@ -37,23 +37,8 @@ function v2Executor(fs: CgroupFs): { ex: Executor; cgroups: CgroupManager } {
   return { ex: createExecutor({ poolSize: 1, cgroups }), cgroups };
 }
 
-let fx: Fixture;
-let rootfs: string;
-let before: HostSnapshot;
-
-test.before(() => {
-  before = snapshotHost();
-  fx = new Fixture();
-  rootfs = fx.rootfs();
-});
-
-test.after.always(() => fx?.cleanup());
-
-test.after('no mount and no process of ours is left on the host', (t) => {
-  t.deepEqual(newMounts(before, [fx.dir]), []);
-  t.deepEqual(descendants(), []);
-  t.deepEqual(zombies(), []);
-});
+// Each test makes the executors it needs (and closes them).
+sandboxSuite(test, { executor: false });
 
 const cgroupLine = (text: string) => text.split('\n').find((l) => l.startsWith('0::'))?.slice(3);
 

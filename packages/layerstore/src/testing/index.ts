@@ -4,3 +4,4 @@
  */
 export { startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry } from '../registry/testing/registry-server.js';
 export { prng } from './prng.js';
+export { bounded, outcome, outcomeAsync, propertyParameters, Tally, CASE_BUDGET_MS, PROPERTY_RUNS, PROPERTY_SEED } from './property.js';
