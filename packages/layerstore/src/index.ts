@@ -42,3 +42,6 @@ export { loadArchive } from './import/load.js';
 export type { ArchiveFormat, ArchiveImport, ArchiveImportOptions, ImportedImage } from './import/archive-import.js';
 export { selectEntry, selectPlatform, isIndexMediaType } from './import/select.js';
 export * from './registry/index.js';
+export { hostPlatform } from './image/platform.js';
+export { isLocalRef, parseLocalRef, type LocalRef, type LocalTransport, type ParseLocalRefOptions } from './source/local-ref.js';
+export { importLocalImage, resolveImage, resolveImageRef, type ImageSourceOptions, type ResolvedImage } from './source/resolve.js';

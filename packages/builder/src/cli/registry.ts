@@ -8,6 +8,7 @@ import {
   logout,
   parseReference,
   withDefaultTag,
+  resolveImage,
   RegistryClient,
   type Descriptor,
   type ImageForm,
@@ -19,7 +20,6 @@ import {
 } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from '../errors.js';
 import { formatPlatform, isHostPlatform, parsePlatform as parseOnePlatform } from '../build/platform.js';
-import { resolveImage } from '../build/images.js';
 import { hostPlatform } from '../build/state.js';
 import type { Io } from './build-command.js';
 

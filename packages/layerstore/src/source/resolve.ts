@@ -10,22 +10,15 @@
  */
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import {
-  formatReference,
-  importDockerArchive,
-  importOciArchive,
-  importOciLayout,
-  ioError,
-  parseReference,
-  withDefaultTag,
-  NotFoundError,
-  type Digest,
-  type Platform,
-  type RegistryClient,
-  type Store,
-  type StoredImage,
-} from '@tsbuild/layerstore';
-import { hostPlatform } from './state.js';
+import type { Digest } from '../digest.js';
+import { ioError, NotFoundError } from '../errors.js';
+import type { Platform } from '../image/types.js';
+import { hostPlatform } from '../image/platform.js';
+import { importDockerArchive } from '../import/docker-archive.js';
+import { importOciArchive, importOciLayout } from '../import/import.js';
+import { formatReference, parseReference, withDefaultTag } from '../reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Store, StoredImage } from '../store/store.js';
 import { isLocalRef, parseLocalRef } from './local-ref.js';
 
 export interface ImageSourceOptions {
