@@ -8,6 +8,7 @@ export { parseJson, isJsonObject, MAX_JSON_DEPTH } from './image/json.js';
 export { asDescriptor, asIndex, asManifest, badDocument, MAX_BLOB_SIZE, type Bad } from './image/validate.js';
 export { asImageConfig } from './image/validate-config.js';
 export { BlobStore, MAX_JSON_BLOB, type BlobRef, type WriteResult, type Expected } from './store/blobs.js';
+export { cloneStore, copyImage, discardStore } from './store/clone.js';
 export { Store, normaliseTagName, HOLDING_RECORDS, isHoldingRecord, type StoredImage, type ImageListing, type HoldingRecord } from './store/store.js';
 export { Snapshots, chainIds, type PreparedSnapshot } from './store/snapshots.js';
 export { ensureSnapshots, type UnpackOptions } from './store/unpack.js';
