@@ -36,6 +36,7 @@ export { formatOf, manifestIn, mixedMediaTypes } from './image/form.js';
 export { writeOciArchive, writeOciLayout, layoutIndex, type ExportImage } from './export/oci.js';
 export { writeDockerArchive } from './export/docker-archive.js';
 export { writeRootfs } from './export/rootfs.js';
+export * from './sink/index.js';
 export { layerAsStream } from './export/layer-stream.js';
 export * from './tar/index.js';
 export { SysError, getXattr, setXattr, listXattrs, removeXattr, mknod, makedev, majorOf, minorOf } from './sys/libc.js';
