@@ -4,4 +4,4 @@ export { ociArchiveSink } from './oci-archive.js';
 export { ociLayoutSink } from './oci-layout.js';
 export { dockerArchiveSink } from './docker-archive.js';
 export { rootfsSink, type RootfsSinkOptions } from './rootfs.js';
-export { pushDestinations, registrySink, type RegistrySinkOptions } from './registry.js';
+export { registrySink, type RegistrySinkOptions } from './registry.js';
