@@ -18,6 +18,7 @@ export { isJsonObject } from './image/json.js';
 export { asDescriptor, badDocument, type Bad } from './image/validate.js';
 
 // The store: images and tags, snapshots, records, transactions, upkeep.
+export type { ContentStore, BlobRef, Expected, WriteResult } from './store/content.js';
 export { Store, normaliseTagName, isHoldingRecord, type StoredImage, type ImageListing, type HoldingRecord } from './store/store.js';
 export { defaultStoreRoot } from './store/root.js';
 export { cloneStore, copyImage, discardStore } from './store/clone.js';

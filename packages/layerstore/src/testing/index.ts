@@ -4,3 +4,5 @@
  */
 export { startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry } from '../registry/testing/registry-server.js';
 export { prng } from './prng.js';
+export { contentStoreSuite, type ContentSuiteOptions } from './content-suite.js';
+export { MemoryContentStore } from './memory-content.js';
