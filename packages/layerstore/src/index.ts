@@ -19,7 +19,8 @@ export { asDescriptor, badDocument, type Bad } from './image/validate.js';
 
 // The store: images and tags, snapshots, records, transactions, upkeep.
 export type { ContentStore, BlobRef, Expected, WriteResult } from './store/content.js';
-export { Store, normaliseTagName, isHoldingRecord, type StoredImage, type ImageListing, type HoldingRecord } from './store/store.js';
+export { Store, normaliseTagName, type StoredImage, type ImageListing } from './store/store.js';
+export { isHoldingRecord, type HoldingRecord, type RecordKind, type RecordStore } from './store/records.js';
 export { defaultStoreRoot } from './store/root.js';
 export { cloneStore, copyImage, discardStore } from './store/clone.js';
 export { chainIds } from './store/snapshots.js';

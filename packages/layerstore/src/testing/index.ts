@@ -6,3 +6,5 @@ export { startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry 
 export { prng } from './prng.js';
 export { contentStoreSuite, type ContentSuiteOptions } from './content-suite.js';
 export { MemoryContentStore } from './memory-content.js';
+export { recordStoreSuite, type RecordSuiteOptions } from './record-suite.js';
+export { MemoryRecordStore } from './memory-records.js';
