@@ -21,6 +21,7 @@ export { asDescriptor, badDocument, type Bad } from './image/validate.js';
 export type { ContentStore, BlobRef, Expected, WriteResult } from './store/content.js';
 export { Store, normaliseTagName, type StoredImage, type ImageListing } from './store/store.js';
 export { isHoldingRecord, type HoldingRecord, type RecordKind, type RecordStore } from './store/records.js';
+export type { Tag, TagStore } from './store/tag-store.js';
 export { defaultStoreRoot } from './store/root.js';
 export { cloneStore, copyImage, discardStore } from './store/clone.js';
 export { chainIds } from './store/snapshots.js';

@@ -8,3 +8,5 @@ export { contentStoreSuite, type ContentSuiteOptions } from './content-suite.js'
 export { MemoryContentStore } from './memory-content.js';
 export { recordStoreSuite, type RecordSuiteOptions } from './record-suite.js';
 export { MemoryRecordStore } from './memory-records.js';
+export { tagStoreSuite, type TagSuiteOptions } from './tag-suite.js';
+export { MemoryTagStore } from './memory-tags.js';
