@@ -67,7 +67,7 @@ async function pruneRecords(store: Store): Promise<number> {
     const dir = join(store.cacheDir, kind);
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) continue;
     for (const key of await readdir(dir)) {
-      const rec = await store.readRecord<{ digest?: string }>(kind, key);
+      const rec = await store.records<{ digest?: string }>(kind).get(key);
       const target = rec?.digest;
       if (rec === undefined || (isDigest(target) && !(await store.blobs.has(target as Digest)))) {
         await rm(join(dir, key), { force: true });

@@ -2,6 +2,18 @@
  * The local store: an OCI image layout (`oci-layout`, `index.json`, `blobs/`) plus
  * private folders beside it (`ingest/`, `snapshots/`, `cache/`, `locks/`, `tmp/`).
  * Any number of tsbuild processes may open one store.
+ *
+ * Store joins parts that each have an interface of their own, a conformance suite and,
+ * where callers' tests need one, an in-memory fake in ./testing:
+ *   blobs      ContentStore (content.ts): stat, read (verified), write (a transaction), delete
+ *   tags       TagStore (tag-store.ts): names and unnamed images in index.json
+ *   snapshots  Snapshots (snapshots.ts): unpacked layers, prepared then committed
+ *   records()  RecordStore per kind (records.ts), whose owners register their GC roots
+ *   lease      what this process relies on, so a concurrent prune keeps it (lease.ts)
+ * Its own methods are the image verbs over those parts (put, load, tag and resolve an
+ * image; what tags and records reach) and its lifecycle (open, recover, close). That is
+ * more than seven methods on purpose: they are the one place where an image is more
+ * than a blob, and callers reach the parts through the fields above for anything else.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -248,14 +260,6 @@ export class Store {
   /** One record, untyped (a hint: missing or malformed reads as undefined); see records(). */
   async readRecord<T extends object>(kind: string, key: string, valid?: (v: Record<string, unknown>) => boolean): Promise<T | undefined> {
     return readRecordFile<T>(this.cacheDir, kind, key, valid);
-  }
-
-  async writeRecord(kind: string, key: string, value: unknown): Promise<void> {
-    await writeFileAtomic(join(this.cacheDir, kind, key), JSON.stringify(value));
-  }
-
-  async removeRecord(kind: string, key: string): Promise<void> {
-    await rm(join(this.cacheDir, kind, key), { force: true });
   }
 }
 
