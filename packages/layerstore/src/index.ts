@@ -24,7 +24,7 @@ export { isHoldingRecord, type HoldingRecord, type RecordKind, type RecordStore 
 export type { Tag, TagStore } from './store/tag-store.js';
 export { defaultStoreRoot } from './store/root.js';
 export { cloneStore, copyImage, discardStore } from './store/clone.js';
-export { chainIds } from './store/snapshots.js';
+export { chainIds, type PreparedSnapshot, type SnapshotStore } from './store/snapshots.js';
 export { ensureSnapshots, type UnpackOptions } from './store/unpack.js';
 export { trackChanges, transaction, type StoreChanges } from './store/changes.js';
 export { prune, type PruneResult } from './store/gc.js';

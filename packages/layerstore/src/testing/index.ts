@@ -10,3 +10,4 @@ export { recordStoreSuite, type RecordSuiteOptions } from './record-suite.js';
 export { MemoryRecordStore } from './memory-records.js';
 export { tagStoreSuite, type TagSuiteOptions } from './tag-suite.js';
 export { MemoryTagStore } from './memory-tags.js';
+export { snapshotStoreSuite, type SnapshotSuiteOptions } from './snapshot-suite.js';
