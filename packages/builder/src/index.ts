@@ -7,6 +7,7 @@ export { parseDockerfile, type RawInstruction, type ParsedDockerfile } from './d
 export { planBuild, type BuildPlan, type Stage } from './dockerfile/stages.js';
 export { ShellLex, ExpansionError, envFromList } from './dockerfile/shell-lex.js';
 export { parseDockerignore, IgnoreMatcher, loadDockerignore } from './context/dockerignore.js';
-export { exportImage, parseOutput, type OutputSpec } from './export/outputs.js';
+export { parseOutput, type OutputSpec } from './export/outputs.js';
+export { exportImage, sinkFor } from './export/sinks.js';
 export { createRenderer, type ProgressMode, type Renderer } from './progress/index.js';
 export { VERSION, SYNTAX_LEVEL } from './version.js';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RecordingExecutor } from '@tsbuild/executor';
+import { RecordingExecutor } from '@tsbuild/executor/testing';
 import { Store, type HistoryEntry, type ImageConfig } from '@tsbuild/layerstore';
 import { build } from './build.js';
 import { BuildClock, epochTime, stampHistory } from './build-time.js';

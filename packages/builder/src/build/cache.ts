@@ -1,12 +1,13 @@
 /**
  * The build cache: `cache/steps/<key>` records what a layer step produced for a key
- * (its layer blob, diff_id and snapshot), and holds them for prune (HoldingRecord), so
+ * (its layer blob, diff_id and snapshot), and holds them for prune (a kind registered
+ * as holding content), so
  * a rebuild with the same inputs reuses the layer instead of running the step.
  * `cache/positions/<hash of Dockerfile, stage, step>` keeps the inputs last seen at a
  * step, so a miss can say what changed.
  */
 import { createHash } from 'node:crypto';
-import { chainIds, ensureSnapshots, type Descriptor, type Digest, type HoldingRecord, type Store } from '@tsbuild/layerstore';
+import { chainIds, ensureSnapshots, type Descriptor, type Digest, type HoldingRecord, type RecordStore, type Store } from '@tsbuild/layerstore';
 import { cacheKey, firstDifference } from './cache-key.js';
 import { isPositionRecord, isStepRecord } from './cache-records.js';
 import type { LayerRef, StageState } from './state.js';
@@ -37,15 +38,21 @@ export class BuildCache {
   /** Positions this build wrote, with what they held before. */
   private readonly positionsBefore = new Map<string, PositionRecord | undefined>();
 
-  constructor(private readonly store: Store, private readonly opts: { useCache: boolean }) {}
+  private readonly steps: RecordStore<StepRecord>;
+  private readonly positions: RecordStore<PositionRecord>;
+
+  constructor(private readonly store: Store, private readonly opts: { useCache: boolean }) {
+    this.steps = store.records<StepRecord>('steps', { valid: isStepRecord, holdsContent: true, buildCache: true });
+    this.positions = store.records<PositionRecord>('positions', { valid: isPositionRecord, buildCache: true });
+  }
 
   /** Remove the records this build wrote (before rolling its blobs back). */
   async forgetSaved(): Promise<void> {
-    for (const key of this.saved) await this.store.removeRecord('steps', key.slice(7));
+    for (const key of this.saved) await this.steps.delete(key.slice(7));
     this.saved.clear();
     for (const [pk, before] of this.positionsBefore) {
-      if (before) await this.store.writeRecord('positions', pk, before);
-      else await this.store.removeRecord('positions', pk);
+      if (before) await this.positions.put(pk, before);
+      else await this.positions.delete(pk);
     }
     this.positionsBefore.clear();
   }
@@ -53,7 +60,7 @@ export class BuildCache {
   /** The cached result of `key` over `state`'s layers, if it is usable. */
   async lookup(key: Digest, state: StageState): Promise<CacheHit | undefined> {
     if (!this.opts.useCache) return undefined;
-    const rec = await this.store.readRecord<StepRecord>('steps', key.slice(7), isStepRecord);
+    const rec = await this.steps.get(key.slice(7));
     if (!rec) return undefined;
     if ((await this.store.blobs.size(rec.descriptor.digest)) !== rec.descriptor.size) return undefined;
     const descs = [...state.layers.map((l) => l.descriptor), rec.descriptor];
@@ -74,13 +81,13 @@ export class BuildCache {
       inputs,
       holds: { blobs: [...new Set([layer.descriptor.digest, layer.diffId])], snapshots: [chain] },
     };
-    await this.store.writeRecord('steps', key.slice(7), rec);
+    await this.steps.put(key.slice(7), rec);
     this.saved.add(key);
   }
 
   /** Why `key` misses at this position, compared with the inputs last seen there. */
   async explainMiss(position: string, key: Digest, inputs: Record<string, unknown>): Promise<string | undefined> {
-    const last = await this.store.readRecord<PositionRecord>('positions', positionKey(position), isPositionRecord);
+    const last = await this.positions.get(positionKey(position));
     if (!last || last.key === key) return undefined;
     return firstDifference(last.inputs, inputs) ?? 'an earlier step changed';
   }
@@ -88,8 +95,8 @@ export class BuildCache {
   /** After a step succeeded: these are the inputs last seen at its position. */
   async remember(position: string, key: Digest, inputs: Record<string, unknown>): Promise<void> {
     const pk = positionKey(position);
-    if (!this.positionsBefore.has(pk)) this.positionsBefore.set(pk, await this.store.readRecord<PositionRecord>('positions', pk, isPositionRecord));
-    await this.store.writeRecord('positions', pk, { key, inputs } satisfies PositionRecord);
+    if (!this.positionsBefore.has(pk)) this.positionsBefore.set(pk, await this.positions.get(pk));
+    await this.positions.put(pk, { key, inputs });
   }
 }
 

@@ -13,6 +13,7 @@ import {
   readTar,
   show,
   splitPath,
+  Copier,
   LayerstoreError,
   type Components,
   type RootFs,
@@ -25,7 +26,6 @@ import type { CopyInstruction } from '../dockerfile/instructions/index.js';
 import type { BuildContext, SourceTree } from '../context/source-tree.js';
 import { hasWildcard, matchComponent } from '../context/glob.js';
 import type { ConfigStepContext } from './dispatch-config.js';
-import { Copier } from './copy-tree.js';
 import { layerStep } from './layer-step.js';
 import { cachedLayer, type StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';

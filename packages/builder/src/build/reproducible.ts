@@ -1,31 +1,13 @@
 /**
- * `tsbuild build --reproducible-check`: build twice, each time in a fresh store (seeded
- * with the main store's blobs and tags, hard-linked, so FROM finds the same bases, but
- * without snapshots or anything built), and compare. When the images differ, name the
+ * `tsbuild build --reproducible-check`: build twice, each time in a fresh store (a
+ * layerstore cloneStore: the main store's blobs and tags, so FROM finds the same bases,
+ * but no snapshots or anything built), and compare. When the images differ, name the
  * first difference: a config field, or the first differing entry of the first
  * differing layer.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { layerAsStream, readTar, Store, type StoredImage, type TarEntry } from '@tsbuild/layerstore';
+import { layerAsStream, readTar, type Store, type StoredImage, type TarEntry } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
-
-/** A fresh store under the main store's tmp/, holding its blobs (hard links) and tags. */
-export async function seededStore(main: Store, name: string): Promise<Store> {
-  const root = await main.makeTempDir(name);
-  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
-  for (const b of await readdir(main.blobs.dir)) {
-    await link(join(main.blobs.dir, b), join(root, 'blobs', 'sha256', b)).catch(() => copyFile(join(main.blobs.dir, b), join(root, 'blobs', 'sha256', b)));
-  }
-  await copyFile(join(main.root, 'index.json'), join(root, 'index.json')).catch(() => {});
-  return Store.open(root);
-}
-
-export async function removeStore(store: Store): Promise<void> {
-  await store.close();
-  await rm(store.root, { recursive: true, force: true });
-}
 
 /** Why two images differ, or undefined when they are the same. */
 export async function explainDifference(a: { store: Store; image: StoredImage }, b: { store: Store; image: StoredImage }): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RecordingExecutor } from '@tsbuild/executor';
+import { RecordingExecutor } from '@tsbuild/executor/testing';
 import { Store } from '@tsbuild/layerstore';
 import { build } from './build.js';
 import type { BuildEvent } from './events.js';

@@ -2,7 +2,7 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
-import { ensureSnapshots, NotFoundError, LayerstoreError, type Platform, type Store } from '@tsbuild/layerstore';
+import { ensureSnapshots, resolveImage, NotFoundError, LayerstoreError, type ImageSourceOptions, type Platform, type Store } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
@@ -15,7 +15,6 @@ import { hostPlatform, imageState, lowerDirs, scratchState, withContainerConfig,
 import type { BuildCache, StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';
 import { applyWorkdir } from './workdir.js';
-import { resolveImage, type ImageSourceOptions } from './images.js';
 import { applyRun, type RunNetwork, type RunStepContext } from './run.js';
 import type { Entitlement } from './entitlements.js';
 import { baseForTarget, checkFromPlatform } from './stage-platform.js';

@@ -5,6 +5,7 @@
  * returns a new one.
  */
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
+import { hostPlatform } from '@tsbuild/layerstore';
 import { cacheKey } from './cache-key.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -30,12 +31,7 @@ export interface StageState {
   readonly cacheKey: Digest;
 }
 
-export function hostPlatform(): { architecture: string; os: string; variant?: string } {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  const out: { architecture: string; os: string; variant?: string } = { architecture: arch[process.arch] ?? process.arch, os: 'linux' };
-  if (process.arch === 'arm64') out.variant = 'v8';
-  return out;
-}
+export { hostPlatform };
 
 export function scratchState(platform = hostPlatform()): StageState {
   return {

@@ -1,14 +1,14 @@
 /** `tsbuild [build]`: flags -> build() -> exports, iidfile, exit status. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Store, defaultStoreRoot, familiarString, parseTag } from '@tsbuild/layerstore';
-import { openRegistry, parsePlatform, pushImage, type Registry } from './registry.js';
+import { Store, cloneStore, copyImage, defaultStoreRoot, discardStore, familiarString, parseTag } from '@tsbuild/layerstore';
+import { openRegistry, parsePlatform, type Registry } from './registry.js';
 import { build, type BuildOptions, type BuildResult } from '../build/build.js';
 import { parseEntitlements } from '../build/entitlements.js';
-import { explainDifference, NotReproducibleError, removeStore, seededStore } from '../build/reproducible.js';
+import { explainDifference, NotReproducibleError } from '../build/reproducible.js';
 import { UsageError } from '../errors.js';
-import { formOf, loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
-import { exportBuild, type ExportResult } from '../export/plan.js';
+import { loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
+import { exportBuild, pushPlans, type ExportResult } from '../export/plan.js';
 import { createRenderer, type ProgressMode } from '../progress/index.js';
 import { parseLimits, type LimitFlags } from './limit-flags.js';
 
@@ -94,25 +94,21 @@ function metadata(result: BuildResult, exported: ExportResult, names: string[]):
  */
 async function checkedBuild(options: BuildOptions, sdeSet: boolean, say: (m: string) => void): Promise<BuildResult> {
   const main = options.store;
-  const first = await seededStore(main, 'repro-a-');
-  const second = await seededStore(main, 'repro-b-');
+  const first = await cloneStore(main, 'repro-a-');
+  const second = await cloneStore(main, 'repro-b-');
   try {
     const a = await build({ ...options, store: first, tags: [] });
     const b = await build({ ...options, store: second, tags: [] });
     const why = await explainDifference({ store: first, image: a.image }, { store: second, image: b.image });
     if (why !== undefined) throw new NotReproducibleError(why, sdeSet);
     say(`reproducible: both builds gave ${a.image.manifestDescriptor.digest}`);
-    const image = a.image;
-    for (const d of [image.manifest.config, ...image.manifest.layers, image.manifestDescriptor]) {
-      await main.blobs.write(await first.blobs.open(d), { digest: d.digest, size: d.size });
-    }
-    const stored = await main.loadImage(image.manifestDescriptor);
+    const stored = await copyImage(first, main, a.image);
     const tags = (options.tags ?? []).map((t) => familiarString(parseTag(t)));
     for (const t of tags) await main.tag(stored, t);
     return { image: stored, tags, warnings: [...a.warnings] };
   } finally {
-    await removeStore(first);
-    await removeStore(second);
+    await discardStore(first);
+    await discardStore(second);
   }
 }
 
@@ -156,9 +152,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       onEvent: (e) => renderer.event(e),
     };
     const result = args.reproducibleCheck ? await checkedBuild(options, sde !== undefined, (m) => renderer.event({ type: 'export', message: m })) : await build(options);
-    // --push pushes every -t name; -o type=registry pushes its name= (or the -t names).
-    const pushes = [...(args.push ? [{ destinations: result.tags, form: formOf(withCompressionDefaults({ type: 'registry', dest: '', tar: false }, compressionDefaults, '--push')) }] : []), ...registryOutputs.map((o) => ({ destinations: o.names ?? result.tags, form: formOf(o) }))];
-    if (pushes.some((p) => p.destinations.length === 0)) throw new UsageError('--push and -o type=registry need a name: give -t NAME (or name= in -o)');
+    const pushes = pushPlans({ push: args.push ?? false, registryOutputs, tags: result.tags, compression: compressionDefaults });
     const exported = await exportBuild(store, result, { outputs, pushes }, {
       ...(sde !== undefined ? { mtime: sde } : {}),
       env: io.env,
@@ -166,7 +160,7 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       onWarning: (message) => renderer.event({ type: 'warning', message }),
       onMessage: (message) => renderer.event({ type: 'export', message }),
       onExport: (message) => renderer.event({ type: 'export', message }),
-      push: (image, plan) => pushImage(store!, registry!, image, [...new Set(plan.destinations)], io, true, plan.form),
+      registry: registry.client,
     });
     for (const t of result.tags) renderer.event({ type: 'export', message: `naming to ${t} done` });
     const pushed = exported.pushed;

@@ -14,6 +14,7 @@ import {
   ioError,
   loadArchive,
   normaliseTagName,
+  resolveImageRef,
   writeDockerArchive,
   writeOciArchive,
   writeOciLayout,
@@ -21,7 +22,6 @@ import {
   type ExportImage,
   type Store,
 } from '@tsbuild/layerstore';
-import { resolveImageRef } from '../build/images.js';
 import { hostPlatform } from '../build/state.js';
 import { UsageError } from '../errors.js';
 import type { Io } from './build-command.js';

@@ -8,6 +8,8 @@ import {
   logout,
   parseReference,
   withDefaultTag,
+  registrySink,
+  resolveImage,
   RegistryClient,
   type Descriptor,
   type ImageForm,
@@ -19,7 +21,6 @@ import {
 } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from '../errors.js';
 import { formatPlatform, isHostPlatform, parsePlatform as parseOnePlatform } from '../build/platform.js';
-import { resolveImage } from '../build/images.js';
 import { hostPlatform } from '../build/state.js';
 import type { Io } from './build-command.js';
 
@@ -101,20 +102,11 @@ export async function pullCommand(store: Store, io: Io, a: RegistryFlags & { ref
  * pushed manifest's descriptor.
  */
 export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean, form: ImageForm = {}): Promise<Descriptor | undefined> {
-  let pushedDesc: Descriptor | undefined;
   for (const dest of destinations) {
-    const ref = withDefaultTag(parseReference(dest));
-    if (ref.digest !== undefined) throw new UsageError(`push ${dest}: push to a tag, not a digest`);
-    const pushed = await registry.client().push(store, image, ref, {
-      signal: io.signal,
-      ...(form.format ? { format: form.format } : {}),
-      ...(form.compression ? { compression: form.compression } : {}),
-      ...(form.level !== undefined ? { level: form.level } : {}),
-    });
-    pushedDesc = { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
-    if (!quiet) io.stderr.write(`${ref.tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
+    if (withDefaultTag(parseReference(dest)).digest !== undefined) throw new UsageError(`push ${dest}: push to a tag, not a digest`);
   }
-  return pushedDesc;
+  const sink = registrySink({ client: registry.client, destinations, form, onPushed: (ref, pushed) => (quiet ? undefined : io.stderr.write(`${ref.tag}: digest: ${pushed.digest} size: ${pushed.size}\n`)) });
+  return sink.write(store, image, { signal: io.signal });
 }
 
 /** `push --format`: skopeo's and buildah's names for the manifest families. */

@@ -1,9 +1,8 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
-import { Store, defaultStoreRoot, ensureSnapshots, transaction } from '@tsbuild/layerstore';
+import { Store, defaultStoreRoot, ensureSnapshots, resolveImage, transaction } from '@tsbuild/layerstore';
 import { CgroupUnavailableError, createExecutor, ExecutorError, type MountSpec } from '@tsbuild/executor';
 import { BuildError, UsageError } from '../errors.js';
 import { limitError } from '../build/limits.js';
-import { resolveImage } from '../build/images.js';
 import { parseTmpfs, parseVolume, runContainer } from '../run/container.js';
 import { parsePublish, parseRunNetwork } from '../run/publish.js';
 import { parseLimits, type LimitFlags } from './limit-flags.js';

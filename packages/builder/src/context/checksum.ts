@@ -9,7 +9,7 @@ import type { Stats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
-import { fileChunks, type Components, type Store } from '@tsbuild/layerstore';
+import { fileChunks, type Components, type RecordStore, type Store } from '@tsbuild/layerstore';
 import type { SourceTree } from './source-tree.js';
 
 interface StatEntry {
@@ -25,8 +25,12 @@ export class ContentChecksums {
   private dirty = false;
   private readonly recordKey: string;
 
-  constructor(private readonly store: Store, contextDir: string) {
+  /** `cache/context/<hash of the directory>`: part of the build cache (`prune --all` empties it). */
+  private readonly records: RecordStore<Record<string, StatEntry>>;
+
+  constructor(store: Store, contextDir: string) {
     this.recordKey = createHash('sha256').update(contextDir).digest('hex');
+    this.records = store.records('context', { buildCache: true });
   }
 
   /** Digest of the entry at `cs` in `tree` (a file, or a directory and everything visible below it). */
@@ -41,7 +45,7 @@ export class ContentChecksums {
   /** Persist the stat cache (call once at the end of a build). */
   async save(): Promise<void> {
     if (!this.dirty || !this.statCache) return;
-    await this.store.writeRecord('context', this.recordKey, Object.fromEntries(this.statCache));
+    await this.records.put(this.recordKey, Object.fromEntries(this.statCache));
     this.dirty = false;
   }
 
@@ -95,7 +99,7 @@ export class ContentChecksums {
 
   private async cache(): Promise<Map<string, StatEntry>> {
     if (!this.statCache) {
-      const rec = await this.store.readRecord<Record<string, StatEntry>>('context', this.recordKey);
+      const rec = await this.records.get(this.recordKey);
       this.statCache = new Map(Object.entries(rec ?? {}));
     }
     return this.statCache;

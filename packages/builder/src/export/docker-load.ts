@@ -5,13 +5,12 @@
 import { spawn } from 'node:child_process';
 import { access, constants, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { writeDockerArchive, type ExportImage, type Store } from '@tsbuild/layerstore';
+import { dockerArchiveSink, imageAs, type FileSinkOptions, type ImageSink } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from '../errors.js';
 
-export interface DockerLoadOptions {
+export interface DockerLoadOptions extends FileSinkOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
-  mtime?: number;
   /** What docker said (`Loaded image: app:1`), a line at a time. */
   onMessage?: (line: string) => void;
 }
@@ -26,19 +25,27 @@ export async function findDocker(env: NodeJS.ProcessEnv = process.env): Promise<
   return undefined;
 }
 
-export async function dockerLoad(store: Store, images: ExportImage[], opts: DockerLoadOptions = {}): Promise<void> {
-  const docker = await findDocker(opts.env);
-  if (docker === undefined) throw new UsageError('--load: no docker CLI on PATH to load the image into; export a file with -o type=docker,dest=FILE instead');
-  const tmp = await store.makeTempDir('load-');
-  try {
-    const archive = join(tmp, 'image.tar');
-    await writeDockerArchive(store, archive, images, { mtime: opts.mtime ?? 0 });
-    const { code, stdout, stderr } = await run(docker, ['load', '-i', archive], opts);
-    for (const line of stdout.split('\n')) if (line.trim() !== '') opts.onMessage?.(line.trim());
-    if (code !== 0) throw new BuildError('TSBUILD_EXPORT_FAILED', `--load: ${docker} load exited with ${code}: ${stderr.trim() || stdout.trim()}`);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+/** A sink that hands the image (as a docker-archive in the store's tmp/) to `docker load`. */
+export function dockerLoadSink(opts: DockerLoadOptions = {}): ImageSink {
+  return {
+    kind: 'docker-load',
+    async write(store, image) {
+      const converted = await imageAs(store, image, opts.form);
+      const docker = await findDocker(opts.env);
+      if (docker === undefined) throw new UsageError('--load: no docker CLI on PATH to load the image into; export a file with -o type=docker,dest=FILE instead');
+      const tmp = await store.makeTempDir('load-');
+      try {
+        const archive = join(tmp, 'image.tar');
+        await dockerArchiveSink(archive, { names: opts.names ?? [], mtime: opts.mtime ?? 0 }).write(store, converted);
+        const { code, stdout, stderr } = await run(docker, ['load', '-i', archive], opts);
+        for (const line of stdout.split('\n')) if (line.trim() !== '') opts.onMessage?.(line.trim());
+        if (code !== 0) throw new BuildError('TSBUILD_EXPORT_FAILED', `--load: ${docker} load exited with ${code}: ${stderr.trim() || stdout.trim()}`);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+      return converted.manifestDescriptor;
+    },
+  };
 }
 
 function run(cmd: string, args: string[], opts: DockerLoadOptions): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -4,30 +4,17 @@
  *   type=oci,dest=DIR,tar=false        OCI layout directory
  *   type=docker,dest=FILE              docker-archive for `docker load` (uncompressed like `docker save`)
  *   type=local,dest=DIR                the root filesystem as a directory
- *   type=registry[,name=REF]           pushed (by the build command, see plan.ts)
+ *   type=registry[,name=REF]           pushed (see plan.ts)
  * Options: compression=uncompressed|gzip|zstd, compression-level=N, name=REF[;REF...],
  * oci-mediatypes=true|false (OCI or Docker media types in the manifest; default true,
  * false for type=docker, as BuildKit does).
  * `tsbuild build --compression/--compression-level` set the default compression of every
  * output with layers; an output's own compression= and compression-level= win.
+ * Which layerstore sink writes each output: sinks.ts.
  */
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  imageAs,
-  familiarString,
-  parseTag,
-  writeDockerArchive,
-  writeOciArchive,
-  writeOciLayout,
-  writeRootfs,
-  type Compression,
-  type ImageForm,
-  type Store,
-  type StoredImage,
-} from '@tsbuild/layerstore';
+import { familiarString, parseTag, type Compression, type ImageForm } from '@tsbuild/layerstore';
 import { UsageError } from '../errors.js';
-import { dockerLoad } from './docker-load.js';
 
 export interface OutputSpec {
   /** `registry` pushes (to name=, else the -t names); the others write dest. */
@@ -184,44 +171,4 @@ export function formOf(out: OutputSpec): ImageForm {
     ...(out.compression !== undefined ? { compression: out.compression } : {}),
     ...(out.compressionLevel !== undefined ? { level: out.compressionLevel } : {}),
   };
-}
-
-export interface ExportOptions {
-  /** Names recorded in archives when the output gives none (the -t tags). */
-  names: string[];
-  /** Archive entry times (SOURCE_DATE_EPOCH), default 0. */
-  mtime?: number;
-  onWarning?: (message: string) => void;
-  /** What an output's tool said (`docker load` for --load). */
-  onMessage?: (line: string) => void;
-  /** For --load: PATH to find docker on, and cancellation. */
-  env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
-
-/** Write `image` to a file or directory output, in that output's form (see plan.ts for pushes). */
-export async function exportImage(store: Store, image: StoredImage, out: OutputSpec, opts: ExportOptions): Promise<void> {
-  const names = out.names ?? opts.names;
-  if (out.type === 'local') {
-    await writeRootfs(store, image, out.dest, opts.onWarning ? { onWarning: opts.onWarning } : {});
-    return;
-  }
-  if (out.type === 'registry') throw new UsageError('-o type=registry is pushed by the build command, not exported');
-  const items = [{ image: await imageAs(store, image, formOf(out)), names }];
-  if (out.type === 'docker') {
-    if (!out.tar) throw new UsageError('-o type=docker: tar=false is not supported');
-    if (out.load) await dockerLoad(store, items, opts);
-    else await writeDockerArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
-    return;
-  }
-  if (out.tar) await writeOciArchive(store, out.dest, items, { mtime: opts.mtime ?? 0 });
-  else {
-    await mkdir(out.dest, { recursive: true });
-    await writeOciLayout(store, out.dest, items);
-  }
-}
-
-export function describeOutput(out: OutputSpec): string {
-  if (out.load) return 'loading the image into docker (docker load)';
-  return `exporting to ${out.type}${out.type !== 'local' && !out.tar ? ' layout' : ''} ${out.dest}`;
 }

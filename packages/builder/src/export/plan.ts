@@ -9,9 +9,11 @@
  * another form (say `-o type=docker` next to `-o type=oci`) gets its own manifest of the
  * same image (same config, same image ID).
  */
-import type { Descriptor, ImageForm, Store, StoredImage } from '@tsbuild/layerstore';
-import { imageAs } from '@tsbuild/layerstore';
-import { describeOutput, exportImage, formOf, type ExportOptions, type OutputSpec } from './outputs.js';
+import type { Descriptor, ImageForm, RegistryClient, Store, StoredImage } from '@tsbuild/layerstore';
+import { imageAs, parseReference, withDefaultTag } from '@tsbuild/layerstore';
+import { UsageError } from '../errors.js';
+import { formOf, withCompressionDefaults, type CompressionDefaults, type OutputSpec } from './outputs.js';
+import { describeOutput, pushSink, sinkFor, type ExportOptions } from './sinks.js';
 
 export interface PushPlan {
   destinations: string[];
@@ -26,8 +28,8 @@ export interface ExportPlan {
 }
 
 export interface ExportHooks extends Omit<ExportOptions, 'names'> {
-  /** Push the image (already in `form`) to every destination; returns the manifest pushed. */
-  push: (image: StoredImage, plan: PushPlan) => Promise<Descriptor | undefined>;
+  /** The registry client pushes go through, created on first use. */
+  registry: () => RegistryClient;
   onExport: (message: string) => void;
 }
 
@@ -35,6 +37,23 @@ export interface ExportResult {
   /** The build's manifest (see above). */
   image: StoredImage;
   pushed?: Descriptor;
+}
+
+/**
+ * The build's pushes: `--push` pushes every -t name; each `-o type=registry` its name=
+ * (or the -t names). Each destination must be a tag.
+ */
+export function pushPlans(opts: { push: boolean; registryOutputs: OutputSpec[]; tags: string[]; compression: CompressionDefaults }): PushPlan[] {
+  const { tags } = opts;
+  const plans = [
+    ...(opts.push ? [{ destinations: tags, form: formOf(withCompressionDefaults({ type: 'registry', dest: '', tar: false }, opts.compression, '--push')) }] : []),
+    ...opts.registryOutputs.map((o) => ({ destinations: o.names ?? tags, form: formOf(o) })),
+  ];
+  if (plans.some((p) => p.destinations.length === 0)) throw new UsageError('--push and -o type=registry need a name: give -t NAME (or name= in -o)');
+  for (const dest of plans.flatMap((p) => p.destinations)) {
+    if (withDefaultTag(parseReference(dest)).digest !== undefined) throw new UsageError(`push ${dest}: push to a tag, not a digest`);
+  }
+  return plans;
 }
 
 /** The form that decides the build's manifest, or undefined when nothing leaves the store. */
@@ -56,12 +75,12 @@ export async function exportBuild(store: Store, built: { image: StoredImage; tag
   }
   for (const out of plan.outputs) {
     hooks.onExport(describeOutput(out));
-    await exportImage(store, image, out, { ...hooks, names: built.tags });
+    await sinkFor(out, { ...hooks, names: built.tags }).write(store, image, hooks.signal ? { signal: hooks.signal } : {});
   }
   let pushed: Descriptor | undefined;
   for (const push of plan.pushes) {
     hooks.onExport(`pushing ${push.destinations.join(', ')}`);
-    const desc = await hooks.push(image, push);
+    const desc = await pushSink(hooks.registry, [...new Set(push.destinations)], push.form).write(store, image, hooks.signal ? { signal: hooks.signal } : {});
     if (desc) hooks.onExport(`pushed manifest ${desc.digest}`);
     pushed ??= desc;
   }

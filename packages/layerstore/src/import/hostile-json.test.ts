@@ -127,7 +127,8 @@ test("the store's own index.json and records: typed errors, or a record read as 
   t.is(await s.readRecord('steps', 'd'), undefined);
   const held = sha256('held');
   await writeFile(join(s.cacheDir, 'steps', 'f'), JSON.stringify({ holds: { blobs: [null, held, 7], snapshots: 'x' } }));
-  await writeFile(join(s.cacheDir, 'steps', 'g'), JSON.stringify({ holds: { blobs: [null, held] } }));
+  // Written through the kind's store, which registers it as holding content (a GC root).
+  await s.records<object>('steps', { holdsContent: true }).put('g', { holds: { blobs: [null, held] } });
   const reachable = await s.reachable();
   t.deepEqual([...reachable.blobs], [held], 'only digests are held; malformed records break nothing');
   t.is(reachable.snapshots.size, 0);

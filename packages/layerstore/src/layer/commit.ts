@@ -48,7 +48,7 @@ export async function layerAs(store: Store, desc: Descriptor, diffId: Digest, co
   // `p1`: the parallel encoders (gzip members per 1 MiB, zstd frames per 8 MiB); blobs
   // an earlier encoder made are not reused, so the digest depends on the data alone.
   const recordKey = `${diffId.slice(7)}-${compression}-${level ?? 'default'}-p1`;
-  const rec = await store.readRecord<CompressedRecord>('compressed', recordKey, (v) => isDigest(v.digest) && Number.isSafeInteger(v.size));
+  const rec = await store.records<CompressedRecord>('compressed', { valid: (v) => isDigest(v.digest) && Number.isSafeInteger(v.size) }).get(recordKey);
   if (rec && (await store.blobs.size(rec.digest)) === rec.size) return { mediaType, digest: rec.digest, size: rec.size };
   const source = await store.blobs.open(desc, `layer ${desc.digest}`);
   const plain = current === 'none' ? source : source.pipe(decompressor(current));
@@ -56,7 +56,7 @@ export async function layerAs(store: Store, desc: Descriptor, diffId: Digest, co
   source.on('error', (err) => packed.destroy(err));
   plain.on('error', (err) => packed.destroy(err));
   const res = await store.blobs.write(packed, { what: `${compression} layer for ${diffId}` });
-  await store.writeRecord('compressed', recordKey, { digest: res.digest, size: res.size } satisfies CompressedRecord);
+  await store.records<CompressedRecord>('compressed').put(recordKey, { digest: res.digest, size: res.size } satisfies CompressedRecord);
   return { mediaType, digest: res.digest, size: res.size };
 }
 

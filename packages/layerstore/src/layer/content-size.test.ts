@@ -48,7 +48,7 @@ test('a compressed layer is decompressed once to count it', async (t) => {
   const gz = await layerAs(store, image.manifest.layers[0]!, diffId, 'gzip');
   t.true(gz.size < 1000, 'compressed');
   t.is(await layerContentSize(store, gz, diffId), 100_003, 'the uncompressed twin\'s record serves it');
-  await store.removeRecord(RECORDS, digestHex(diffId));
+  await store.records(RECORDS).delete(digestHex(diffId));
   await rm(join(store.blobs.dir, digestHex(diffId)), { force: true }); // only the gzip blob is left
   t.is(await layerContentSize(store, gz, diffId), 100_003);
   const rec = await store.readRecord<{ digest: string; size: number }>(RECORDS, digestHex(gz.digest));
@@ -60,7 +60,7 @@ test('a layer that cannot be read counts its descriptor size, so a listing still
   t.teardown(() => store.close());
   const image = await putLayers(store, [[file('a', 'aaaa')]]);
   const desc = image.manifest.layers[0]!;
-  await store.removeRecord(RECORDS, digestHex(desc.digest));
+  await store.records(RECORDS).delete(digestHex(desc.digest));
   await rm(join(store.blobs.dir, digestHex(desc.digest)), { force: true });
   t.is(await imageContentSize(store, image), desc.size);
 });
@@ -78,7 +78,7 @@ test('commitLayer and unpacking record the size on the way', async (t) => {
 
   const image = await putLayers(store, [[file('x', 'xyz')]]);
   const diffId = image.config.rootfs.diff_ids[0]!;
-  await store.removeRecord(RECORDS, digestHex(image.manifest.layers[0]!.digest));
+  await store.records(RECORDS).delete(digestHex(image.manifest.layers[0]!.digest));
   await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
   t.deepEqual(await store.readRecord(RECORDS, digestHex(diffId)), { digest: diffId, diffId, size: 3 });
 });

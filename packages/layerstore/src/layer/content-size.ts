@@ -47,13 +47,13 @@ export async function* countingContent<E extends { header: Pick<TarHeader, 'type
 }
 
 export async function recordContentSize(store: Store, blob: Digest, diffId: Digest, size: number): Promise<void> {
-  await store.writeRecord(KIND, digestHex(blob), { digest: blob, diffId, size } satisfies SizeRecord);
+  await store.records<SizeRecord>(KIND).put(digestHex(blob), { digest: blob, diffId, size } satisfies SizeRecord);
 }
 
 /** The size recorded for the blob `blob`, or for the layer's uncompressed blob. */
 async function recorded(store: Store, blob: Digest, diffId: Digest): Promise<number | undefined> {
   for (const key of new Set([blob, diffId])) {
-    const rec = await store.readRecord<Partial<SizeRecord>>(KIND, digestHex(key));
+    const rec = await store.records<Partial<SizeRecord>>(KIND).get(digestHex(key));
     if (rec?.digest === key && rec.diffId === diffId && Number.isSafeInteger(rec.size) && rec.size! >= 0) return rec.size;
   }
   return undefined;

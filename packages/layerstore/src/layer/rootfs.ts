@@ -27,12 +27,12 @@
  *   const dest = await root.resolve('/usr/local/bin', { followFinal: true });
  *   const dir = await root.ensureDir(dest);   // copied up from the lowers as needed
  */
-import type { Stats } from 'node:fs';
-import { chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { LayerstoreError, TarError } from '../errors.js';
-import { getXattr, listXattrs, mknod, setXattr, S_IFCHR } from '../sys/libc.js';
-import { childRel, isOverlayXattr, lstatOrNull, NO_LAYERS, OPAQUE_XATTRS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
+import { mknod, setXattr, S_IFCHR } from '../sys/libc.js';
+import { childRel, lstatOrNull, NO_LAYERS, OPAQUE_XATTRS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
 import { hostPath, show, type Components } from './paths.js';
+import { copyMetaSync } from './meta.js';
 
 export { isOverlayXattr, isWhiteout, OPAQUE_XATTRS, type Entry } from './overlay-view.js';
 
@@ -220,20 +220,4 @@ export class RootFs extends OverlayView {
 function lstatEntry(host: Buffer): Entry | undefined {
   const st = lstatOrNull(host);
   return st ? { layer: 0, host, stat: st } : undefined;
-}
-
-/** Copy-up metadata: owner, then mode (chown clears setuid), times, and non-overlay xattrs. */
-export async function copyMeta(from: Buffer, to: Buffer, st: Stats): Promise<void> {
-  copyMetaSync(from, to, st);
-}
-
-function copyMetaSync(from: Buffer, to: Buffer, st: Stats): void {
-  lchownSync(to, st.uid, st.gid);
-  if (!st.isSymbolicLink()) chmodSync(to, st.mode & 0o7777);
-  for (const name of listXattrs(from)) {
-    if (isOverlayXattr(name)) continue;
-    const v = getXattr(from, name);
-    if (v) setXattr(to, name, v);
-  }
-  lutimesSync(to, st.atime, st.mtime);
 }

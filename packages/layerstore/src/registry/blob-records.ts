@@ -21,7 +21,7 @@ interface BlobRecord {
 }
 
 export async function reposHolding(store: Store, registry: string, digest: Digest): Promise<string[]> {
-  const rec = await store.readRecord<BlobRecord>(KIND, digestHex(digest));
+  const rec = await store.records<BlobRecord>(KIND).get(digestHex(digest));
   const repos = rec?.repos?.[registry];
   return Array.isArray(repos) ? repos.filter((r) => typeof r === 'string') : [];
 }
@@ -29,11 +29,11 @@ export async function reposHolding(store: Store, registry: string, digest: Diges
 export async function rememberBlobs(store: Store, registry: string, repo: string, digests: Iterable<Digest>): Promise<void> {
   for (const digest of new Set(digests)) {
     const key = digestHex(digest);
-    const rec = await store.readRecord<BlobRecord>(KIND, key);
+    const rec = await store.records<BlobRecord>(KIND).get(key);
     const repos = typeof rec?.repos === 'object' && rec.repos !== null ? rec.repos : {};
     const before = Array.isArray(repos[registry]) ? repos[registry] : [];
     if (before[0] === repo) continue;
     repos[registry] = [repo, ...before.filter((r) => r !== repo)].slice(0, MAX_REPOS);
-    await store.writeRecord(KIND, key, { digest, repos } satisfies BlobRecord);
+    await store.records<BlobRecord>(KIND).put(key, { digest, repos } satisfies BlobRecord);
   }
 }

@@ -233,18 +233,18 @@ async function fetchLayer(rt: Runtime, store: Store, session: RepoSession, layer
   if (res.created) changes.add(res.digest);
   const corrupt = check?.corrupt();
   if (corrupt) throw corrupt;
-  if (compression !== 'none') await store.writeRecord(DIFF_ID_RECORDS, digestHex(layer.digest), { digest: layer.digest, diffId });
+  if (compression !== 'none') await store.records(DIFF_ID_RECORDS).put(digestHex(layer.digest), { digest: layer.digest, diffId });
   rt.emit({ ...ev, status: 'fetched' });
 }
 
 /** A compressed layer already in the store: check its diff_id once (then remembered). */
 async function checkStoredDiffId(store: Store, layer: Descriptor, compression: 'gzip' | 'zstd', diffId: Digest, what: string): Promise<void> {
   const key = digestHex(layer.digest);
-  const known = await store.readRecord<{ diffId?: string }>(DIFF_ID_RECORDS, key);
+  const known = await store.records<{ diffId?: string }>(DIFF_ID_RECORDS).get(key);
   if (known?.diffId === diffId) return;
   const check = checkingDiffId(await store.blobs.open(layer, what), compression, diffId, what);
   for await (const chunk of check.stream) void chunk;
   const corrupt = check.corrupt();
   if (corrupt) throw corrupt;
-  await store.writeRecord(DIFF_ID_RECORDS, key, { digest: layer.digest, diffId });
+  await store.records(DIFF_ID_RECORDS).put(key, { digest: layer.digest, diffId });
 }

@@ -16,10 +16,10 @@ test('a failed operation takes back the cache records named after the blobs it t
     transaction(store, async () => {
       const blob = await store.blobs.writeBytes(Buffer.from('taken back'));
       written = blob.digest;
-      await store.writeRecord('layer-sizes', digestHex(blob.digest), { digest: blob.digest, size: 10 });
-      await store.writeRecord('other-kind', digestHex(blob.digest), { digest: blob.digest });
-      await store.writeRecord('unrelated', digestHex(blob.digest), { digest: kept.digest });
-      await store.writeRecord('layer-sizes', digestHex(kept.digest), { digest: kept.digest, size: 4 });
+      await store.records<object>('layer-sizes').put(digestHex(blob.digest), { digest: blob.digest, size: 10 });
+      await store.records<object>('other-kind').put(digestHex(blob.digest), { digest: blob.digest });
+      await store.records<object>('unrelated').put(digestHex(blob.digest), { digest: kept.digest });
+      await store.records<object>('layer-sizes').put(digestHex(kept.digest), { digest: kept.digest, size: 4 });
       throw new Error('bad input');
     }),
     { message: 'bad input' },

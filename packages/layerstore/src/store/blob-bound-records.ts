@@ -12,7 +12,9 @@ import type { Store } from './store.js';
 export async function dropRecordsOf(store: Store, blob: Digest): Promise<void> {
   const key = digestHex(blob);
   for (const kind of await readdir(store.cacheDir).catch(() => [] as string[])) {
-    const rec = await store.readRecord<{ digest?: unknown }>(kind, key);
-    if (rec?.digest === blob) await store.removeRecord(kind, key);
+    if (kind.startsWith('.')) continue;
+    const records = store.records<{ digest?: unknown }>(kind);
+    const rec = await records.get(key);
+    if (rec?.digest === blob) await records.delete(key);
   }
 }

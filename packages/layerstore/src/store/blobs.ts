@@ -1,5 +1,5 @@
 /**
- * Content-addressed blobs under `<root>/blobs/sha256/<hex>`.
+ * Content-addressed blobs under `<root>/blobs/sha256/<hex>`: the filesystem ContentStore (content.ts).
  *
  * Lifecycle of a write (a transaction, as containerd's content store commits):
  *   ingest/<pid>-<rand>  <- bytes stream in while being hashed and counted
@@ -19,33 +19,13 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { DigestingStream, digestHex, hashToDigest, isDigest, type Digest } from '../digest.js';
-import { IntegrityError, NotFoundError, ioError, LayerstoreError } from '../errors.js';
-import { parseJson } from '../image/json.js';
+import { ioError, LayerstoreError } from '../errors.js';
+import { ContentBase, digestError, notFound, sizeError, toReadable, type ByteSource, type ContentStore, type Expected, type WriteResult } from './content.js';
 import { fsyncDir, tempName } from './fsutil.js';
 
-export interface BlobRef {
-  digest: Digest;
-  size: number;
-}
+export { MAX_JSON_BLOB, type BlobRef, type ByteSource, type Expected, type WriteResult } from './content.js';
 
-export interface WriteResult extends BlobRef {
-  /** False when the blob was already in the store. */
-  created: boolean;
-}
-
-export interface Expected {
-  digest?: Digest;
-  size?: number;
-  /** Names the blob in errors, e.g. `layer 2 of busybox:latest`. */
-  what?: string;
-}
-
-export type ByteSource = Readable | AsyncIterable<Buffer> | Iterable<Buffer>;
-
-/** Caps for blobs read whole into memory (containers/image's limits). */
-export const MAX_JSON_BLOB = 4 * 1024 * 1024;
-
-export class BlobStore {
+export class BlobStore extends ContentBase implements ContentStore {
   readonly dir: string;
   readonly ingestDir: string;
 
@@ -58,6 +38,7 @@ export class BlobStore {
   claim: (digest: Digest) => Promise<void> = async () => {};
 
   constructor(readonly root: string) {
+    super();
     this.dir = join(root, 'blobs', 'sha256');
     this.ingestDir = join(root, 'ingest');
   }
@@ -79,14 +60,6 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw ioError(`stat blob ${digest}`, err);
     }
-  }
-
-  async has(digest: Digest): Promise<boolean> {
-    return (await this.size(digest)) !== undefined;
-  }
-
-  async writeBytes(data: Buffer, expect: Expected = {}): Promise<WriteResult> {
-    return this.write([data], expect);
   }
 
   /** Stream bytes into the store as one transaction; see the file comment. */
@@ -120,10 +93,7 @@ export class BlobStore {
       await pipeline(toReadable(source), sink);
       const digest = hashToDigest(hash);
       if (expect.size !== undefined && size !== expect.size) throw sizeError(expect, String(size));
-      if (expect.digest && digest !== expect.digest) {
-        const what = expect.what ?? `blob ${expect.digest}`;
-        throw new IntegrityError('TSBUILD_DIGEST_MISMATCH', `${what}: digest mismatch: expected ${expect.digest}, got ${digest}`, expect.digest, digest);
-      }
+      if (expect.digest && digest !== expect.digest) throw digestError({ ...expect, digest: expect.digest }, digest);
       await fh.sync();
       await fh.close();
       const final = this.path(digest);
@@ -157,7 +127,7 @@ export class BlobStore {
     const path = this.path(ref.digest);
     const onDisk = await this.size(ref.digest);
     if (onDisk === undefined) {
-      throw new NotFoundError('TSBUILD_BLOB_NOT_FOUND', `${what ?? 'blob'} ${ref.digest} not found in the store`);
+      throw notFound(ref.digest, what);
     }
     const verifier = new DigestingStream({ digest: ref.digest, size: ref.size ?? onDisk, ...(what ? { what } : {}) });
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -165,26 +135,10 @@ export class BlobStore {
     return file.pipe(verifier);
   }
 
-  /** Read a whole (small) blob, verified, refusing anything above `max` bytes. */
-  async readBytes(ref: { digest: Digest; size?: number }, opts: { max?: number; what?: string } = {}): Promise<Buffer> {
+  /** Read a whole (small) blob (see ContentBase), claimed first so a prune keeps it. */
+  override async readBytes(ref: { digest: Digest; size?: number }, opts: { max?: number; what?: string } = {}): Promise<Buffer> {
     await this.claim(ref.digest);
-    const max = opts.max ?? MAX_JSON_BLOB;
-    const onDisk = await this.size(ref.digest);
-    if (onDisk === undefined) {
-      throw new NotFoundError('TSBUILD_BLOB_NOT_FOUND', `${opts.what ?? 'blob'} ${ref.digest} not found in the store`);
-    }
-    if (onDisk > max) {
-      throw new LayerstoreError('TSBUILD_MANIFEST_INVALID', `${opts.what ?? 'blob'} ${ref.digest} is ${onDisk} bytes, more than the ${max} allowed`);
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.open(ref, opts.what)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  }
-
-  /** A small blob parsed as JSON (its shape unchecked: see image/validate.ts). */
-  async readJson(ref: { digest: Digest; size?: number }, what?: string): Promise<unknown> {
-    const bytes = await this.readBytes(ref, what ? { what } : {});
-    return parseJson(bytes, `${what ?? 'blob'} ${ref.digest}`);
+    return super.readBytes(ref, opts);
   }
 
   async delete(digest: Digest): Promise<void> {
@@ -199,14 +153,4 @@ export class BlobStore {
       if (isDigest(d)) yield d;
     }
   }
-}
-
-function sizeError(expect: Expected, got: string): IntegrityError {
-  const what = expect.what ?? (expect.digest ? `blob ${expect.digest}` : 'blob');
-  return new IntegrityError('TSBUILD_SIZE_MISMATCH', `${what}: size mismatch: expected ${expect.size} bytes, got ${got} bytes`, String(expect.size), got);
-}
-
-function toReadable(source: ByteSource): Readable {
-  if (source instanceof Readable) return source;
-  return Readable.from(source as AsyncIterable<Buffer>, { objectMode: false });
 }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { isDigest, type Digest } from '../digest.js';
 import { GC_LOCK, liveLeases } from './lease.js';
 import { withLock } from './lock.js';
-import { HOLDING_RECORDS, type Store } from './store.js';
+import { registeredKinds } from './records.js';
+import type { Store } from './store.js';
 
 export interface PruneResult {
   blobs: number;
@@ -23,7 +24,8 @@ export async function prune(store: Store, opts: { onRemove?: (what: string) => v
     await store.recover();
     const result: PruneResult = { blobs: 0, snapshots: 0, records: 0, bytes: 0 };
     if (opts.all) {
-      for (const kind of [...HOLDING_RECORDS, 'positions', 'context']) {
+      const kinds = await registeredKinds(store.cacheDir);
+      for (const kind of [...kinds.keys()].filter((k) => kinds.get(k)!.buildCache).sort()) {
         const dir = join(store.cacheDir, kind);
         const n = (await readdir(dir).catch(() => [] as string[])).length;
         await rm(dir, { recursive: true, force: true });
@@ -61,10 +63,11 @@ export async function prune(store: Store, opts: { onRemove?: (what: string) => v
 async function pruneRecords(store: Store): Promise<number> {
   let removed = 0;
   for (const kind of await readdir(store.cacheDir).catch(() => [] as string[])) {
+    if (kind.startsWith('.')) continue;
     const dir = join(store.cacheDir, kind);
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) continue;
     for (const key of await readdir(dir)) {
-      const rec = await store.readRecord<{ digest?: string }>(kind, key);
+      const rec = await store.records<{ digest?: string }>(kind).get(key);
       const target = rec?.digest;
       if (rec === undefined || (isDigest(target) && !(await store.blobs.has(target as Digest)))) {
         await rm(join(dir, key), { force: true });

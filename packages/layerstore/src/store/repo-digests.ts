@@ -36,13 +36,13 @@ export async function recordRepoDigest(store: Store, id: Digest, ref: Reference,
   await withLock(store.locksDir, LOCK, async () => {
     const known = await repoDigests(store, id);
     if (known.includes(entry)) return;
-    await store.writeRecord(KIND, digestHex(id), { digest: id, repoDigests: [entry, ...known].slice(0, MAX_ENTRIES) } satisfies RepoDigestRecord);
+    await store.records<RepoDigestRecord>(KIND).put(digestHex(id), { digest: id, repoDigests: [entry, ...known].slice(0, MAX_ENTRIES) } satisfies RepoDigestRecord);
   });
 }
 
 /** The repository digests recorded for image `id`, most recent first. */
 export async function repoDigests(store: Store, id: Digest): Promise<string[]> {
-  const rec = await store.readRecord<Partial<RepoDigestRecord>>(KIND, digestHex(id));
+  const rec = await store.records<Partial<RepoDigestRecord>>(KIND).get(digestHex(id));
   if (!rec || rec.digest !== id || !Array.isArray(rec.repoDigests)) return [];
   return rec.repoDigests.filter((r): r is string => typeof r === 'string' && isDigest(r.slice(r.lastIndexOf('@') + 1)));
 }

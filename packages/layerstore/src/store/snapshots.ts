@@ -28,7 +28,25 @@ export interface PreparedSnapshot {
   abort(): Promise<void>;
 }
 
-export class Snapshots {
+/**
+ * The snapshot store interface (the lifecycle above). Snapshots are directories by
+ * nature (overlay lowerdirs), so there is no in-memory implementation; the filesystem
+ * one runs testing/snapshot-suite.ts.
+ */
+export interface SnapshotStore {
+  /** Where a committed snapshot is (whether or not it exists). */
+  path(chainId: Digest): string;
+  has(chainId: Digest): Promise<boolean>;
+  /** A fresh, empty prepared snapshot. */
+  prepare(): Promise<PreparedSnapshot>;
+  /** A prepared snapshot of a directory already filled, on the store's filesystem. */
+  adopt(path: string): PreparedSnapshot;
+  /** Remove a committed snapshot; removing an absent one is no error. */
+  remove(chainId: Digest): Promise<void>;
+  list(): Promise<Digest[]>;
+}
+
+export class Snapshots implements SnapshotStore {
   readonly dir: string;
 
   /** Called with every snapshot this process commits. */

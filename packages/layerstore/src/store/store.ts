@@ -2,6 +2,18 @@
  * The local store: an OCI image layout (`oci-layout`, `index.json`, `blobs/`) plus
  * private folders beside it (`ingest/`, `snapshots/`, `cache/`, `locks/`, `tmp/`).
  * Any number of tsbuild processes may open one store.
+ *
+ * Store joins parts that each have an interface of their own, a conformance suite and,
+ * where callers' tests need one, an in-memory fake in ./testing:
+ *   blobs      ContentStore (content.ts): stat, read (verified), write (a transaction), delete
+ *   tags       TagStore (tag-store.ts): names and unnamed images in index.json
+ *   snapshots  Snapshots (snapshots.ts): unpacked layers, prepared then committed
+ *   records()  RecordStore per kind (records.ts), whose owners register their GC roots
+ *   lease      what this process relies on, so a concurrent prune keeps it (lease.ts)
+ * Its own methods are the image verbs over those parts (put, load, tag and resolve an
+ * image; what tags and records reach) and its lifecycle (open, recover, close). That is
+ * more than seven methods on purpose: they are the one place where an image is more
+ * than a blob, and callers reach the parts through the fields above for anything else.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +23,6 @@ import { MediaType, type ManifestFormat } from '../image/media-types.js';
 import { manifestIn, mixedMediaTypes } from '../image/form.js';
 import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
 import { canonicalConfig } from '../image/canonical.js';
-import { isJsonObject, parseJson } from '../image/json.js';
 import { asIndex, asManifest } from '../image/validate.js';
 import { asImageConfig } from '../image/validate-config.js';
 import { familiarString, parseReference, withDefaultTag } from '../reference.js';
@@ -21,6 +32,7 @@ import { defaultStoreRoot } from './root.js';
 import { chainIds, Snapshots } from './snapshots.js';
 import { Lease, liveLeases } from './lease.js';
 import { TagIndex } from './tags.js';
+import { FsRecordStore, isHoldingRecord, readRecordFile, registeredKinds, type HoldingRecord, type RecordKind, type RecordStore } from './records.js';
 import { imagesById } from './by-image.js';
 
 /** An image whose manifest and config are in the store. */
@@ -220,10 +232,12 @@ export class Store {
       for (const d of image.config.rootfs.diff_ids) blobs.add(d);
       for (const c of chainIds(image.config.rootfs.diff_ids)) snapshots.add(c);
     }
-    // Records that hold content (the build cache) are roots too.
-    for (const kind of HOLDING_RECORDS) {
-      for (const key of await readdir(join(this.cacheDir, kind)).catch(() => [] as string[])) {
-        const rec = await this.readRecord<HoldingRecord>(kind, key, isHoldingRecord);
+    // Records of the kinds registered as holding content (the build cache) are roots too.
+    for (const [kind, roles] of await registeredKinds(this.cacheDir)) {
+      if (!roles.holdsContent) continue;
+      const records = this.records<HoldingRecord>(kind, { valid: isHoldingRecord });
+      for (const key of await records.keys()) {
+        const rec = await records.get(key);
         for (const b of rec?.holds?.blobs ?? []) if (isDigest(b)) blobs.add(b);
         for (const c of rec?.holds?.snapshots ?? []) if (isDigest(c)) snapshots.add(c);
       }
@@ -238,51 +252,15 @@ export class Store {
     return dir;
   }
 
-  /**
-   * Small JSON records under cache/ (e.g. compressed-blob mappings). A record is a hint:
-   * one that is missing, not a JSON object or refused by `valid` reads as undefined.
-   */
+  /** The typed record store of one kind (records.ts): its owner says whether it holds content or is build cache. */
+  records<T extends object>(kind: string, spec: RecordKind = {}): RecordStore<T> {
+    return new FsRecordStore<T>(this.cacheDir, kind, spec);
+  }
+
+  /** One record, untyped (a hint: missing or malformed reads as undefined); see records(). */
   async readRecord<T extends object>(kind: string, key: string, valid?: (v: Record<string, unknown>) => boolean): Promise<T | undefined> {
-    const text = await readFile(join(this.cacheDir, kind, key), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = parseJson(text, `record ${kind}/${key}`);
-    } catch {
-      return undefined;
-    }
-    return isJsonObject(value) && (valid?.(value) ?? true) ? (value as T) : undefined;
+    return readRecordFile<T>(this.cacheDir, kind, key, valid);
   }
-
-  async writeRecord(kind: string, key: string, value: unknown): Promise<void> {
-    await writeFileAtomic(join(this.cacheDir, kind, key), JSON.stringify(value));
-  }
-
-  async removeRecord(kind: string, key: string): Promise<void> {
-    await rm(join(this.cacheDir, kind, key), { force: true });
-  }
-}
-
-/**
- * Record kinds whose records keep content alive: a record with
- * `{ "holds": { "blobs": [...], "snapshots": [...] } }` is a root for prune, like a tag.
- * `steps` is the build cache (removed as a whole by `prune --all`).
- */
-export const HOLDING_RECORDS = ['steps'];
-
-export interface HoldingRecord {
-  holds?: { blobs?: Digest[]; snapshots?: Digest[] };
-}
-
-/**
- * `holds`, when there, is lists (of digests: what is not one holds nothing). The rest of
- * a record is its kind's business.
- */
-export function isHoldingRecord(v: Record<string, unknown>): boolean {
-  const holds = v.holds;
-  if (holds === undefined) return true;
-  if (!isJsonObject(holds)) return false;
-  return [holds.blobs, holds.snapshots].every((list) => list === undefined || Array.isArray(list));
 }
 
 /** `app` -> `app:latest`; undefined when `name` is not a reference at all. */

@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutorError } from './errors.js';
+import { ExecutorError } from '../errors.js';
 import { RecordingExecutor } from './recording.js';
-import type { RunRequest } from './types.js';
+import type { RunRequest } from '../types.js';
 
 const req = (args: string[], extra: Partial<RunRequest> = {}): RunRequest => ({
   rootfs: { lowerdirs: ['/l'] },

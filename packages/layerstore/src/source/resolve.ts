@@ -10,22 +10,15 @@
  */
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import {
-  formatReference,
-  importDockerArchive,
-  importOciArchive,
-  importOciLayout,
-  ioError,
-  parseReference,
-  withDefaultTag,
-  NotFoundError,
-  type Digest,
-  type Platform,
-  type RegistryClient,
-  type Store,
-  type StoredImage,
-} from '@tsbuild/layerstore';
-import { hostPlatform } from './state.js';
+import type { Digest } from '../digest.js';
+import { ioError, NotFoundError } from '../errors.js';
+import type { Platform } from '../image/types.js';
+import { hostPlatform } from '../image/platform.js';
+import { importDockerArchive } from '../import/docker-archive.js';
+import { importOciArchive, importOciLayout } from '../import/import.js';
+import { formatReference, parseReference, withDefaultTag } from '../reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Store, StoredImage } from '../store/store.js';
 import { isLocalRef, parseLocalRef } from './local-ref.js';
 
 export interface ImageSourceOptions {
@@ -98,7 +91,7 @@ export async function resolveImage(name: string, opts: ImageSourceOptions): Prom
       throw err;
     });
     if (local) {
-      const rec = await store.readRecord<PulledRecord>('pulled', pulledKey(fullName));
+      const rec = await store.records<PulledRecord>('pulled').get(pulledKey(fullName));
       const digest = rec && rec.manifest === local.manifestDescriptor.digest ? rec.digest : local.manifestDescriptor.digest;
       return { image: local, base: { name: fullName, digest } };
     }
@@ -107,6 +100,6 @@ export async function resolveImage(name: string, opts: ImageSourceOptions): Prom
     throw new NotFoundError('TSBUILD_IMAGE_NOT_FOUND', `image ${JSON.stringify(name)} not found in the local store at ${store.root}`);
   }
   const pulled = await opts.registry().pull(store, ref, { platform, ...(opts.signal ? { signal: opts.signal } : {}) });
-  await store.writeRecord('pulled', pulledKey(fullName), { manifest: pulled.image.manifestDescriptor.digest, digest: pulled.digest } satisfies PulledRecord);
+  await store.records<PulledRecord>('pulled').put(pulledKey(fullName), { manifest: pulled.image.manifestDescriptor.digest, digest: pulled.digest } satisfies PulledRecord);
   return { image: pulled.image, base: { name: fullName, digest: pulled.digest } };
 }

@@ -10,8 +10,8 @@
  * t.deepEqual(ex.requests.map((r) => r.process.args), [['/bin/sh', '-c', 'echo hi'], ...]);
  * ```
  */
-import { ExecutorError } from './errors.js';
-import type { Executor, RunRequest, RunResult } from './types.js';
+import { ExecutorError } from '../errors.js';
+import type { Executor, RunRequest, RunResult } from '../types.js';
 
 export interface ScriptedRun {
   exitCode?: number;

@@ -1,5 +1,5 @@
 /**
- * Copy entries from a SourceTree into a RootFs (the new layer's upper dir).
+ * Copy entries from a CopySource (the builder's COPY sources) into a RootFs (the new layer's upper dir).
  * Like BuildKit: file contents, modes and mtimes are kept; owners are root (context) or
  * kept (stages, images) unless --chown; --chmod applies to every copied entry;
  * symlinks inside copied directories are copied as symlinks; hardlinked files stay
@@ -10,11 +10,24 @@
  * held up until the end of a large tree.
  */
 import type { Stats } from 'node:fs';
-import { chmodSync, constants as fsc, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { getXattr, isOverlayXattr, listXattrs, makedev, mknod, setXattr, majorOf, minorOf, type Components, type RootFs } from '@tsbuild/layerstore';
-import type { SourceTree } from '../context/source-tree.js';
+import { constants as fsc, copyFileSync, linkSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { makedev, majorOf, minorOf, mknod } from '../sys/libc.js';
+import { copyMetaSync } from './meta.js';
+import type { Components } from './paths.js';
+import type { RootFs } from './rootfs.js';
 
 const YIELD_MS = 20;
+
+/** What a copy reads: a RootFs (read through, never written) plus a visibility rule. */
+export interface CopySource {
+  readonly root: RootFs;
+  /** Keep the source's owners (stages, images), or make them root (the build context)? */
+  readonly keepOwners: boolean;
+  /** Is this path excluded (e.g. by .dockerignore)? */
+  hidden(cs: Components): boolean;
+  /** For a hidden directory: can nothing below it be visible? */
+  canSkip(cs: Components): boolean;
+}
 
 export interface CopyOptions {
   owner?: { uid: number; gid: number };
@@ -29,7 +42,7 @@ export class Copier {
   private readonly links = new Map<string, Buffer>();
   private lastYield = performance.now();
 
-  constructor(private readonly src: SourceTree, private readonly dst: RootFs, private readonly opts: CopyOptions) {}
+  constructor(private readonly src: CopySource, private readonly dst: RootFs, private readonly opts: CopyOptions) {}
 
   /** Copy the entry at `from` (canonical in the source) to `to` (canonical in the destination). */
   async copyEntry(from: Components, to: Components, st: Stats, host: Buffer): Promise<void> {
@@ -106,15 +119,7 @@ export class Copier {
   }
 
   private applyMeta(from: Buffer, to: Buffer, st: Stats): void {
-    const uid = this.opts.owner?.uid ?? (this.src.keepOwners ? st.uid : 0);
-    const gid = this.opts.owner?.gid ?? (this.src.keepOwners ? st.gid : 0);
-    lchownSync(to, uid, gid);
-    if (!st.isSymbolicLink()) chmodSync(to, this.opts.mode ?? st.mode & 0o7777);
-    for (const name of listXattrs(from)) {
-      if (isOverlayXattr(name) || name === 'security.selinux') continue;
-      const v = getXattr(from, name);
-      if (v) setXattr(to, name, v);
-    }
-    lutimesSync(to, st.atime, st.mtime);
+    const owner = this.opts.owner ?? (this.src.keepOwners ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
+    copyMetaSync(from, to, st, { owner, ...(this.opts.mode !== undefined ? { mode: this.opts.mode } : {}), skipXattrs: ['security.selinux'] });
   }
 }

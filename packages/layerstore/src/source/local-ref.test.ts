@@ -1,5 +1,5 @@
 import test from 'ava';
-import { LayerstoreError } from '@tsbuild/layerstore';
+import { LayerstoreError } from '../errors.js';
 import { isLocalRef, parseLocalRef, type LocalRef } from './local-ref.js';
 
 /** What exists on the pretend filesystem of the table. */

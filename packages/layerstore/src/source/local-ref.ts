@@ -14,7 +14,8 @@
  * the missing path), else the whole text is the path.
  */
 import { existsSync } from 'node:fs';
-import { LayerstoreError, parseReference } from '@tsbuild/layerstore';
+import { LayerstoreError } from '../errors.js';
+import { parseReference } from '../reference.js';
 
 export type LocalTransport = 'oci-archive' | 'oci' | 'docker-archive';
 
