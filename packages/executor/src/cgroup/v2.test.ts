@@ -41,7 +41,9 @@ function child(mode: 'close' | 'crash', cgroup: string): { proc: ChildProcess; l
   writeFileSync(join(cgroup, 'cgroup.procs'), String(proc.pid));
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  const exit = new Promise<NodeJS.Signals | number | null>((resolve) => proc.once('exit', (code, signal) => resolve(signal ?? code)));
+  // 'close', not 'exit': only then has all of its stdout been read (a child killed right
+  // after it printed can 'exit' before its last line arrives).
+  const exit = new Promise<NodeJS.Signals | number | null>((resolve) => proc.once('close', (code, signal) => resolve(signal ?? code)));
   proc.stdin!.write('go\n');
   return { proc, exit, lines: exit.then(() => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>)) };
 }
