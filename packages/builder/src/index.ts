@@ -1,10 +1,10 @@
 /** @tsbuild/builder: Dockerfile -> build graph -> image; exporters; the tsbuild CLI (cli.ts). */
 export * from './errors.js';
-export { build, type BuildOptions, type BuildResult } from './build/build.js';
-export type { BuildEvent, EventSink, StepInfo } from './build/events.js';
+export { build, type BuildOptions, type BuildResult } from './solve/build.js';
+export type { BuildEvent, EventSink, StepInfo } from './solve/events.js';
 export { parse, parseTrigger, type Dockerfile, type Instruction } from './dockerfile/instructions/index.js';
 export { parseDockerfile, type RawInstruction, type ParsedDockerfile } from './dockerfile/parse.js';
-export { planBuild, type BuildPlan, type Stage } from './dockerfile/stages.js';
+export { planBuild, type BuildPlan, type Stage } from './plan/stages.js';
 export { ShellLex, ExpansionError, envFromList } from './dockerfile/shell-lex.js';
 export { parseDockerignore, IgnoreMatcher, loadDockerignore } from './context/dockerignore.js';
 export { exportImage, parseOutput, type OutputSpec } from './export/outputs.js';

@@ -18,9 +18,9 @@ import {
   type StoredImage,
 } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from '../errors.js';
-import { formatPlatform, isHostPlatform, parsePlatform as parseOnePlatform } from '../build/platform.js';
+import { formatPlatform, isHostPlatform, parsePlatform as parseOnePlatform } from '../plan/platform.js';
 import { resolveImage } from '../build/images.js';
-import { hostPlatform } from '../build/state.js';
+import { hostPlatform } from '../solve/state.js';
 import type { Io } from './build-command.js';
 
 export interface RegistryFlags {
@@ -44,7 +44,7 @@ export async function openRegistry(io: Io, flags: RegistryFlags, onEvent?: (e: R
 }
 
 /**
- * `--platform OS/ARCH[/VARIANT]`, normalised like docker's (build/platform.ts). With
+ * `--platform OS/ARCH[/VARIANT]`, normalised like docker's (plan/platform.ts). With
  * `hostOnly` (builds): a list or a platform other than this machine's is an error
  * naming the flag, until multi-platform and cross builds exist.
  */

@@ -10,12 +10,12 @@ import { CgroupUnavailableError, type Executor, type Limits, type RunResult } fr
 import { BuildError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
-import { lowerDirs, shellOf, withHistory, withLayer, type LayerRef, type StageState } from './state.js';
-import { cachedLayer } from './cache.js';
+import { lowerDirs, shellOf, withHistory, withLayer, type LayerRef, type StageState } from '../solve/state.js';
+import { cachedLayer } from '../solve/cache.js';
 import { stepUser } from './users.js';
-import type { StepInfo } from './events.js';
+import type { StepInfo } from '../solve/events.js';
 import { limitError, oomNote } from './limits.js';
-import { checkRunEntitlements, type Entitlement } from './entitlements.js';
+import { checkRunEntitlements, type Entitlement } from '../plan/entitlements.js';
 
 /**
  * The network of a RUN step: `default` is a network namespace of its own with outbound

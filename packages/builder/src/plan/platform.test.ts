@@ -1,7 +1,7 @@
 import test from 'ava';
 import { BuildError } from '../errors.js';
 import { formatPlatform, isHostPlatform, parsePlatform, platformArgs, samePlatform } from './platform.js';
-import { hostPlatform } from './state.js';
+import { hostPlatform } from '../solve/state.js';
 
 const cases: Array<[string, string]> = [
   ['linux/amd64', 'linux/amd64'],

@@ -21,7 +21,7 @@ import type {
   VolumeInstruction,
 } from '../dockerfile/instructions/index.js';
 import { goDuration, goList, goQuoteList, goRune, goSetMap } from './go-format.js';
-import { expansionLookup, setEnv, shellOf, withContainerConfig, withHistory, type StageState } from './state.js';
+import { expansionLookup, setEnv, shellOf, withContainerConfig, withHistory, type StageState } from '../solve/state.js';
 import { validSignal } from './signals.js';
 
 export interface ConfigStepContext {

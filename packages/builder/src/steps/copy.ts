@@ -24,12 +24,12 @@ import { ExpansionError, MAX_EXPANSION } from '../dockerfile/shell-lex.js';
 import type { CopyInstruction } from '../dockerfile/instructions/index.js';
 import type { BuildContext, SourceTree } from '../context/source-tree.js';
 import { hasWildcard, matchComponent } from '../context/glob.js';
-import type { ConfigStepContext } from './dispatch-config.js';
-import { Copier } from './copy-tree.js';
+import type { ConfigStepContext } from './config.js';
+import { Copier } from '../build/copy-tree.js';
 import { layerStep } from './layer-step.js';
-import { cachedLayer, type StepCache } from './cache.js';
+import { cachedLayer, type StepCache } from '../solve/cache.js';
 import type { ContentChecksums } from '../context/checksum.js';
-import { expansionLookup, withHistory, withLayer, type StageState } from './state.js';
+import { expansionLookup, withHistory, withLayer, type StageState } from '../solve/state.js';
 import { resolveChown, UserNotFoundError } from './users.js';
 
 export interface FsStepContext extends ConfigStepContext {

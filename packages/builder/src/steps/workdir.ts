@@ -4,8 +4,8 @@ import { BuildError } from '../errors.js';
 import type { WorkdirInstruction } from '../dockerfile/instructions/index.js';
 import type { FsStepContext } from './copy.js';
 import { layerStep } from './layer-step.js';
-import { cachedLayer } from './cache.js';
-import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from './state.js';
+import { cachedLayer } from '../solve/cache.js';
+import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from '../solve/state.js';
 import { stepUser } from './users.js';
 
 export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, ctx: FsStepContext): Promise<StageState> {

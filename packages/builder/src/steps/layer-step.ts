@@ -3,7 +3,7 @@
  * step, diffed into a layer blob, then kept as the new layer's snapshot (no unpacking).
  */
 import { chainIds, commitLayer, RootFs, type Store } from '@tsbuild/layerstore';
-import { lowerDirs, type LayerRef, type StageState } from './state.js';
+import { lowerDirs, type LayerRef, type StageState } from '../solve/state.js';
 
 export interface LayerStepOptions {
   store: Store;
