@@ -25,7 +25,7 @@ import {
   type Store,
   type StoredImage,
 } from '@tsbuild/layerstore';
-import { hostPlatform } from '../solve/state.js';
+import { hostPlatform } from '../plan/platform.js';
 import { isLocalRef, parseLocalRef } from './local-ref.js';
 
 export interface ImageSourceOptions {

@@ -22,7 +22,7 @@ import {
   type Store,
 } from '@tsbuild/layerstore';
 import { resolveImageRef } from '../build/images.js';
-import { hostPlatform } from '../solve/state.js';
+import { hostPlatform } from '../plan/platform.js';
 import { UsageError } from '../errors.js';
 import type { Io } from './build-command.js';
 

@@ -20,7 +20,7 @@ import {
 import { BuildError, UsageError } from '../errors.js';
 import { formatPlatform, isHostPlatform, parsePlatform as parseOnePlatform } from '../plan/platform.js';
 import { resolveImage } from '../build/images.js';
-import { hostPlatform } from '../solve/state.js';
+import { hostPlatform } from '../plan/platform.js';
 import type { Io } from './build-command.js';
 
 export interface RegistryFlags {

@@ -9,11 +9,18 @@
  */
 import type { Platform } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
-import { hostPlatform } from '../solve/state.js';
 
 const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
 const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
 const PART = /^[A-Za-z0-9_.-]+$/;
+
+/** This machine's platform, as Go names it (`x64` is amd64, arm64 has variant v8). */
+export function hostPlatform(): { architecture: string; os: string; variant?: string } {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const out: { architecture: string; os: string; variant?: string } = { architecture: arch[process.arch] ?? process.arch, os: 'linux' };
+  if (process.arch === 'arm64') out.variant = 'v8';
+  return out;
+}
 
 function normaliseOs(os: string): string {
   const o = os.toLowerCase();

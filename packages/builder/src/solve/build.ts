@@ -19,8 +19,8 @@ import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
 import { checkEntitlements, type Entitlement } from '../plan/entitlements.js';
 import type { RunNetwork } from '../steps/run.js';
-import { hostPlatform, withContainerConfig } from './state.js';
-import { formatPlatform, isHostPlatform, platformArgs } from '../plan/platform.js';
+import { withContainerConfig } from './state.js';
+import { formatPlatform, hostPlatform, isHostPlatform, platformArgs } from '../plan/platform.js';
 
 export interface BuildOptions {
   store: Store;

@@ -6,6 +6,7 @@
  */
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
 import { cacheKey } from './cache-key.js';
+import { hostPlatform } from '../plan/platform.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -28,13 +29,6 @@ export interface StageState {
   readonly base?: { name: string; digest: Digest };
   /** Build-cache key of this state: the base and every step so far (cache-key.ts). */
   readonly cacheKey: Digest;
-}
-
-export function hostPlatform(): { architecture: string; os: string; variant?: string } {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  const out: { architecture: string; os: string; variant?: string } = { architecture: arch[process.arch] ?? process.arch, os: 'linux' };
-  if (process.arch === 'arm64') out.variant = 'v8';
-  return out;
 }
 
 export function scratchState(platform = hostPlatform()): StageState {
