@@ -1,7 +1,6 @@
 /** @tsbuild/builder: Dockerfile -> build graph -> image; exporters; the tsbuild CLI (cli.ts). */
 export * from './errors.js';
-export { build, type BuildOptions, type BuildResult } from './solve/build.js';
-export type { BuildEvent, EventSink, StepInfo } from './solve/events.js';
+export { build, type BuildOptions, type BuildResult, type BuildEvent, type EventSink, type StepInfo } from './solve/index.js';
 export { parse, parseTrigger, type Dockerfile, type Instruction } from './dockerfile/instructions/index.js';
 export { parseDockerfile, type RawInstruction, type ParsedDockerfile } from './dockerfile/parse.js';
 export { planBuild, type BuildPlan, type Stage } from './plan/stages.js';

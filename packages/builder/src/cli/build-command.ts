@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Store, defaultStoreRoot, familiarString, parseTag } from '@tsbuild/layerstore';
 import { openRegistry, parsePlatform, pushImage, type Registry } from './registry.js';
-import { build, type BuildOptions, type BuildResult } from '../solve/build.js';
+import { build, type BuildOptions, type BuildResult } from '../solve/index.js';
 import { parseEntitlements } from '../plan/entitlements.js';
 import { explainDifference, NotReproducibleError, removeStore, seededStore } from '../build/reproducible.js';
 import { UsageError } from '../errors.js';

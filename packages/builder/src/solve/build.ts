@@ -18,7 +18,7 @@ import { BuildClock, stampHistory } from './build-time.js';
 import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
 import { checkEntitlements, type Entitlement } from '../plan/entitlements.js';
-import type { RunNetwork } from '../steps/run.js';
+import type { RunNetwork } from '../steps/context.js';
 import { withContainerConfig } from './state.js';
 import { formatPlatform, hostPlatform, isHostPlatform, platformArgs } from '../plan/platform.js';
 

@@ -8,7 +8,8 @@ import { layersTree, type BuildContext, type SourceTree } from '../context/sourc
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
 import { ShellLex } from '../dockerfile/shell-lex.js';
 import { stageByRef, type BuildPlan, type Stage } from '../plan/stages.js';
-import { applyCopy, type FsStepContext } from '../steps/copy.js';
+import { applyCopy } from '../steps/copy.js';
+import type { ConfigStepContext, FsStepContext, RunNetwork, RunStepContext } from '../steps/context.js';
 import * as cfg from '../steps/config.js';
 import type { EventSink, StepInfo } from './events.js';
 import { hostPlatform } from '../plan/platform.js';
@@ -17,7 +18,7 @@ import type { BuildCache, StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';
 import { applyWorkdir } from '../steps/workdir.js';
 import { resolveImage, type ImageSourceOptions } from '../build/images.js';
-import { applyRun, type RunNetwork, type RunStepContext } from '../steps/run.js';
+import { applyRun } from '../steps/run.js';
 import type { Entitlement } from '../plan/entitlements.js';
 import { baseForTarget, checkFromPlatform } from '../plan/stage-platform.js';
 import type { Executor, Limits } from '@tsbuild/executor';
@@ -180,7 +181,7 @@ export class Solver {
     return imageState(baseForTarget(name, image.config, this.target, location), layers, base);
   }
 
-  private configContext(): cfg.ConfigStepContext {
+  private configContext(): ConfigStepContext {
     return {
       lex: this.lex,
       buildArg: (name) => {

@@ -16,33 +16,20 @@ import {
   LayerstoreError,
   type Components,
   type RootFs,
-  type Store,
 } from '@tsbuild/layerstore';
 import { writeFile, chmod, lchown } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
 import { ExpansionError, MAX_EXPANSION } from '../dockerfile/shell-lex.js';
 import type { CopyInstruction } from '../dockerfile/instructions/index.js';
-import type { BuildContext, SourceTree } from '../context/source-tree.js';
+import type { SourceTree } from '../context/source-tree.js';
 import { hasWildcard, matchComponent } from '../context/glob.js';
-import type { ConfigStepContext } from './config.js';
+import type { FsStepContext } from './context.js';
 import { Copier } from '../build/copy-tree.js';
 import { layerStep } from './layer-step.js';
-import { cachedLayer, type StepCache } from '../solve/cache.js';
-import type { ContentChecksums } from '../context/checksum.js';
+import { cachedLayer } from '../solve/cache.js';
 import { expansionLookup, withHistory, withLayer, type StageState } from '../solve/state.js';
 import { resolveChown, UserNotFoundError } from './users.js';
 
-export interface FsStepContext extends ConfigStepContext {
-  store: Store;
-  context: BuildContext;
-  sourceDateEpoch?: number;
-  /** The filesystem of a stage or image named by COPY --from. */
-  fromSource(name: string): Promise<SourceTree>;
-  signal?: AbortSignal;
-  stepCache: StepCache;
-  /** Content checksums of context sources, for cache keys. */
-  checksums: ContentChecksums;
-}
 
 interface ResolvedSource {
   /** The path as written (after expansion), for messages and history. */

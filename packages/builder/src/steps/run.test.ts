@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingExecutor } from '@tsbuild/executor';
 import { Store } from '@tsbuild/layerstore';
-import { build } from '../solve/build.js';
+import { build } from '../solve/index.js';
 import type { BuildEvent } from '../solve/events.js';
 
 async function setup(dockerfile: string): Promise<{ dir: string; store: Store }> {

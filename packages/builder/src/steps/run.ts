@@ -5,39 +5,18 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CgroupUnavailableError, type Executor, type Limits, type RunResult } from '@tsbuild/executor';
+import { CgroupUnavailableError, type RunResult } from '@tsbuild/executor';
 import { BuildError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions/index.js';
-import type { FsStepContext } from './copy.js';
+import type { RunNetwork, RunStepContext } from './context.js';
 import { layerStep } from './layer-step.js';
 import { shellOf, withHistory, withLayer, type LayerRef, type StageState } from '../solve/state.js';
 import { cachedLayer } from '../solve/cache.js';
 import { stepUser } from './users.js';
-import type { StepInfo } from '../solve/events.js';
 import { limitError, oomNote } from './limits.js';
-import { checkRunEntitlements, type Entitlement } from '../plan/entitlements.js';
+import { checkRunEntitlements } from '../plan/entitlements.js';
 
-/**
- * The network of a RUN step: `default` is a network namespace of its own with outbound
- * access through user-mode networking (the executor's `private`), as BuildKit gives
- * every RUN; `host` (needs --allow network.host when a RUN asks for it) and `none`.
- */
-export type RunNetwork = 'default' | 'host' | 'none';
 
-export interface RunStepContext extends FsStepContext {
-  /** The sandbox, started on first use (a cached RUN never starts it). */
-  executor: () => Executor;
-  /** Network of a RUN that names none (`default` unless the build says otherwise). */
-  network: RunNetwork;
-  /** What `--allow` granted. */
-  entitlements: ReadonlySet<Entitlement>;
-  /** Resource limits of every RUN step (`--memory`, `--cpu-shares`, ...). */
-  limits?: Limits;
-  /** Build args given on the command line that BuildKit passes without an ARG (proxies). */
-  proxyArgs: ReadonlyMap<string, string>;
-  step: StepInfo;
-  emitLog(stream: 'stdout' | 'stderr', data: Buffer): void;
-}
 
 export const SANDBOX_HOSTNAME = 'buildkitsandbox';
 
