@@ -8,17 +8,13 @@ import { layersTree, type BuildContext, type SourceTree } from '../context/sourc
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
 import { ShellLex } from '../dockerfile/shell-lex.js';
 import { stageByRef, type BuildPlan, type Stage } from '../plan/stages.js';
-import { applyCopy } from '../steps/copy.js';
-import type { ConfigStepContext, FsStepContext, RunNetwork, RunStepContext } from '../steps/context.js';
-import * as cfg from '../steps/config.js';
+import { applyStep, LAYER_KINDS, type ConfigStepContext, type FsStepContext, type RunNetwork, type RunStepContext } from '../steps/index.js';
 import type { EventSink, StepInfo } from './events.js';
 import { hostPlatform } from '../plan/platform.js';
 import { imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
 import type { BuildCache, StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';
-import { applyWorkdir } from '../steps/workdir.js';
 import { resolveImage, type ImageSourceOptions } from '../build/images.js';
-import { applyRun } from '../steps/run.js';
 import type { Entitlement } from '../plan/entitlements.js';
 import { baseForTarget, checkFromPlatform } from '../plan/stage-platform.js';
 import type { Executor, Limits } from '@tsbuild/executor';
@@ -56,8 +52,6 @@ export interface SolverOptions {
   clock: BuildClock;
 }
 
-/** Kinds of instruction that become a build step with progress (the rest only change config). */
-const FS_KINDS = new Set(['COPY', 'ADD', 'WORKDIR', 'RUN']);
 
 export class Solver {
   private readonly results = new Map<number, Promise<StageState>>();
@@ -129,7 +123,7 @@ export class Solver {
     for (const ins of instructions) {
       this.opts.signal?.throwIfAborted();
       n++;
-      if (FS_KINDS.has(ins.kind)) {
+      if (LAYER_KINDS.has(ins.kind)) {
         const current = state;
         const position = `${this.opts.dockerfile}\0${stage.index}\0${n}`;
         state = await this.step(this.stepName(stage, n, ins.raw.original), (step, mark) => {
@@ -253,42 +247,11 @@ export class Solver {
 
   private async dispatch(state: StageState, ins: Instruction, stage: Stage, step?: StepInfo, stepCache?: StepCache): Promise<StageState> {
     try {
-      switch (ins.kind) {
-        case 'ENV':
-          return cfg.applyEnv(state, ins, this.configContext());
-        case 'LABEL':
-          return cfg.applyLabel(state, ins, this.configContext());
-        case 'ARG':
-          return cfg.applyArg(state, ins, this.configContext());
-        case 'USER':
-          return cfg.applyUser(state, ins, this.configContext());
-        case 'EXPOSE':
-          return cfg.applyExpose(state, ins, this.configContext());
-        case 'VOLUME':
-          return cfg.applyVolume(state, ins, this.configContext());
-        case 'STOPSIGNAL':
-          return cfg.applyStopSignal(state, ins, this.configContext());
-        case 'SHELL':
-          return cfg.applyShell(state, ins, this.configContext());
-        case 'CMD':
-        case 'ENTRYPOINT':
-          return cfg.applyCmd(state, ins, this.configContext());
-        case 'HEALTHCHECK':
-          return cfg.applyHealthcheck(state, ins, this.configContext());
-        case 'ONBUILD':
-          return cfg.applyOnbuild(state, ins);
-        case 'MAINTAINER':
-          return cfg.applyMaintainer(state, ins, this.configContext());
-        case 'WORKDIR':
-          return await applyWorkdir(state, ins, this.fsContext(stage, stepCache));
-        case 'COPY':
-        case 'ADD':
-          return await applyCopy(state, ins, this.fsContext(stage, stepCache));
-        case 'RUN':
-          return await applyRun(state, ins, this.runContext(stage, step ?? { id: 0, name: ins.raw.original }, stepCache));
-        case 'FROM':
-          throw new BuildError('TSBUILD_DOCKERFILE_SYNTAX', 'unexpected FROM', { location: ins.location });
-      }
+      return await applyStep(state, ins, {
+        config: () => this.configContext(),
+        fs: () => this.fsContext(stage, stepCache),
+        run: () => this.runContext(stage, step ?? { id: 0, name: ins.raw.original }, stepCache),
+      });
     } catch (err) {
       if (err instanceof BuildError) throw err.at(ins.location);
       if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('TSBUILD_')) {
