@@ -1,4 +1,4 @@
-/** @tsbuild/builder: Dockerfile -> build graph -> image; exporters; the tsbuild CLI (cli.ts). */
+/** @tsbuild/builder: Dockerfile text (dockerfile/) -> plan (plan/) -> solve (solve/, one step per instruction family in steps/) -> image -> export (export/); the tsbuild CLI (cli.ts, a module per command in cli/commands/). */
 export * from './errors.js';
 export { build, type BuildOptions, type BuildResult, type BuildEvent, type EventSink, type StepInfo } from './solve/index.js';
 export { parse, parseTrigger, type Dockerfile, type Instruction } from './dockerfile/instructions/index.js';
