@@ -37,9 +37,10 @@ export async function openRegistry(io: Io, flags: RegistryFlags, onEvent?: (e: R
 /**
  * Push a store image under one or more names, in `form` (media-type family and layer
  * compression; by default the image's own family, uncompressed layers gzip); returns the
- * pushed manifest's descriptor.
+ * pushed manifest's descriptor. What it pushes is told by the client's events (`pushed`
+ * ends each name), which the caller's renderer draws.
  */
-export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, quiet: boolean, form: ImageForm = {}): Promise<Descriptor | undefined> {
+export async function pushImage(store: Store, registry: Registry, image: StoredImage, destinations: string[], io: Io, form: ImageForm = {}): Promise<Descriptor | undefined> {
   let pushedDesc: Descriptor | undefined;
   for (const dest of destinations) {
     const ref = withDefaultTag(parseReference(dest));
@@ -51,7 +52,6 @@ export async function pushImage(store: Store, registry: Registry, image: StoredI
       ...(form.level !== undefined ? { level: form.level } : {}),
     });
     pushedDesc = { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
-    if (!quiet) io.stderr.write(`${ref.tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
   }
   return pushedDesc;
 }

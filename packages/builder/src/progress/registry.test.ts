@@ -13,6 +13,7 @@ const EVENTS: RegistryEvent[] = [
   { type: 'retry', endpoint: 'https://r', what: 'blob', attempt: 2, delayMs: 100, reason: 'ECONNRESET' },
   { type: 'fallback', endpoint: 'https://mirror', next: 'https://r', reason: 'HTTP 502' },
   { type: 'warning', message: 'careful' },
+  { type: 'pushed', reference: 'localhost:5000/app:1.2', digest, size: 528 },
 ];
 
 function drawn(quiet: boolean): string {
@@ -27,7 +28,7 @@ function drawn(quiet: boolean): string {
 test('pull, push and run draw docker pull\'s lines: layers, retries, fallbacks and warnings; nothing when quiet', (t) => {
   t.is(
     drawn(false),
-    'ab12ab12ab12: Already exists\nab12ab12ab12: Pull complete\nretrying blob on https://r (attempt 2, ECONNRESET)\nhttps://mirror failed (HTTP 502), trying https://r\nWARNING: careful\n',
+    'ab12ab12ab12: Already exists\nab12ab12ab12: Pull complete\nretrying blob on https://r (attempt 2, ECONNRESET)\nhttps://mirror failed (HTTP 502), trying https://r\nWARNING: careful\n' + `1.2: digest: ${digest} size: 528\n`,
   );
   t.is(drawn(true), '');
 });

@@ -1,9 +1,9 @@
 /**
  * Registry events (layerstore's RegistryEvent) drawn for a person: `pull`, `push` and
- * `run` show docker pull's lines; a build shows retries, fallbacks and warnings among
+ * `run` show docker pull's and docker push's lines; a build shows retries, fallbacks and warnings among
  * its own events, as warnings.
  */
-import type { RegistryEvent } from '@tsbuild/layerstore';
+import { parseReference, withDefaultTag, type RegistryEvent } from '@tsbuild/layerstore';
 import type { BuildEvent } from '../solve/index.js';
 
 /** docker pull's lines, from the client's events (nothing when quiet). */
@@ -16,10 +16,19 @@ export function pullRenderer(out: NodeJS.WritableStream, quiet: boolean): (e: Re
       else if (e.status === 'fetched') out.write(`${id}: Pull complete\n`);
       else if (e.status === 'mounted') out.write(`${id}: Mounted from another repository\n`);
       else if (e.status === 'uploaded') out.write(`${id}: Pushed\n`);
-    } else if (e.type === 'retry') out.write(`retrying ${e.what} on ${e.endpoint} (attempt ${e.attempt}, ${e.reason})\n`);
+    } else if (e.type === 'pushed') out.write(`${tagOf(e.reference)}: digest: ${e.digest} size: ${e.size}\n`); else if (e.type === 'retry') out.write(`retrying ${e.what} on ${e.endpoint} (attempt ${e.attempt}, ${e.reason})\n`);
     else if (e.type === 'fallback') out.write(`${e.endpoint} failed (${e.reason}), trying ${e.next}\n`);
     else if (e.type === 'warning') out.write(`WARNING: ${e.message}\n`);
   };
+}
+
+/** The tag of a pushed reference, as docker push's last line names it. */
+function tagOf(reference: string): string {
+  try {
+    return withDefaultTag(parseReference(reference)).tag ?? reference;
+  } catch {
+    return reference;
+  }
 }
 
 /** What a build shows of a registry event: retries, fallbacks and warnings, as build warnings. */

@@ -227,7 +227,7 @@ async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       onWarning: (message) => renderer.event({ type: 'warning', message }),
       onMessage: (message) => renderer.event({ type: 'export', message }),
       onExport: (message) => renderer.event({ type: 'export', message }),
-      push: (image, plan) => pushImage(store!, registry!, image, [...new Set(plan.destinations)], io, true, plan.form),
+      push: (image, plan) => pushImage(store!, registry!, image, [...new Set(plan.destinations)], io, plan.form),
     });
     for (const t of result.tags) renderer.event({ type: 'export', message: `naming to ${t} done` });
     const pushed = exported.pushed;

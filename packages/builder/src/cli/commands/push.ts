@@ -27,7 +27,7 @@ export const push: Command = {
     const registry = await openRegistry(io, registryFlags(a), pullRenderer(io.stderr, quiet));
     try {
       const { image } = await resolveImage(a.image as string, { store });
-      const pushed = await pushImage(store, registry, image, [(a.dest as string | undefined) ?? (a.image as string)], io, quiet, format ? { format } : {});
+      const pushed = await pushImage(store, registry, image, [(a.dest as string | undefined) ?? (a.image as string)], io, format ? { format } : {});
       io.stdout.write(`${pushed?.digest}\n`);
       return 0;
     } finally {
