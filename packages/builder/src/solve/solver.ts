@@ -52,7 +52,6 @@ export interface SolverOptions {
   clock: BuildClock;
 }
 
-
 export class Solver {
   private readonly results = new Map<number, Promise<StageState>>();
   private readonly lex: ShellLex;

@@ -24,7 +24,6 @@ import { goDuration, goList, goQuoteList, goRune, goSetMap } from './go-format.j
 import { expansionLookup, setEnv, shellOf, withContainerConfig, withHistory, type StageState } from '../solve/state.js';
 import { validSignal } from './signals.js';
 
-
 function expand(ctx: ConfigStepContext, state: StageState, word: string, where: { location: BuildError['location'] }): string {
   try {
     return ctx.lex.processWord(word, expansionLookup(state));

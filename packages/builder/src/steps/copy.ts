@@ -19,7 +19,6 @@ import { expansionLookup, withHistory, withLayer, type StageState } from '../sol
 import { resolveChown, UserNotFoundError } from './users.js';
 import { extractArchive, isTarArchive } from './add-archive.js';
 
-
 interface ResolvedSource {
   /** The path as written (after expansion), for messages and history. */
   written: string;

@@ -16,8 +16,6 @@ import { stepUser } from './users.js';
 import { limitError, oomNote } from './limits.js';
 import { checkRunEntitlements } from '../plan/entitlements.js';
 
-
-
 export const SANDBOX_HOSTNAME = 'buildkitsandbox';
 
 export interface RunCommand {
