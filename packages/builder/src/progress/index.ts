@@ -21,3 +21,4 @@ export function createRenderer(mode: ProgressMode, out: Writable & { isTTY?: boo
       return out.isTTY ? new TtyRenderer(out) : new PlainRenderer(out);
   }
 }
+export { pullRenderer, registryWarning } from './registry.js';

@@ -1,6 +1,6 @@
 /** `--progress json`: one JSON object per line; log data as UTF-8 text (or base64 when not UTF-8). */
 import type { Writable } from 'node:stream';
-import type { BuildEvent } from '../build/events.js';
+import type { BuildEvent } from '../solve/index.js';
 import type { Renderer } from './renderer.js';
 
 export class JsonRenderer implements Renderer {

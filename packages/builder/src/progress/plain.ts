@@ -1,6 +1,6 @@
 /** `--progress plain`: one line per event, like BuildKit's plain output; logs never clipped. */
 import type { Writable } from 'node:stream';
-import type { BuildEvent, StepInfo } from '../build/events.js';
+import type { BuildEvent, StepInfo } from '../solve/index.js';
 import type { Renderer } from './renderer.js';
 
 export class PlainRenderer implements Renderer {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { PassThrough } from 'node:stream';
-import type { BuildEvent, StepInfo } from '../build/events.js';
+import type { BuildEvent, StepInfo } from '../solve/index.js';
 import { MAX_KEPT, QuietRenderer } from './quiet.js';
 
 function render(events: BuildEvent[]): string {

@@ -5,7 +5,7 @@
  * quiet build still says why.
  */
 import type { Writable } from 'node:stream';
-import type { BuildEvent } from '../build/events.js';
+import type { BuildEvent } from '../solve/index.js';
 import type { Renderer } from './renderer.js';
 
 /** Output kept per running step; older output is cut (and the cut is said). */

@@ -1,4 +1,4 @@
-import type { BuildEvent } from '../build/events.js';
+import type { BuildEvent } from '../solve/index.js';
 
 /** Draws build events. Renderers own their output stream; the builder never prints. */
 export interface Renderer {

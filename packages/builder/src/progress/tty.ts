@@ -3,7 +3,7 @@
  * and the last lines of their output) and leaves one line per finished step.
  */
 import type { Writable } from 'node:stream';
-import type { BuildEvent, StepInfo } from '../build/events.js';
+import type { BuildEvent, StepInfo } from '../solve/index.js';
 import type { Renderer } from './renderer.js';
 
 interface Running {

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { ensureSnapshots, RootFs, type Store, type StoredImage } from '@tsbuild/layerstore';
 import type { Executor, Limits, MountSpec, NetworkMode, PortSpec, RunResult } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
-import { envValue, setEnv, DEFAULT_PATH } from '../build/state.js';
-import { resolveUser, UserNotFoundError } from '../build/users.js';
+import { envValue, setEnv, DEFAULT_PATH } from '../solve/state.js';
+import { resolveUser, UserNotFoundError } from '../steps/users.js';
 
 export interface ContainerOptions {
   /** Command line after IMAGE; replaces the image's CMD when given. */

@@ -1,7 +1,6 @@
 import test from 'ava';
 import { BuildError } from '../errors.js';
-import { formatPlatform, isHostPlatform, parsePlatform, platformArgs, samePlatform } from './platform.js';
-import { hostPlatform } from './state.js';
+import { formatPlatform, hostPlatform, isHostPlatform, parsePlatform, platformArgs, samePlatform } from './platform.js';
 
 const cases: Array<[string, string]> = [
   ['linux/amd64', 'linux/amd64'],

@@ -5,8 +5,8 @@
  * returns a new one.
  */
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
-import { hostPlatform } from '@tsbuild/layerstore';
 import { cacheKey } from './cache-key.js';
+import { hostPlatform } from '../plan/platform.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -30,8 +30,6 @@ export interface StageState {
   /** Build-cache key of this state: the base and every step so far (cache-key.ts). */
   readonly cacheKey: Digest;
 }
-
-export { hostPlatform };
 
 export function scratchState(platform = hostPlatform()): StageState {
   return {

@@ -7,17 +7,15 @@ import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
 import { ShellLex } from '../dockerfile/shell-lex.js';
-import { stageByRef, type BuildPlan, type Stage } from '../dockerfile/stages.js';
-import { applyCopy, type FsStepContext } from './copy.js';
-import * as cfg from './dispatch-config.js';
+import { stageByRef, type BuildPlan, type Stage } from '../plan/stages.js';
+import { applyStep, LAYER_KINDS, type ConfigStepContext, type FsStepContext, type RunNetwork, type RunStepContext } from '../steps/index.js';
 import type { EventSink, StepInfo } from './events.js';
-import { hostPlatform, imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
+import { hostPlatform } from '../plan/platform.js';
+import { imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
 import type { BuildCache, StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';
-import { applyWorkdir } from './workdir.js';
-import { applyRun, type RunNetwork, type RunStepContext } from './run.js';
-import type { Entitlement } from './entitlements.js';
-import { baseForTarget, checkFromPlatform } from './stage-platform.js';
+import type { Entitlement } from '../plan/entitlements.js';
+import { baseForTarget, checkFromPlatform } from '../plan/stage-platform.js';
 import type { Executor, Limits } from '@tsbuild/executor';
 import type { BuildClock } from './build-time.js';
 
@@ -52,9 +50,6 @@ export interface SolverOptions {
   /** Learns which steps ran and which came from the cache, for the build's time. */
   clock: BuildClock;
 }
-
-/** Kinds of instruction that become a build step with progress (the rest only change config). */
-const FS_KINDS = new Set(['COPY', 'ADD', 'WORKDIR', 'RUN']);
 
 export class Solver {
   private readonly results = new Map<number, Promise<StageState>>();
@@ -126,7 +121,7 @@ export class Solver {
     for (const ins of instructions) {
       this.opts.signal?.throwIfAborted();
       n++;
-      if (FS_KINDS.has(ins.kind)) {
+      if (LAYER_KINDS.has(ins.kind)) {
         const current = state;
         const position = `${this.opts.dockerfile}\0${stage.index}\0${n}`;
         state = await this.step(this.stepName(stage, n, ins.raw.original), (step, mark) => {
@@ -178,7 +173,7 @@ export class Solver {
     return imageState(baseForTarget(name, image.config, this.target, location), layers, base);
   }
 
-  private configContext(): cfg.ConfigStepContext {
+  private configContext(): ConfigStepContext {
     return {
       lex: this.lex,
       buildArg: (name) => {
@@ -250,42 +245,11 @@ export class Solver {
 
   private async dispatch(state: StageState, ins: Instruction, stage: Stage, step?: StepInfo, stepCache?: StepCache): Promise<StageState> {
     try {
-      switch (ins.kind) {
-        case 'ENV':
-          return cfg.applyEnv(state, ins, this.configContext());
-        case 'LABEL':
-          return cfg.applyLabel(state, ins, this.configContext());
-        case 'ARG':
-          return cfg.applyArg(state, ins, this.configContext());
-        case 'USER':
-          return cfg.applyUser(state, ins, this.configContext());
-        case 'EXPOSE':
-          return cfg.applyExpose(state, ins, this.configContext());
-        case 'VOLUME':
-          return cfg.applyVolume(state, ins, this.configContext());
-        case 'STOPSIGNAL':
-          return cfg.applyStopSignal(state, ins, this.configContext());
-        case 'SHELL':
-          return cfg.applyShell(state, ins, this.configContext());
-        case 'CMD':
-        case 'ENTRYPOINT':
-          return cfg.applyCmd(state, ins, this.configContext());
-        case 'HEALTHCHECK':
-          return cfg.applyHealthcheck(state, ins, this.configContext());
-        case 'ONBUILD':
-          return cfg.applyOnbuild(state, ins);
-        case 'MAINTAINER':
-          return cfg.applyMaintainer(state, ins, this.configContext());
-        case 'WORKDIR':
-          return await applyWorkdir(state, ins, this.fsContext(stage, stepCache));
-        case 'COPY':
-        case 'ADD':
-          return await applyCopy(state, ins, this.fsContext(stage, stepCache));
-        case 'RUN':
-          return await applyRun(state, ins, this.runContext(stage, step ?? { id: 0, name: ins.raw.original }, stepCache));
-        case 'FROM':
-          throw new BuildError('TSBUILD_DOCKERFILE_SYNTAX', 'unexpected FROM', { location: ins.location });
-      }
+      return await applyStep(state, ins, {
+        config: () => this.configContext(),
+        fs: () => this.fsContext(stage, stepCache),
+        run: () => this.runContext(stage, step ?? { id: 0, name: ins.raw.original }, stepCache),
+      });
     } catch (err) {
       if (err instanceof BuildError) throw err.at(ins.location);
       if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('TSBUILD_')) {

@@ -2,17 +2,82 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Store, cloneStore, copyImage, defaultStoreRoot, discardStore, familiarString, parseTag } from '@tsbuild/layerstore';
-import { openRegistry, parsePlatform, type Registry } from './registry.js';
-import { build, type BuildOptions, type BuildResult } from '../build/build.js';
-import { parseEntitlements } from '../build/entitlements.js';
-import { explainDifference, NotReproducibleError } from '../build/reproducible.js';
-import { UsageError } from '../errors.js';
-import { loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../export/outputs.js';
-import { exportBuild, pushPlans, type ExportResult } from '../export/plan.js';
-import { createRenderer, type ProgressMode } from '../progress/index.js';
-import { parseLimits, type LimitFlags } from './limit-flags.js';
+import { openRegistry, type Registry } from '../registry.js';
+import { build, type BuildOptions, type BuildResult } from '../../solve/index.js';
+import { parseEntitlements } from '../../plan/entitlements.js';
+import { explainDifference, NotReproducibleError } from '../../build/reproducible.js';
+import { UsageError } from '../../errors.js';
+import { loadOutput, parseCompressionFlags, parseOutput, withCompressionDefaults, type OutputSpec } from '../../export/outputs.js';
+import { exportBuild, pushPlans, type ExportResult } from '../../export/plan.js';
+import { createRenderer, registryWarning, type ProgressMode } from '../../progress/index.js';
+import { withBuildContext } from '../../context/context-arg.js';
+import { contextArg } from '../argv.js';
+import { CommandLineError, list, registryFlags, type Command } from '../command.js';
+import type { Io } from '../io.js';
+import { BUILD_LIMIT_OPTIONS, limitFlags, parseLimits, type LimitFlags } from '../limit-flags.js';
+import { parsePlatform } from '../platform-flag.js';
 
-export interface BuildArgs {
+export const buildCommand: Command = {
+  command: ['build [context]', '$0 [context]'],
+  describe: 'Build an image from a Dockerfile',
+  builder: (y) =>
+    y
+      .positional('context', { type: 'string', describe: 'Build context directory, or - (stdin: a Dockerfile or a context tar)' })
+      .option('file', { alias: 'f', type: 'string', describe: 'Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)' })
+      .option('tag', { alias: 't', type: 'string', default: [] as string[], describe: 'Name and tag the image (name:tag)' })
+      .option('build-arg', { type: 'string', default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE)' })
+      .option('label', { type: 'string', default: [] as string[], describe: 'Set a label on the image (KEY=VALUE)' })
+      .option('target', { type: 'string', describe: 'Build this stage' })
+      .option('output', { alias: 'o', type: 'string', default: [] as string[], describe: 'Export: type=oci|docker|local,dest=PATH or type=registry,name=REF (and tar=false, compression=gzip, zstd or uncompressed, oci-mediatypes=true or false)' })
+      .option('compression', { type: 'string', describe: 'Layer compression of exports: gzip (oci default), zstd or uncompressed; -o ...,compression= wins' })
+      .option('compression-level', { type: 'string', describe: 'Compression level of exports (gzip 0-9, zstd 1-22); -o ...,compression-level= wins' })
+      .option('iidfile', { type: 'string', describe: 'Write the image ID to this file' })
+      .option('progress', { type: 'string', default: 'auto', describe: 'auto, plain, tty or json' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress; print the image ID' })
+      .option('push', { type: 'boolean', default: false, describe: 'Push every -t name to its registry after the build' })
+      .option('load', { type: 'boolean', default: false, describe: 'Load the image into docker (docker load; needs a docker CLI)' })
+      .option('pull', { type: 'boolean', default: false, describe: 'Ask registries again what base image tags point at' })
+      .option('no-cache', { type: 'boolean', default: false, describe: 'Run every step instead of reusing cached ones' })
+      .option('allow', { type: 'string', default: [] as string[], describe: 'Grant an entitlement: network.host (lets RUN --network=host use the host network)' })
+      .option('platform', { type: 'string', describe: 'Platform of the image: this machine\'s (another one, or a list, is not supported yet)' })
+      .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
+      .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' })
+      .options(BUILD_LIMIT_OPTIONS),
+  handler: async (a, io) => {
+    if (a.version) return 0; // `tsbuild --version`: the entry prints it
+    const context = a.context === undefined ? undefined : contextArg(a.context as string, io.argv);
+    if (context === undefined || context === '') throw new CommandLineError('a build context is required: a directory (`tsbuild -t app .`) or - for stdin');
+    const args: BuildArgs = {
+      context,
+      tag: list(a.tag),
+      buildArg: list(a['build-arg']),
+      label: list(a.label),
+      output: list(a.output),
+      progress: a.progress as string,
+      quiet: a.quiet as boolean,
+      reproducibleCheck: a['reproducible-check'] as boolean,
+      push: a.push as boolean,
+      load: a.load as boolean,
+      pull: a.pull as boolean,
+      noCache: a['no-cache'] as boolean,
+      allow: list(a.allow),
+      ...registryFlags(a),
+      limits: limitFlags(a),
+      ...(a.platform !== undefined ? { platform: a.platform as string } : {}),
+      ...(a['metadata-file'] !== undefined ? { metadataFile: a['metadata-file'] as string } : {}),
+      ...(a.file !== undefined ? { file: a.file as string } : {}),
+      ...(a.target !== undefined ? { target: a.target as string } : {}),
+      ...(a.iidfile !== undefined ? { iidfile: a.iidfile as string } : {}),
+      ...(a.compression !== undefined ? { compression: list(a.compression).at(-1)! } : {}),
+      ...(a['compression-level'] !== undefined ? { compressionLevel: list(a['compression-level']).at(-1)! } : {}),
+    };
+    const stdinContext = { stdin: io.stdin, tempDir: async () => (await io.store()).makeTempDir('context-') };
+    await withBuildContext({ context: args.context, ...(args.file !== undefined ? { file: args.file } : {}) }, stdinContext, (ctx) => runBuild({ ...args, ...ctx }, io));
+    return 0;
+  },
+};
+
+interface BuildArgs {
   context: string;
   file?: string;
   tag: string[];
@@ -42,15 +107,8 @@ export interface BuildArgs {
   limits?: LimitFlags;
 }
 
-export interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  env: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-}
-
 /** `K=V` flags (or `K` meaning: take the value from the environment). */
-export function parseKeyValues(flag: string, values: string[], env?: NodeJS.ProcessEnv): Map<string, string> {
+function parseKeyValues(flag: string, values: string[], env?: NodeJS.ProcessEnv): Map<string, string> {
   const out = new Map<string, string>();
   for (const v of values) {
     const eq = v.indexOf('=');
@@ -112,7 +170,7 @@ async function checkedBuild(options: BuildOptions, sdeSet: boolean, say: (m: str
   }
 }
 
-export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
+async function runBuild(args: BuildArgs, io: Io): Promise<void> {
   const progress = args.quiet ? 'quiet' : (args.progress as ProgressMode);
   if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) {
     throw new UsageError(`--progress ${JSON.stringify(args.progress)}: want auto, plain, tty or json`);
@@ -132,7 +190,10 @@ export async function runBuild(args: BuildArgs, io: Io): Promise<void> {
   let registry: Registry | undefined;
   try {
     store = await Store.open(defaultStoreRoot(io.env));
-    registry = await openRegistry(io, args, (e) => e.type === 'retry' || e.type === 'fallback' || e.type === 'warning' ? renderer.event({ type: 'warning', message: e.type === 'warning' ? e.message : e.type === 'retry' ? `retrying ${e.what} on ${e.endpoint}: ${e.reason}` : `${e.endpoint}: ${e.reason}; trying ${e.next}` }) : undefined);
+    registry = await openRegistry(io, args, (e) => {
+      const shown = registryWarning(e);
+      if (shown) renderer.event(shown);
+    });
     const options: BuildOptions = {
       store,
       registry: registry.client,

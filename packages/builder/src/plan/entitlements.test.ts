@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { RecordingExecutor } from '@tsbuild/executor/testing';
 import { Store } from '@tsbuild/layerstore';
 import { BuildError, UsageError } from '../errors.js';
-import { build } from './build.js';
+import { build } from '../solve/index.js';
 import { parseEntitlements } from './entitlements.js';
 
 async function withBuild(dockerfile: string, fn: (dir: string, store: Store) => Promise<void>): Promise<void> {

@@ -1,18 +1,14 @@
 /**
- * `tsbuild load [-i FILE]` and `tsbuild save REF... [-o FILE] [--format docker|oci|oci-dir]`,
- * with docker's output and defaults: load reads stdin without -i and prints
- * `Loaded image: NAME` (or `Loaded image ID: ID` for an unnamed image); save writes a
- * docker-archive with uncompressed layers, to stdout when it is not a terminal.
+ * `tsbuild save REF... [-o FILE] [--format docker|oci|oci-dir]`, with docker's output and
+ * defaults: a docker-archive with uncompressed layers, to stdout when it is not a terminal.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import {
   imageAs,
-  ioError,
-  loadArchive,
   normaliseTagName,
   resolveImageRef,
   writeDockerArchive,
@@ -22,43 +18,34 @@ import {
   type ExportImage,
   type Store,
 } from '@tsbuild/layerstore';
-import { hostPlatform } from '../build/state.js';
-import { UsageError } from '../errors.js';
-import type { Io } from './build-command.js';
+import { UsageError } from '../../errors.js';
+import type { Io } from '../io.js';
+import type { Command } from '../command.js';
 
-export type Stdin = Readable & { isTTY?: boolean };
+export const save: Command = {
+  command: 'save <image..>',
+  describe: 'Save images to a docker-archive (default), an OCI archive or an OCI layout directory',
+  builder: (y) =>
+    y
+      .positional('image', { type: 'string', array: true, demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME], docker-archive:FILE[:NAME]' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write to this file (directory for oci-dir); stdout when absent or -' })
+      .option('format', { type: 'string', default: 'docker', describe: 'docker, oci or oci-dir' }),
+  handler: async (a, io) => {
+    const output = a.output as string | undefined;
+    await saveCommand(await io.store(), { refs: a.image as string[], format: a.format as string, ...(output !== undefined ? { output } : {}) }, io);
+    return 0;
+  },
+};
 
-export async function loadCommand(store: Store, a: { input?: string }, io: Io, stdin: Stdin): Promise<void> {
-  let input: Readable;
-  let where: string;
-  if (a.input === undefined || a.input === '-') {
-    if (stdin.isTTY) throw new UsageError('requested load from stdin, but stdin is a terminal: use -i FILE or redirect');
-    input = stdin;
-    where = 'archive on stdin';
-  } else {
-    const file = resolve(a.input);
-    const fh = await open(file, 'r').catch((err) => {
-      throw ioError(`load ${a.input}`, err);
-    });
-    input = fh.createReadStream({ highWaterMark: 1 << 20 });
-    where = `archive ${a.input}`;
-  }
-  const result = await loadArchive(store, input, { where, platform: hostPlatform(), signal: io.signal });
-  for (const { image, names } of result.images) {
-    if (names.length === 0) io.stdout.write(`Loaded image ID: ${image.id}\n`);
-    for (const n of names) io.stdout.write(`Loaded image: ${n}\n`);
-  }
-}
+type SaveFormat = 'docker' | 'oci' | 'oci-dir';
 
-export type SaveFormat = 'docker' | 'oci' | 'oci-dir';
-
-export interface SaveArgs {
+interface SaveArgs {
   refs: string[];
   output?: string;
   format: string;
 }
 
-export async function saveCommand(store: Store, a: SaveArgs, io: Io): Promise<void> {
+async function saveCommand(store: Store, a: SaveArgs, io: Io): Promise<void> {
   const format = a.format as SaveFormat;
   if (!['docker', 'oci', 'oci-dir'].includes(format)) throw new UsageError(`--format ${a.format}: want docker, oci or oci-dir`);
   const toStdout = a.output === undefined || a.output === '-';

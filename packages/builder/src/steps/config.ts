@@ -5,7 +5,7 @@
  */
 import type { HealthConfig } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
-import type { ShellLex } from '../dockerfile/shell-lex.js';
+import type { ConfigStepContext } from './context.js';
 import type {
   ArgInstruction,
   CmdInstruction,
@@ -21,16 +21,8 @@ import type {
   VolumeInstruction,
 } from '../dockerfile/instructions/index.js';
 import { goDuration, goList, goQuoteList, goRune, goSetMap } from './go-format.js';
-import { expansionLookup, setEnv, shellOf, withContainerConfig, withHistory, type StageState } from './state.js';
+import { expansionLookup, setEnv, shellOf, withContainerConfig, withHistory, type StageState } from '../solve/state.js';
 import { validSignal } from './signals.js';
-
-export interface ConfigStepContext {
-  lex: ShellLex;
-  /** Value of a build arg given on the command line (marks it used). */
-  buildArg(name: string): string | undefined;
-  /** Value of a global ARG (declared before the first FROM), if declared there. */
-  globalArg(name: string): { value: string | undefined } | undefined;
-}
 
 function expand(ctx: ConfigStepContext, state: StageState, word: string, where: { location: BuildError['location'] }): string {
   try {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingExecutor } from '@tsbuild/executor/testing';
 import { Store } from '@tsbuild/layerstore';
-import { build } from './build.js';
-import type { BuildEvent } from './events.js';
+import { build } from '../solve/index.js';
+import type { BuildEvent } from '../solve/events.js';
 
 async function setup(dockerfile: string): Promise<{ dir: string; store: Store }> {
   const dir = await mkdtemp(join(tmpdir(), 'builder-run-'));

@@ -1,15 +1,48 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
 import { Store, defaultStoreRoot, ensureSnapshots, resolveImage, transaction } from '@tsbuild/layerstore';
 import { CgroupUnavailableError, createExecutor, ExecutorError, type MountSpec } from '@tsbuild/executor';
-import { BuildError, UsageError } from '../errors.js';
-import { limitError } from '../build/limits.js';
-import { parseTmpfs, parseVolume, runContainer } from '../run/container.js';
-import { parsePublish, parseRunNetwork } from '../run/publish.js';
-import { parseLimits, type LimitFlags } from './limit-flags.js';
-import type { Io } from './build-command.js';
-import { openRegistry, pullPrinter, type RegistryFlags } from './registry.js';
+import { BuildError, UsageError } from '../../errors.js';
+import { limitError } from '../../steps/limits.js';
+import { parseTmpfs, parseVolume, runContainer } from '../../run/container.js';
+import { parsePublish, parseRunNetwork } from '../../run/publish.js';
+import { pullRenderer } from '../../progress/index.js';
+import { RUN_OPTIONS } from '../argv.js';
+import { list, registryFlags, type Command } from '../command.js';
+import type { Io } from '../io.js';
+import { limitFlags, parseLimits, type LimitFlags } from '../limit-flags.js';
+import { openRegistry, type RegistryFlags } from '../registry.js';
 
-export interface RunArgs extends RegistryFlags {
+export const run: Command = {
+  command: 'run <image> [args..]',
+  describe: 'Run a command in a new container from an image (its writable layer is thrown away)',
+  builder: (y) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'store tag or ID, oci-archive:FILE[:NAME], oci:DIR[:NAME], docker-archive:FILE[:NAME]' })
+      .options(RUN_OPTIONS),
+  handler: (a, io) =>
+    runImage(
+      {
+        image: a.image as string,
+        args: [...io.containerArgs],
+        env: list(a.env),
+        volume: list(a.volume),
+        tmpfs: list(a.tmpfs),
+        network: a.network as string,
+        publish: list(a.publish),
+        ...registryFlags(a),
+        limits: limitFlags(a),
+        ...(a.workdir !== undefined ? { workdir: a.workdir as string } : {}),
+        ...(a.user !== undefined ? { user: a.user as string } : {}),
+        ...(a.entrypoint !== undefined ? { entrypoint: a.entrypoint as string } : {}),
+        ...(a.hostname !== undefined ? { hostname: a.hostname as string } : {}),
+      },
+      io,
+    ),
+  // A failure before the container ran: docker run's 125.
+  failureStatus: 125,
+};
+
+interface RunArgs extends RegistryFlags {
   image: string;
   args: string[];
   env: string[];
@@ -27,7 +60,7 @@ export interface RunArgs extends RegistryFlags {
 }
 
 /** Returns the container's exit status (0-255), which the CLI exits with. */
-export async function runImage(a: RunArgs, io: Io): Promise<number> {
+async function runImage(a: RunArgs, io: Io): Promise<number> {
   const network = parseRunNetwork(a.network);
   let ports = (a.publish ?? []).map(parsePublish);
   if (ports.length > 0 && network === 'none') throw new UsageError('-p: a container with --network none has no ports to publish');
@@ -46,7 +79,7 @@ export async function runImage(a: RunArgs, io: Io): Promise<number> {
   const store = await Store.open(defaultStoreRoot(io.env));
   // The one worker makes the network and starts its helper while the image is resolved (not with -p: ports go to a helper when it starts).
   const executor = createExecutor({ poolSize: 1, prewarmNetwork: network === 'private' && ports.length === 0 });
-  const reg = await openRegistry(io, a, pullPrinter(io.stderr, false));
+  const reg = await openRegistry(io, a, pullRenderer(io.stderr, false));
   const registry = reg.client;
   try {
     // Importing an archive and unpacking its layers (which checks their diff_ids) is one

@@ -7,13 +7,15 @@
  * Builds are for this machine's platform only (no emulation, no multi-platform images):
  * `isHostPlatform` tells whether a requested platform is that one.
  */
-import type { Platform } from '@tsbuild/layerstore';
+import { hostPlatform, type Platform } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
-import { hostPlatform } from './state.js';
 
 const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
 const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
 const PART = /^[A-Za-z0-9_.-]+$/;
+
+/** This machine's platform (layerstore's: the default wherever an image is chosen). */
+export { hostPlatform };
 
 function normaliseOs(os: string): string {
   const o = os.toLowerCase();

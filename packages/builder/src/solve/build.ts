@@ -11,16 +11,16 @@ import { familiarString, parseTag, trackChanges, LayerstoreError, type Platform,
 import { BuildError } from '../errors.js';
 import { openContext } from '../context/source-tree.js';
 import { parse } from '../dockerfile/instructions/index.js';
-import { planBuild } from '../dockerfile/stages.js';
+import { planBuild } from '../plan/stages.js';
 import type { EventSink } from './events.js';
 import { BuildCache } from './cache.js';
 import { BuildClock, stampHistory } from './build-time.js';
 import { ContentChecksums } from '../context/checksum.js';
 import { PROXY_ARGS, Solver } from './solver.js';
-import { checkEntitlements, type Entitlement } from './entitlements.js';
-import type { RunNetwork } from './run.js';
-import { hostPlatform, withContainerConfig } from './state.js';
-import { formatPlatform, isHostPlatform, platformArgs } from './platform.js';
+import { checkEntitlements, type Entitlement } from '../plan/entitlements.js';
+import type { RunNetwork } from '../steps/context.js';
+import { withContainerConfig } from './state.js';
+import { formatPlatform, hostPlatform, isHostPlatform, platformArgs } from '../plan/platform.js';
 
 export interface BuildOptions {
   store: Store;

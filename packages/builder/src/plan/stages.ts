@@ -4,9 +4,9 @@
  * may use.
  */
 import { BuildError, UsageError } from '../errors.js';
-import type { ArgInstruction, CopyInstruction, FromInstruction, Instruction, RunInstruction } from './instructions/index.js';
-import type { Dockerfile } from './instructions/index.js';
-import { ShellLex } from './shell-lex.js';
+import type { ArgInstruction, CopyInstruction, FromInstruction, Instruction, RunInstruction } from '../dockerfile/instructions/index.js';
+import type { Dockerfile } from '../dockerfile/instructions/index.js';
+import { ShellLex } from '../dockerfile/shell-lex.js';
 
 export interface Stage {
   index: number;

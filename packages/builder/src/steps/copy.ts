@@ -3,46 +3,20 @@
  * into a new layer. ADD also extracts local tar archives (gzip, bzip2, xz, zstd,
  * recognised by content, not by name).
  */
-import { open as openFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { createReadStream } from 'node:fs';
-import {
-  applyTar,
-  autoDecompress,
-  joinComponents,
-  readTar,
-  show,
-  splitPath,
-  Copier,
-  LayerstoreError,
-  type Components,
-  type RootFs,
-  type Store,
-} from '@tsbuild/layerstore';
+import { joinComponents, show, splitPath, Copier, type Components } from '@tsbuild/layerstore';
 import { writeFile, chmod, lchown } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
 import { ExpansionError, MAX_EXPANSION } from '../dockerfile/shell-lex.js';
 import type { CopyInstruction } from '../dockerfile/instructions/index.js';
-import type { BuildContext, SourceTree } from '../context/source-tree.js';
+import type { SourceTree } from '../context/source-tree.js';
 import { hasWildcard, matchComponent } from '../context/glob.js';
-import type { ConfigStepContext } from './dispatch-config.js';
+import type { FsStepContext } from './context.js';
 import { layerStep } from './layer-step.js';
-import { cachedLayer, type StepCache } from './cache.js';
-import type { ContentChecksums } from '../context/checksum.js';
-import { expansionLookup, withHistory, withLayer, type StageState } from './state.js';
+import { cachedLayer } from '../solve/cache.js';
+import { expansionLookup, withHistory, withLayer, type StageState } from '../solve/state.js';
 import { resolveChown, UserNotFoundError } from './users.js';
-
-export interface FsStepContext extends ConfigStepContext {
-  store: Store;
-  context: BuildContext;
-  sourceDateEpoch?: number;
-  /** The filesystem of a stage or image named by COPY --from. */
-  fromSource(name: string): Promise<SourceTree>;
-  signal?: AbortSignal;
-  stepCache: StepCache;
-  /** Content checksums of context sources, for cache keys. */
-  checksums: ContentChecksums;
-}
+import { extractArchive, isTarArchive } from './add-archive.js';
 
 interface ResolvedSource {
   /** The path as written (after expansion), for messages and history. */
@@ -238,52 +212,4 @@ function expandHeredoc(ctx: FsStepContext, state: StageState, content: string): 
     if (growth > MAX_HEREDOC_GROWTH) throw new ExpansionError(`the expanded heredoc is more than ${MAX_HEREDOC_GROWTH} characters longer than as written`);
     return out;
   });
-}
-
-async function isTarArchive(host: Buffer): Promise<boolean> {
-  let stream;
-  try {
-    const { stream: s } = await autoDecompress(createReadStream(host, { end: 1 << 20 }));
-    stream = s;
-    const chunks: Buffer[] = [];
-    let have = 0;
-    for await (const c of stream) {
-      chunks.push(c as Buffer);
-      have += (c as Buffer).length;
-      if (have >= 512) break;
-    }
-    const head = Buffer.concat(chunks);
-    return head.length >= 512 && validTarHeader(head.subarray(0, 512));
-  } catch {
-    return false;
-  } finally {
-    stream?.destroy();
-  }
-}
-
-function validTarHeader(b: Buffer): boolean {
-  if (b.every((x) => x === 0)) return false;
-  const stored = parseInt(b.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/g, '').trim(), 8);
-  if (!Number.isFinite(stored)) return false;
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < 512; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : b[i]!;
-    unsigned += v;
-    signed += v > 127 ? v - 256 : v;
-  }
-  return stored === unsigned || stored === signed;
-}
-
-async function extractArchive(root: RootFs, host: Buffer, at: Components, owner: { uid: number; gid: number } | undefined, written: string): Promise<void> {
-  const fh = await openFile(host, 'r');
-  try {
-    const { stream } = await autoDecompress(fh.createReadStream({ highWaterMark: 1 << 20 }));
-    await applyTar(root, readTar(stream), { whiteouts: false, at, ...(owner ? { chown: owner } : {}) });
-  } catch (err) {
-    if (err instanceof LayerstoreError) throw new BuildError('TSBUILD_STEP_FAILED', `ADD ${written}: ${err.message}`, { cause: err });
-    throw err;
-  } finally {
-    await fh.close().catch(() => {});
-  }
 }

@@ -1,43 +1,20 @@
 /**
  * RUN: the command runs in the sandbox over the stage's snapshots with a fresh upper
- * dir; the upper dir becomes the layer and, as it is already in overlay form, the new
- * layer's snapshot.
+ * dir (layer-step.ts); the upper dir becomes the layer and, as it is already in overlay
+ * form, the new layer's snapshot.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chainIds, commitLayer, RootFs } from '@tsbuild/layerstore';
-import { CgroupUnavailableError, type Executor, type Limits, type RunResult } from '@tsbuild/executor';
+import { CgroupUnavailableError, type RunResult } from '@tsbuild/executor';
 import { BuildError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions/index.js';
-import type { FsStepContext } from './copy.js';
-import { lowerDirs, shellOf, withHistory, withLayer, type LayerRef, type StageState } from './state.js';
-import { cachedLayer } from './cache.js';
+import type { RunNetwork, RunStepContext } from './context.js';
+import { layerStep } from './layer-step.js';
+import { shellOf, withHistory, withLayer, type LayerRef, type StageState } from '../solve/state.js';
+import { cachedLayer } from '../solve/cache.js';
 import { stepUser } from './users.js';
-import type { StepInfo } from './events.js';
 import { limitError, oomNote } from './limits.js';
-import { checkRunEntitlements, type Entitlement } from './entitlements.js';
-
-/**
- * The network of a RUN step: `default` is a network namespace of its own with outbound
- * access through user-mode networking (the executor's `private`), as BuildKit gives
- * every RUN; `host` (needs --allow network.host when a RUN asks for it) and `none`.
- */
-export type RunNetwork = 'default' | 'host' | 'none';
-
-export interface RunStepContext extends FsStepContext {
-  /** The sandbox, started on first use (a cached RUN never starts it). */
-  executor: () => Executor;
-  /** Network of a RUN that names none (`default` unless the build says otherwise). */
-  network: RunNetwork;
-  /** What `--allow` granted. */
-  entitlements: ReadonlySet<Entitlement>;
-  /** Resource limits of every RUN step (`--memory`, `--cpu-shares`, ...). */
-  limits?: Limits;
-  /** Build args given on the command line that BuildKit passes without an ARG (proxies). */
-  proxyArgs: ReadonlyMap<string, string>;
-  step: StepInfo;
-  emitLog(stream: 'stdout' | 'stderr', data: Buffer): void;
-}
+import { checkRunEntitlements } from '../plan/entitlements.js';
 
 export const SANDBOX_HOSTNAME = 'buildkitsandbox';
 
@@ -105,51 +82,44 @@ async function runInSandbox(
   p: { args: string[]; files: RunCommand['files']; env: string[]; workdir: string; userSpec: string; network: RunNetwork },
 ): Promise<LayerRef> {
   const { args, files } = p;
-  const snap = await ctx.store.snapshots.prepare();
-  const work = await ctx.store.makeTempDir('overlay-work-');
-  try {
-    const root = new RootFs({ upper: snap.path, lowers: lowerDirs(state) });
-    const user = await stepUser(p.userSpec, root, ins);
-    const processEnv = [...p.env];
-    if (!processEnv.some((e) => e.startsWith('HOME='))) processEnv.push(`HOME=${user.home}`);
-    await mkdir(join(work, 'w'), { recursive: true });
-    const mounts = [];
-    for (const f of files) {
-      const host = join(work, `pipe-${mounts.length}`);
-      await writeFile(host, f.content, { mode: 0o755 });
-      mounts.push({ type: 'bind' as const, source: host, destination: `/dev/pipes/${f.name}`, readonly: true });
+  return layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root, dirs) => {
+    const work = await ctx.store.makeTempDir('overlay-work-');
+    try {
+      const user = await stepUser(p.userSpec, root, ins);
+      const processEnv = [...p.env];
+      if (!processEnv.some((e) => e.startsWith('HOME='))) processEnv.push(`HOME=${user.home}`);
+      await mkdir(join(work, 'w'), { recursive: true });
+      const mounts = [];
+      for (const f of files) {
+        const host = join(work, `pipe-${mounts.length}`);
+        await writeFile(host, f.content, { mode: 0o755 });
+        mounts.push({ type: 'bind' as const, source: host, destination: `/dev/pipes/${f.name}`, readonly: true });
+      }
+      const result: RunResult = await ctx
+        .executor()
+        .run({
+          rootfs: { lowerdirs: dirs.lowers, upperdir: dirs.upper, workdir: join(work, 'w') },
+          process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
+          network: p.network === 'default' ? 'private' : p.network,
+          mounts,
+          ...(ctx.limits ? { limits: ctx.limits } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          onStdout: (b) => ctx.emitLog('stdout', b),
+          onStderr: (b) => ctx.emitLog('stderr', b),
+        })
+        .catch((err: unknown) => {
+          throw err instanceof CgroupUnavailableError ? limitError(err, ins.location) : err;
+        });
+      if (result.setupError !== undefined) {
+        throw new BuildError('TSBUILD_STEP_FAILED', `RUN could not start ${JSON.stringify(args.join(' '))}: ${result.setupError}`, { location: ins.location });
+      }
+      if (result.exitCode !== 0) {
+        let why = result.signal ? `killed by ${result.signal}` : `exit code: ${result.exitCode}`;
+        if (result.oomKilled) why += ` (${oomNote(ctx.limits)})`;
+        throw new BuildError('TSBUILD_STEP_FAILED', `process "${args.join(' ')}" did not complete successfully: ${why}`, { location: ins.location });
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
-    const result: RunResult = await ctx
-      .executor()
-      .run({
-        rootfs: { lowerdirs: lowerDirs(state), upperdir: snap.path, workdir: join(work, 'w') },
-        process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
-        network: p.network === 'default' ? 'private' : p.network,
-        mounts,
-        ...(ctx.limits ? { limits: ctx.limits } : {}),
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onStdout: (b) => ctx.emitLog('stdout', b),
-        onStderr: (b) => ctx.emitLog('stderr', b),
-      })
-      .catch((err: unknown) => {
-        throw err instanceof CgroupUnavailableError ? limitError(err, ins.location) : err;
-      });
-    if (result.setupError !== undefined) {
-      throw new BuildError('TSBUILD_STEP_FAILED', `RUN could not start ${JSON.stringify(args.join(' '))}: ${result.setupError}`, { location: ins.location });
-    }
-    if (result.exitCode !== 0) {
-      let why = result.signal ? `killed by ${result.signal}` : `exit code: ${result.exitCode}`;
-      if (result.oomKilled) why += ` (${oomNote(ctx.limits)})`;
-      throw new BuildError('TSBUILD_STEP_FAILED', `process "${args.join(' ')}" did not complete successfully: ${why}`, { location: ins.location });
-    }
-    const layer = await commitLayer(ctx.store, snap.path, ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch });
-    const chain = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1)!;
-    const snapshot = await snap.commit(chain);
-    return { descriptor: layer.descriptor, diffId: layer.diffId, snapshot };
-  } catch (err) {
-    await snap.abort();
-    throw err;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }

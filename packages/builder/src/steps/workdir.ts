@@ -2,10 +2,10 @@
 import { posix } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { WorkdirInstruction } from '../dockerfile/instructions/index.js';
-import type { FsStepContext } from './copy.js';
+import type { FsStepContext } from './context.js';
 import { layerStep } from './layer-step.js';
-import { cachedLayer } from './cache.js';
-import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from './state.js';
+import { cachedLayer } from '../solve/cache.js';
+import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from '../solve/state.js';
 import { stepUser } from './users.js';
 
 export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, ctx: FsStepContext): Promise<StageState> {

@@ -1,25 +1,24 @@
 /**
- * `tsbuild tag SOURCE TARGET` and `tsbuild rmi [-f] REF...`, with docker's rules:
- * rmi of a tag removes that tag only; rmi of an image ID removes the image's tag, or
- * all of them with -f when it has several. Blobs stay until `tsbuild prune`.
+ * `tsbuild rmi [-f] REF...`, with docker's rules: rmi of a tag removes that tag only;
+ * rmi of an image ID removes the image's tag, or all of them with -f when it has
+ * several. Blobs stay until `tsbuild prune`.
  */
-import { familiarString, LayerstoreError, namesOf, normaliseTagName, parseTag, type Store } from '@tsbuild/layerstore';
-import { UsageError } from '../errors.js';
-import type { Io } from './build-command.js';
+import { LayerstoreError, namesOf, normaliseTagName, type Store } from '@tsbuild/layerstore';
+import type { Io } from '../io.js';
+import type { Command } from '../command.js';
 
-export async function tagCommand(store: Store, source: string, target: string): Promise<void> {
-  let name: string;
-  try {
-    name = familiarString(parseTag(target));
-  } catch (err) {
-    throw new UsageError(`tag ${target}: ${(err as Error).message}`);
-  }
-  const image = await store.resolveImage(source);
-  await store.tag(image, name);
-}
+export const rmi: Command = {
+  command: 'rmi <image..>',
+  describe: 'Remove image tags (an image ID with several tags needs -f); blobs go at the next prune',
+  builder: (y) => y.positional('image', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false }),
+  handler: async (a, io) => {
+    await rmiCommand(await io.store(), a.image as string[], { force: a.force as boolean }, io);
+    return 0;
+  },
+};
 
 /** Untags what it can, printing `Untagged: NAME`; then fails naming every REF it could not remove. */
-export async function rmiCommand(store: Store, refs: string[], opts: { force: boolean }, io: Io): Promise<void> {
+async function rmiCommand(store: Store, refs: string[], opts: { force: boolean }, io: Io): Promise<void> {
   const failures: LayerstoreError[] = [];
   for (const ref of refs) {
     try {

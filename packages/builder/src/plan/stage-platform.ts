@@ -10,7 +10,7 @@
  */
 import type { ImageConfig, Platform } from '@tsbuild/layerstore';
 import { BuildError, type SourceLocation } from '../errors.js';
-import type { Stage } from '../dockerfile/stages.js';
+import type { Stage } from './stages.js';
 import type { ShellLex } from '../dockerfile/shell-lex.js';
 import { formatPlatform, parsePlatform, samePlatform } from './platform.js';
 

@@ -1,0 +1,80 @@
+/**
+ * WORKDIR and the USER that steps run as, on the recording executor (no sandbox): the
+ * directory a WORKDIR makes and its owner, and the user, groups and HOME a RUN gets, both
+ * resolved from the image's own /etc/passwd and /etc/group.
+ */
+import test from 'ava';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RecordingExecutor } from '@tsbuild/executor/testing';
+import { ensureSnapshots, Store } from '@tsbuild/layerstore';
+import { build } from '../solve/index.js';
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n';
+const GROUP = 'root:x:0:\napp:x:1000:\nstaff:x:2000:app\n';
+const ETC = 'FROM scratch\nCOPY passwd group /etc/\n';
+
+async function setup(t: { teardown(fn: () => Promise<void>): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'builder-workdir-'));
+  const store = await Store.open(join(dir, 'store'));
+  t.teardown(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const context = join(dir, 'ctx');
+  await mkdir(context);
+  await writeFile(join(context, 'passwd'), PASSWD);
+  await writeFile(join(context, 'group'), GROUP);
+  return {
+    /** Builds; returns the top layer's snapshot and what the executor was asked. */
+    build: async (dockerfile: string) => {
+      await writeFile(join(context, 'Dockerfile'), dockerfile);
+      const executor = new RecordingExecutor();
+      const { image } = await build({ store, contextDir: context, executor });
+      const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
+      return { top: snapshots.at(-1)!, requests: executor.requests, config: image.config };
+    },
+  };
+}
+
+test('WORKDIR makes its directory, and the missing parents, owned by the USER of the moment', async (t) => {
+  const f = await setup(t);
+  const { top, config } = await f.build(`${ETC}USER app\nWORKDIR /home/app/work\n`);
+  const made = await stat(join(top, 'home', 'app', 'work'));
+  t.true(made.isDirectory());
+  t.is(made.mode & 0o7777, 0o755);
+  t.deepEqual([made.uid, made.gid], [1000, 1000]);
+  const parent = await stat(join(top, 'home', 'app'));
+  t.deepEqual([parent.uid, parent.gid], [1000, 1000]);
+  t.is(config.config?.WorkingDir, '/home/app/work');
+  t.is(config.history?.at(-1)?.created_by, 'WORKDIR /home/app/work');
+});
+
+test('WORKDIR of a directory that exists adds an empty layer; a relative one is resolved against the last', async (t) => {
+  const f = await setup(t);
+  const { top, config } = await f.build(`${ETC}WORKDIR /etc\nWORKDIR sub\n`);
+  t.deepEqual(await readdir(top), ['etc']);
+  t.deepEqual(await readdir(join(top, 'etc')), ['sub']);
+  t.is(config.config?.WorkingDir, '/etc/sub');
+  const same = await f.build(`${ETC}WORKDIR /etc\n`);
+  t.deepEqual(await readdir(same.top), []);
+});
+
+test('WORKDIR over a file, or a USER that the image does not know, is an error naming the line', async (t) => {
+  const f = await setup(t);
+  await t.throwsAsync(f.build(`${ETC}WORKDIR /etc/passwd\n`), { message: 'WORKDIR /etc/passwd: not a directory' });
+  const err = await t.throwsAsync(f.build(`${ETC}USER nobody\nWORKDIR /w\n`));
+  t.regex(String(err), /Dockerfile:4: WORKDIR: unable to find user nobody/);
+});
+
+test('RUN runs as the USER from the image\'s passwd, with its groups and HOME', async (t) => {
+  const f = await setup(t);
+  const { requests } = await f.build(`${ETC}USER app\nRUN id\nUSER 4242\nRUN id\nUSER app:staff\nRUN id\n`);
+  t.deepEqual(requests.map((r) => r.process.user), [
+    { uid: 1000, gid: 1000, groups: [1000, 2000] },
+    { uid: 4242, gid: 4242, groups: [4242] },
+    { uid: 1000, gid: 2000, groups: [2000] },
+  ]);
+  t.deepEqual(requests.map((r) => r.process.env.find((e) => e.startsWith('HOME='))), ['HOME=/home/app', 'HOME=/', 'HOME=/home/app']);
+});
