@@ -7,3 +7,4 @@ export { build, type BuildOptions, type BuildResult } from './build.js';
 export type { BuildEvent, EventSink, StepInfo } from './events.js';
 export type { RunNetwork } from '../steps/context.js';
 export type { Entitlement } from '../plan/entitlements.js';
+export { explainDifference, NotReproducibleError } from './reproducible.js';
