@@ -4,28 +4,15 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RecordingExecutor } from '@tsbuild/executor/testing';
-import { ensureSnapshots, Store } from '@tsbuild/layerstore';
-import { build } from '../solve/index.js';
+import { scratchContext } from '../testing/recorded-build.js';
 
 /** Build `dockerfile` over a context made by `fill`; the top layer's snapshot directory. */
 async function topLayer(t: { teardown(fn: () => Promise<void>): void }, dockerfile: string, fill: (dir: string) => Promise<void>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'builder-copy-'));
-  const store = await Store.open(join(dir, 'store'));
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const context = join(dir, 'ctx');
-  await mkdir(context);
-  await fill(context);
-  await writeFile(join(context, 'Dockerfile'), dockerfile);
-  const { image } = await build({ store, contextDir: context, executor: new RecordingExecutor() });
-  const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
-  return snapshots.at(-1)!;
+  const scratch = await scratchContext(t, 'builder-copy-');
+  await fill(scratch.context);
+  return (await scratch.build(dockerfile)).top;
 }
 
 test('COPY of a directory copies its contents; wildcards and several sources go into a directory ending in /', async (t) => {

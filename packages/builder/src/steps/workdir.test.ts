@@ -4,38 +4,19 @@
  * resolved from the image's own /etc/passwd and /etc/group.
  */
 import test from 'ava';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RecordingExecutor } from '@tsbuild/executor/testing';
-import { ensureSnapshots, Store } from '@tsbuild/layerstore';
-import { build } from '../solve/index.js';
+import { scratchContext, type ScratchContext } from '../testing/recorded-build.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n';
 const GROUP = 'root:x:0:\napp:x:1000:\nstaff:x:2000:app\n';
 const ETC = 'FROM scratch\nCOPY passwd group /etc/\n';
 
-async function setup(t: { teardown(fn: () => Promise<void>): void }) {
-  const dir = await mkdtemp(join(tmpdir(), 'builder-workdir-'));
-  const store = await Store.open(join(dir, 'store'));
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const context = join(dir, 'ctx');
-  await mkdir(context);
-  await writeFile(join(context, 'passwd'), PASSWD);
-  await writeFile(join(context, 'group'), GROUP);
-  return {
-    /** Builds; returns the top layer's snapshot and what the executor was asked. */
-    build: async (dockerfile: string) => {
-      await writeFile(join(context, 'Dockerfile'), dockerfile);
-      const executor = new RecordingExecutor();
-      const { image } = await build({ store, contextDir: context, executor });
-      const snapshots = await ensureSnapshots(store, image.manifest.layers, image.config.rootfs.diff_ids);
-      return { top: snapshots.at(-1)!, requests: executor.requests, config: image.config };
-    },
-  };
+async function setup(t: { teardown(fn: () => Promise<void>): void }): Promise<ScratchContext> {
+  const scratch = await scratchContext(t, 'builder-workdir-');
+  await writeFile(join(scratch.context, 'passwd'), PASSWD);
+  await writeFile(join(scratch.context, 'group'), GROUP);
+  return scratch;
 }
 
 test('WORKDIR makes its directory, and the missing parents, owned by the USER of the moment', async (t) => {
