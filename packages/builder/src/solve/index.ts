@@ -8,3 +8,4 @@ export type { BuildEvent, EventSink, StepInfo } from './events.js';
 export type { RunNetwork } from '../steps/context.js';
 export type { Entitlement } from '../plan/entitlements.js';
 export { explainDifference, NotReproducibleError } from './reproducible.js';
+export { limitError } from '../steps/limits.js';

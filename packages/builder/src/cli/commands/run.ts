@@ -2,7 +2,7 @@
 import { Store, defaultStoreRoot, ensureSnapshots, resolveImage, transaction } from '@tsbuild/layerstore';
 import { CgroupUnavailableError, createExecutor, ExecutorError, type MountSpec } from '@tsbuild/executor';
 import { BuildError, UsageError } from '../../errors.js';
-import { limitError } from '../../steps/limits.js';
+import { limitError } from '../../solve/index.js';
 import { parseTmpfs, parseVolume, runContainer } from '../../run/container.js';
 import { parsePublish, parseRunNetwork } from '../../run/publish.js';
 import { pullRenderer } from '../../progress/index.js';
