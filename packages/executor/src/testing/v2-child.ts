@@ -22,9 +22,11 @@ process.stdin.once('data', () => {
   const run = `${subtree.base}/run-test`;
   sys.fs.mkdir(run);
   const state = () => ({ cgroup: ownCgroup(), parentControllers: words(sys.fs.read(`${subtree.parent}/cgroup.subtree_control`)) });
+  // eslint-disable-next-line no-restricted-syntax -- a test's child program: its JSON lines on the stdout pipe are what cgroup/v2.test.ts reads
   process.stdout.write(`${JSON.stringify({ mode: subtree.mode, base: subtree.base, ...state(), runControllers: words(sys.fs.read(`${run}/cgroup.controllers`)) })}\n`);
   if (process.argv[2] === 'crash') process.kill(process.pid, 'SIGKILL');
   subtree.close();
+  // eslint-disable-next-line no-restricted-syntax -- a test's child program: its JSON lines on the stdout pipe are what cgroup/v2.test.ts reads
   process.stdout.write(`${JSON.stringify(state())}\n`);
   process.stdin.destroy();
 });

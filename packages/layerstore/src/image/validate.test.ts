@@ -86,7 +86,12 @@ function mutate(doc: unknown, rand: (n: number) => number, value: unknown): unkn
   const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach((x, i) => (slots.push([v, i]), walk(x)));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (slots.push([v as Record<string, unknown>, k]), walk(x));
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        slots.push([v as Record<string, unknown>, k]);
+        walk(x);
+      }
+    }
   };
   walk(copy);
   if (slots.length === 0 || rand(10) === 0) return value;
