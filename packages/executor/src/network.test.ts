@@ -99,7 +99,8 @@ eachHelper("the host's loopback is unreachable; its other addresses and ports ar
     // misbehaves instead of failing the test by ava's timeout.
     const tries = ['127.0.0.1', L.gateway, L.dns].map((a) => `timeout 10 nc -w 3 ${a} ${secret.port}`).join('; ');
     const reach = open ? `timeout 10 nc -w 5 ${addr} ${open.port}` : 'true';
-    const r = await sh(ex(kind), [rootfs], `${tries}; ${reach}`, { network: 'private' });
+    // The sandbox's addresses and routes after the tries, so a failure shows the network it had.
+    const r = await sh(ex(kind), [rootfs], `${tries}; ${reach}; echo '-- network:'; ip -4 -o addr; ip -4 route`, { network: 'private' });
     t.is(r.result.setupError, undefined);
     t.false(r.out.includes('LOOPBACK-SECRET'), r.out);
     if (open) t.true(r.out.includes('HOST-PUBLIC'), `${r.out}\n${r.err}`);
