@@ -1,5 +1,5 @@
 import test from 'ava';
-import { commandWord, contextArg, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv, valueFlags } from './argv.js';
+import { contextArg, GLOBAL_OPTIONS, RUN_OPTIONS, splitRunArgv, valueFlags } from './argv.js';
 
 const split: Array<[string[], string[], string[]]> = [
   // [argv, yargs sees, the container's arguments]
@@ -22,14 +22,6 @@ for (const [argv, want, container] of split) {
     t.deepEqual(splitRunArgv(argv), { argv: want, containerArgs: container });
   });
 }
-
-test('commandWord skips global options and their values', (t) => {
-  t.is(commandWord(['--insecure-registry', 'h', 'run', 'x']), 'run');
-  t.is(commandWord(['--registry-mirror=m', 'pull', 'x']), 'pull');
-  t.is(commandWord(['--insecure-registry', 'run']), undefined, '"run" is the flag\'s value');
-  t.is(commandWord(['-']), '-');
-  t.is(commandWord(['--version']), undefined);
-});
 
 test('the flags taking a value come from the option definitions', (t) => {
   t.deepEqual([...valueFlags(GLOBAL_OPTIONS)].sort(), ['--insecure-registry', '--registry-mirror']);

@@ -52,12 +52,6 @@ function firstWord(argv: readonly string[], start: number, valued: ReadonlySet<s
   return { at: -1, dashes: false };
 }
 
-/** The command word (`run`, `build`, ...), skipping global options and their values. */
-export function commandWord(argv: readonly string[]): string | undefined {
-  const { at } = firstWord(argv, 0, GLOBAL_VALUE_FLAGS);
-  return at === -1 ? undefined : argv[at];
-}
-
 /**
  * For `tsbuild run`, everything after IMAGE belongs to the container (like docker run):
  * split it off before option parsing so `run busybox ls -l` passes `-l` through.
