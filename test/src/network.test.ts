@@ -172,8 +172,7 @@ test('tsbuild run -p with a host port in use fails with 125 and says so', async 
 
 test("RUN reaches Debian's mirror by name (apt-get update's path: DNS, then HTTP)", async (t) => {
   const url = 'http://deb.debian.org/debian/dists/stable/Release';
-  const reachable = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(15_000) }).then((r) => r.ok, () => false);
-  if (!reachable) {
+  if (!(await reachable(url))) {
     t.log(`${url} is not reachable from this host: skipped`);
     t.pass();
     return;
