@@ -24,6 +24,11 @@ export interface Fragment {
   outs: number[];
 }
 
+/**
+ * The compiler's assembler: one method per construct of the pattern language (a character, a
+ * class, an assertion, concatenation, the three repetitions), which is why it has more than
+ * seven; only the compiler in this folder uses it.
+ */
 export class ProgramBuilder {
   readonly #op: Op[] = [];
   readonly #arg: number[] = [];

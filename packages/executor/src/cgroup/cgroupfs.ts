@@ -9,6 +9,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync, constants as fsc } from 'node:fs';
 
+/** Eight methods on purpose: one per file operation on kernfs, each as small as the call. */
 export interface CgroupFs {
   /** A file's content, or undefined when it does not exist. */
   read(path: string): string | undefined;

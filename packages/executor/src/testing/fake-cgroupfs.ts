@@ -55,6 +55,11 @@ function errno(code: string, path: string): Error {
   return Object.assign(new Error(`${code}: ${path}`), { code });
 }
 
+/**
+ * CgroupFs's eight operations (one per kernfs call the cgroup code makes) plus the set-up a
+ * test needs (mount a v1 or v2 hierarchy, create a cgroup, ask where a pid is): more than
+ * seven methods because it is a fake of a filesystem, not an interface of its own.
+ */
 export class FakeCgroupFs implements CgroupFs {
   private readonly mounts: Mount[] = [];
   /** Every successful change, in order: `mkdir DIR`, `write FILE VALUE`, `rmdir DIR`. */

@@ -81,7 +81,11 @@ export interface At {
 
 export const NO_LAYERS: readonly number[] = [];
 
-/** Lookups in the merged view; a RootFs (rootfs.ts) is one, with the writes. */
+/**
+ * Lookups in the merged view; a RootFs (rootfs.ts) is one, with the writes. Its public
+ * surface is three methods (resolve, lookup, readdir); the protected ones are the walk that
+ * RootFs shares.
+ */
 export class OverlayView {
   readonly upper: Buffer;
   readonly lowers: readonly Buffer[];

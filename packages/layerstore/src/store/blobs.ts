@@ -25,6 +25,11 @@ import { fsyncDir, tempName } from './fsutil.js';
 
 export { MAX_JSON_BLOB, type BlobRef, type ByteSource, type Expected, type WriteResult } from './content.js';
 
+/**
+ * ContentStore's primitives on disk plus `init` (create the folders) and `path` (where a blob
+ * lives, for the exporters that hard-link blobs into an OCI layout); the derived verbs come
+ * from ContentBase. More than seven methods because it is ContentStore and those two.
+ */
 export class BlobStore extends ContentBase implements ContentStore {
   readonly dir: string;
   readonly ingestDir: string;

@@ -56,7 +56,11 @@ export interface ContentStore {
   delete(digest: Digest): Promise<void>;
 }
 
-/** The derived verbs, for every implementation: whole small reads, JSON, bytes in. */
+/**
+ * The derived verbs, for every implementation: whole small reads, JSON, bytes in. An
+ * implementation writes only the five primitives; the class has nine methods because it
+ * carries the four derived ones once for all of them (the conformance suite checks both).
+ */
 export abstract class ContentBase implements ContentStore {
   abstract size(digest: Digest): Promise<number | undefined>;
   abstract list(): AsyncIterable<Digest>;

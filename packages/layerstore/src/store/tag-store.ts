@@ -36,7 +36,10 @@ export interface TagStore {
   removeUnnamed(): Promise<number>;
 }
 
-/** Every verb of TagStore over an index that can be read and atomically changed. */
+/**
+ * Every verb of TagStore over an index that can be read and atomically changed: an
+ * implementation gives only `read` and `write`, which is why the class has nine methods.
+ */
 export abstract class IndexTags implements TagStore {
   /** The whole index (an absent one is empty). */
   abstract read(): Promise<Index>;
