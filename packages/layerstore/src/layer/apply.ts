@@ -14,12 +14,13 @@
  * - owner is set before mode (chown clears setuid), times last; directory times after
  *   all entries; `trusted.overlay.*` from an archive is never applied.
  */
-import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
 import { TarError, LayerstoreError } from '../errors.js';
-import { mknod, makedev, setXattr, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
+import { mknod, makedev, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.js';
 import type { TarEntry, TarHeader } from '../tar/index.js';
 import { entryComponents, key, show, type Components } from './paths.js';
-import { isOverlayXattr, type RootFs } from './rootfs.js';
+import { setMeta } from './meta.js';
+import type { RootFs } from './rootfs.js';
 
 export interface ApplyOptions {
   /** Treat `.wh.` names as whiteouts (layers) rather than files (ADD archives). */
@@ -72,7 +73,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
         case 'directory': {
           const { host, existingDir } = await root.prepareCreate(target, true);
           if (!existingDir) mkdirSync(host);
-          setMeta(host, header, opts, warn, false);
+          setEntryMeta(host, header, opts, warn, false);
           dirTimes.push({ cs: target, mtime: header.mtime });
           await drain(body, header);
           break;
@@ -80,13 +81,13 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
         case 'file': {
           const { host } = await root.prepareCreate(target, false);
           await writeBody(host, body);
-          setMeta(host, header, opts, warn, true);
+          setEntryMeta(host, header, opts, warn, true);
           break;
         }
         case 'symlink': {
           const { host } = await root.prepareCreate(target, false);
           symlinkSync(header.linkname ?? Buffer.alloc(0), host);
-          setMeta(host, header, opts, warn, true, true);
+          setEntryMeta(host, header, opts, warn, true, true);
           await drain(body, header);
           break;
         }
@@ -123,7 +124,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
           const { host } = await root.prepareCreate(target, false);
           const kind = header.type === 'char' ? S_IFCHR : header.type === 'block' ? S_IFBLK : S_IFIFO;
           mknod(host, kind | 0o600, header.type === 'fifo' ? 0n : makedev(major, minor));
-          setMeta(host, header, opts, warn, true);
+          setEntryMeta(host, header, opts, warn, true);
           break;
         }
       }
@@ -176,24 +177,21 @@ async function applyWhiteout(root: RootFs, full: Components, base: Buffer, creat
   await root.remove(target);
 }
 
-function setMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): void {
-  const uid = opts.chown?.uid ?? h.uid;
-  const gid = opts.chown?.gid ?? h.gid;
-  lchownSync(host, uid, gid);
-  if (!isSymlink) chmodSync(host, h.mode & 0o7777);
-  for (const [name, value] of h.xattrs ?? []) {
-    if (isOverlayXattr(name)) {
-      warn(`${show(h.name)}: ignoring extended attribute ${name}`);
-      continue;
-    }
-    try {
-      setXattr(host, name, value);
-    } catch (err) {
-      if (err instanceof SysError && ['ENOTSUP', 'EPERM', 'EOPNOTSUPP'].includes(err.errno)) warn(`${show(h.name)}: cannot set ${name}: ${err.errno}`);
-      else throw err;
-    }
-  }
-  if (times) lutimesSync(host, h.mtime, h.mtime);
+function setEntryMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): void {
+  setMeta(
+    host,
+    {
+      uid: opts.chown?.uid ?? h.uid,
+      gid: opts.chown?.gid ?? h.gid,
+      mode: isSymlink ? undefined : h.mode & 0o7777,
+      xattrs: h.xattrs ?? [],
+      times: times ? { atime: h.mtime, mtime: h.mtime } : undefined,
+    },
+    {
+      onSkipped: (name) => warn(`${show(h.name)}: ignoring extended attribute ${name}`),
+      onUnsupported: (name, errno) => warn(`${show(h.name)}: cannot set ${name}: ${errno}`),
+    },
+  );
 }
 
 /**

@@ -27,12 +27,12 @@
  *   const dest = await root.resolve('/usr/local/bin', { followFinal: true });
  *   const dir = await root.ensureDir(dest);   // copied up from the lowers as needed
  */
-import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { LayerstoreError, TarError } from '../errors.js';
 import { mknod, setXattr, S_IFCHR } from '../sys/libc.js';
 import { childRel, lstatOrNull, NO_LAYERS, OPAQUE_XATTRS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
 import { hostPath, show, type Components } from './paths.js';
-import { copyMetaSync } from './meta.js';
+import { copyMetaSync, setMeta } from './meta.js';
 
 export { isOverlayXattr, isWhiteout, OPAQUE_XATTRS, type Entry } from './overlay-view.js';
 
@@ -205,8 +205,7 @@ export class RootFs extends OverlayView {
       copyMetaSync(e.host, host, e.stat);
       return;
     }
-    lchownSync(host, create.uid ?? 0, create.gid ?? 0);
-    chmodSync(host, create.mode ?? 0o755);
+    setMeta(host, { uid: create.uid ?? 0, gid: create.gid ?? 0, mode: create.mode ?? 0o755, xattrs: [], times: undefined });
     if (overWhiteout) {
       setXattr(host, OPAQUE_XATTRS[0]!, Buffer.from('y'));
       node.opaque = true;
