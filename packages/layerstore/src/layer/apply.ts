@@ -7,9 +7,10 @@
  * - every parent path is resolved inside the root, following symlinks (this layer's and
  *   lower layers') with chroot semantics; the final component is never followed;
  * - a directory entry over a directory merges; any other collision replaces;
- * - `.wh.<name>` hides <name> of lower layers, `.wh..wh..opq` hides all lower children of
- *   its directory and applies first; neither touches entries of the same layer;
- *   `.wh.`, `.wh..`, `.wh...` are invalid; other `.wh..wh.` names (AUFS) are skipped;
+ * - whiteouts, as whiteout.ts names them: `.wh.<name>` hides <name> of lower layers,
+ *   `.wh..wh..opq` hides all lower children of its directory and applies first; neither
+ *   touches entries of the same layer; `.wh.`, `.wh..`, `.wh...` are invalid; AUFS's
+ *   other `.wh..wh.` names are skipped;
  * - hardlinks link the named entry itself (not a symlink's target), inside the root;
  * - owner is set before mode (chown clears setuid), times last; directory times after
  *   all entries; `trusted.overlay.*` from an archive is never applied.
@@ -21,6 +22,7 @@ import type { TarEntry, TarHeader } from '../tar/index.js';
 import { entryComponents, key, show, type Components } from './paths.js';
 import { setMeta } from './meta.js';
 import type { RootFs } from './rootfs.js';
+import { isWhiteoutName, whiteoutMeaning } from './whiteout.js';
 
 export interface ApplyOptions {
   /** Treat `.wh.` names as whiteouts (layers) rather than files (ADD archives). */
@@ -34,9 +36,6 @@ export interface ApplyOptions {
   onWarning?: (message: string) => void;
 }
 
-const WH = Buffer.from('.wh.');
-const WH_META = Buffer.from('.wh..wh.');
-const OPQ = Buffer.from('.wh..wh..opq');
 /** File bodies are gathered up to this size and written with one call; bigger ones go out in pieces of it. */
 const WRITE_BATCH = 1 << 20;
 
@@ -59,7 +58,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
       const rel = entryComponents(header.name);
       const full = opts.at ? [...opts.at, ...rel] : rel;
       const base = full[full.length - 1];
-      if (opts.whiteouts && base && base.subarray(0, WH.length).equals(WH)) {
+      if (opts.whiteouts && base && isWhiteoutName(base)) {
         await drain(body, header);
         await applyWhiteout(root, full, base, created, header.name);
         continue;
@@ -157,7 +156,8 @@ function markCreated(created: Created, target: Components): void {
 
 async function applyWhiteout(root: RootFs, full: Components, base: Buffer, created: Created, raw: Buffer): Promise<void> {
   const parent = await root.resolve(full.slice(0, -1), { followFinal: true });
-  if (base.equals(OPQ)) {
+  const meaning = whiteoutMeaning(base);
+  if (meaning.kind === 'opaque') {
     await root.makeOpaque(parent);
     if (root.whiteoutMode === 'delete') {
       await root.clearChildren(parent, (cs) => {
@@ -167,12 +167,9 @@ async function applyWhiteout(root: RootFs, full: Components, base: Buffer, creat
     }
     return;
   }
-  if (base.subarray(0, WH_META.length).equals(WH_META)) return; // AUFS metadata
-  const victim = base.subarray(WH.length);
-  if (victim.length === 0 || victim.equals(Buffer.from('.')) || victim.equals(Buffer.from('..'))) {
-    throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid whiteout entry ${show(raw)}`, show(raw));
-  }
-  const target = [...parent, victim];
+  if (meaning.kind === 'aufs-meta') return;
+  if (meaning.kind === 'invalid') throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid whiteout entry ${show(raw)}`, show(raw));
+  const target = [...parent, meaning.name];
   if (created.entries.has(key(target))) return; // an entry of this same layer stays
   await root.remove(target);
 }
