@@ -8,11 +8,10 @@
  *   FROM <image>          a base image made for another platform is an error too (its RUN
  *                         steps could not run here); one that names none gets the target's
  */
-import type { ImageConfig, Platform } from '@tsbuild/layerstore';
+import { formatPlatform, parsePlatform, samePlatform, type ImageConfig, type Platform } from '@tsbuild/layerstore';
 import { BuildError, type SourceLocation } from '../errors.js';
 import type { Stage } from './stages.js';
 import type { ShellLex } from '../dockerfile/shell-lex.js';
-import { formatPlatform, parsePlatform, samePlatform } from './platform.js';
 
 const NOT_YET = 'cross-platform and multi-platform builds are not supported yet';
 
@@ -22,15 +21,15 @@ export function checkFromPlatform(stage: Stage, lex: ShellLex, lookup: (name: st
   if (raw === undefined) return;
   const location = stage.from.location;
   let spec: string;
-  let p: Platform;
   try {
     spec = lex.processWord(raw, lookup);
-    p = parsePlatform(spec);
   } catch (err) {
     if (err instanceof BuildError) throw new BuildError(err.code, `FROM --platform=${raw}: ${err.message}`, { location, cause: err });
     throw err;
   }
-  if (!samePlatform(p, target)) {
+  const parsed = parsePlatform(spec);
+  if ('invalid' in parsed) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `FROM --platform=${raw}: ${parsed.invalid}`, { location });
+  if (!samePlatform(parsed.platform, target)) {
     throw new BuildError('TSBUILD_UNSUPPORTED', `FROM --platform=${spec}: ${NOT_YET}; this build is for ${formatPlatform(target)}`, { location });
   }
 }

@@ -4,9 +4,8 @@
  * scope, whether CMD was set in this stage). States are values: every instruction
  * returns a new one.
  */
-import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
+import { hostPlatform, type ContainerConfig, type Descriptor, type Digest, type HistoryEntry, type ImageConfig } from '@tsbuild/layerstore';
 import { cacheKey } from './cache-key.js';
-import { hostPlatform } from '../plan/platform.js';
 import { DEFAULT_PATH, envValue } from '../steps/env.js';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
