@@ -8,7 +8,7 @@
  *   FROM <image>          a base image made for another platform is an error too (its RUN
  *                         steps could not run here); one that names none gets the target's
  */
-import { formatPlatform, parsePlatform, samePlatform, type ImageConfig, type Platform } from '@tsbuild/layerstore';
+import { formatPlatform, parsePlatform, platformOf, samePlatform, type ImageConfig, type Platform } from '@tsbuild/layerstore';
 import { BuildError, type SourceLocation } from '../errors.js';
 import type { Stage } from './stages.js';
 import type { ShellLex } from '../dockerfile/shell-lex.js';
@@ -40,7 +40,7 @@ export function baseForTarget(name: string, config: ImageConfig, target: Platfor
     const { variant: _variant, ...rest } = config;
     return { ...rest, os: target.os, architecture: target.architecture, ...(target.variant ? { variant: target.variant } : {}) };
   }
-  const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  const have = platformOf(config);
   if (samePlatform(have, target)) return config;
   // A base without a variant (arm images often have none) gets the target's, as the ARGs say.
   if (!config.variant && target.variant && samePlatform({ ...have, variant: target.variant }, target)) return { ...config, variant: target.variant };

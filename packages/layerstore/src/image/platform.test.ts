@@ -1,6 +1,6 @@
 /** The one platform module: containerd's normalisation, the errors, the two comparisons. */
 import test from 'ava';
-import { formatPlatform, hostPlatform, isHostPlatform, parsePlatform, platformMatches, samePlatform } from './platform.js';
+import { formatPlatform, hostPlatform, isHostPlatform, parsePlatform, platformMatches, platformOf, samePlatform } from './platform.js';
 import type { Platform } from './types.js';
 
 function parsed(spec: string): Platform {
@@ -86,4 +86,9 @@ test('an index entry matches the wanted platform; a variant left out on either s
   t.false(platformMatches({ os: 'linux', architecture: 'amd64' }, arm64));
   t.false(platformMatches({ os: 'windows', architecture: 'arm64' }, arm64));
   t.false(platformMatches(undefined, arm64));
+});
+
+test("an image config's platform: index entries' key order, no empty variant", (t) => {
+  t.deepEqual(Object.keys(platformOf({ os: 'linux', variant: 'v7', architecture: 'arm' })), ['architecture', 'os', 'variant']);
+  t.deepEqual(platformOf({ os: 'linux', architecture: 'amd64', variant: '' }), { architecture: 'amd64', os: 'linux' });
 });

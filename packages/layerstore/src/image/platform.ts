@@ -9,7 +9,7 @@
  * `platformMatches` (an index entry for the wanted platform, a missing variant on
  * either side matching any: how an image is picked from a multi-platform index).
  */
-import type { Platform } from './types.js';
+import type { ImageConfig, Platform } from './types.js';
 
 const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
 const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
@@ -78,6 +78,11 @@ export function parsePlatform(spec: string): { platform: Platform } | { invalid:
   if (!KNOWN_OS.has(os)) return { invalid: `unknown operating system ${JSON.stringify(parts[0])}` };
   if (!KNOWN_ARCH.has(arch.architecture)) return { invalid: `unknown architecture ${JSON.stringify(parts[1])}` };
   return { platform: platform(os, arch) };
+}
+
+/** The platform an image config says it is for (keys in the order index entries are written). */
+export function platformOf(config: Pick<ImageConfig, 'architecture' | 'os' | 'variant'>): Platform {
+  return { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
 }
 
 export function formatPlatform(p: Platform): string {
