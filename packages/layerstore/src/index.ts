@@ -11,7 +11,7 @@ export { RegistryError } from './registry/errors.js';
 // Values: digests, references, platforms, OCI documents.
 export { isDigest, type Digest } from './digest.js';
 export { parseReference, parseTag, withDefaultTag, formatReference, familiarString, type Reference } from './reference.js';
-export { hostPlatform } from './image/platform.js';
+export { formatPlatform, hostPlatform, isHostPlatform, parsePlatform, platformOf, samePlatform } from './image/platform.js';
 export { MediaType, type Compression, type ManifestFormat } from './image/media-types.js';
 export type { Platform, Descriptor, Manifest, Index, ImageConfig, ContainerConfig, HealthConfig, HistoryEntry } from './image/types.js';
 export { isJsonObject } from './image/json.js';

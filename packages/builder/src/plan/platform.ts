@@ -1,90 +1,9 @@
 /**
- * Platforms (`os/arch[/variant]`) as containerd's `platforms` package reads them:
- * names normalised (`x86_64` is amd64, `aarch64` arm64, `armhf` arm/v7, `macos` darwin),
- * a lone OS or architecture completed from this machine, and only names Go knows
- * accepted (`foo/bar` is an error, not a platform nobody can build).
- *
- * Builds are for this machine's platform only (no emulation, no multi-platform images):
- * `isHostPlatform` tells whether a requested platform is that one.
+ * The build's platform ARGs. Platforms themselves (parsing, normalising, comparing) are
+ * layerstore's (image/platform.ts); builds are for this machine's platform only (no
+ * emulation, no multi-platform images), so BUILD* is always the host.
  */
-import { hostPlatform, type Platform } from '@tsbuild/layerstore';
-import { BuildError } from '../errors.js';
-
-const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
-const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
-const PART = /^[A-Za-z0-9_.-]+$/;
-
-/** This machine's platform (layerstore's: the default wherever an image is chosen). */
-export { hostPlatform };
-
-function normaliseOs(os: string): string {
-  const o = os.toLowerCase();
-  return o === 'macos' ? 'darwin' : o;
-}
-
-/** containerd's normalizeArch: the canonical architecture and variant. */
-function normaliseArch(arch: string, variant: string): { architecture: string; variant: string } {
-  const a = arch.toLowerCase();
-  const v = variant.toLowerCase();
-  switch (a) {
-    case 'i386':
-      return { architecture: '386', variant: '' };
-    case 'x86_64':
-    case 'x86-64':
-    case 'amd64':
-      return { architecture: 'amd64', variant: v === 'v1' ? '' : v };
-    case 'aarch64':
-    case 'arm64':
-      return { architecture: 'arm64', variant: v === '8' || v === 'v8' ? '' : v };
-    case 'armhf':
-      return { architecture: 'arm', variant: 'v7' };
-    case 'armel':
-      return { architecture: 'arm', variant: 'v6' };
-    case 'arm':
-      return { architecture: 'arm', variant: v === '' || v === '7' ? 'v7' : ['5', '6', '8'].includes(v) ? `v${v}` : v };
-    default:
-      return { architecture: a, variant: v };
-  }
-}
-
-function platform(os: string, arch: { architecture: string; variant: string }): Platform {
-  return { os, architecture: arch.architecture, ...(arch.variant ? { variant: arch.variant } : {}) };
-}
-
-/** `linux/amd64`, `linux/arm/v7`, `arm64`, `linux`: a normalised platform, or a BuildError saying what is wrong. */
-export function parsePlatform(spec: string): Platform {
-  const bad = (why: string) => new BuildError('TSBUILD_INVALID_ARGUMENT', why);
-  const parts = spec.split('/');
-  if (parts.length > 3 || parts.some((p) => !PART.test(p))) throw bad('expected OS/ARCH[/VARIANT], e.g. linux/amd64');
-  const host = hostPlatform();
-  if (parts.length === 1) {
-    const word = parts[0]!;
-    if (KNOWN_OS.has(normaliseOs(word))) return platform(normaliseOs(word), normaliseArch(host.architecture, host.variant ?? ''));
-    const arch = normaliseArch(word, '');
-    if (KNOWN_ARCH.has(arch.architecture)) return platform(host.os, arch);
-    throw bad(`unknown operating system or architecture ${JSON.stringify(word)}`);
-  }
-  const os = normaliseOs(parts[0]!);
-  const arch = normaliseArch(parts[1]!, parts[2] ?? '');
-  if (!KNOWN_OS.has(os)) throw bad(`unknown operating system ${JSON.stringify(parts[0])}`);
-  if (!KNOWN_ARCH.has(arch.architecture)) throw bad(`unknown architecture ${JSON.stringify(parts[1])}`);
-  return platform(os, arch);
-}
-
-export function formatPlatform(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
-}
-
-/** The same platform once both are normalised (arm64 and arm64/v8 are one). */
-export function samePlatform(a: Platform, b: Platform): boolean {
-  const x = normaliseArch(a.architecture, a.variant ?? '');
-  const y = normaliseArch(b.architecture, b.variant ?? '');
-  return normaliseOs(a.os) === normaliseOs(b.os) && x.architecture === y.architecture && x.variant === y.variant;
-}
-
-export function isHostPlatform(p: Platform): boolean {
-  return samePlatform(p, hostPlatform());
-}
+import { formatPlatform, hostPlatform, type Platform } from '@tsbuild/layerstore';
 
 /** The automatic ARGs of a build for `target` on this machine (TARGETPLATFORM, BUILDARCH, ...). */
 export function platformArgs(target: Platform): Map<string, string> {

@@ -8,11 +8,10 @@
  *   FROM <image>          a base image made for another platform is an error too (its RUN
  *                         steps could not run here); one that names none gets the target's
  */
-import type { ImageConfig, Platform } from '@tsbuild/layerstore';
+import { formatPlatform, parsePlatform, platformOf, samePlatform, type ImageConfig, type Platform } from '@tsbuild/layerstore';
 import { BuildError, type SourceLocation } from '../errors.js';
 import type { Stage } from './stages.js';
 import type { ShellLex } from '../dockerfile/shell-lex.js';
-import { formatPlatform, parsePlatform, samePlatform } from './platform.js';
 
 const NOT_YET = 'cross-platform and multi-platform builds are not supported yet';
 
@@ -22,15 +21,15 @@ export function checkFromPlatform(stage: Stage, lex: ShellLex, lookup: (name: st
   if (raw === undefined) return;
   const location = stage.from.location;
   let spec: string;
-  let p: Platform;
   try {
     spec = lex.processWord(raw, lookup);
-    p = parsePlatform(spec);
   } catch (err) {
     if (err instanceof BuildError) throw new BuildError(err.code, `FROM --platform=${raw}: ${err.message}`, { location, cause: err });
     throw err;
   }
-  if (!samePlatform(p, target)) {
+  const parsed = parsePlatform(spec);
+  if ('invalid' in parsed) throw new BuildError('TSBUILD_INVALID_ARGUMENT', `FROM --platform=${raw}: ${parsed.invalid}`, { location });
+  if (!samePlatform(parsed.platform, target)) {
     throw new BuildError('TSBUILD_UNSUPPORTED', `FROM --platform=${spec}: ${NOT_YET}; this build is for ${formatPlatform(target)}`, { location });
   }
 }
@@ -41,7 +40,7 @@ export function baseForTarget(name: string, config: ImageConfig, target: Platfor
     const { variant: _variant, ...rest } = config;
     return { ...rest, os: target.os, architecture: target.architecture, ...(target.variant ? { variant: target.variant } : {}) };
   }
-  const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  const have = platformOf(config);
   if (samePlatform(have, target)) return config;
   // A base without a variant (arm images often have none) gets the target's, as the ARGs say.
   if (!config.variant && target.variant && samePlatform({ ...have, variant: target.variant }, target)) return { ...config, variant: target.variant };

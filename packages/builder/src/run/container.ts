@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureSnapshots, RootFs, type Store, type StoredImage } from '@tsbuild/layerstore';
 import type { Executor, Limits, MountSpec, NetworkMode, PortSpec, RunResult } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
-import { envValue, setEnv, DEFAULT_PATH } from '../solve/state.js';
+import { envValue, setEnv, DEFAULT_PATH } from '../steps/env.js';
 import { resolveUser, UserNotFoundError } from '../steps/users.js';
 
 export interface ContainerOptions {

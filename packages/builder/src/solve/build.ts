@@ -7,7 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { createExecutor, type Executor, type Limits } from '@tsbuild/executor';
 import { resolve } from 'node:path';
-import { familiarString, parseTag, trackChanges, LayerstoreError, type Platform, type RegistryClient, type Store, type StoredImage } from '@tsbuild/layerstore';
+import { familiarString, formatPlatform, hostPlatform, isHostPlatform, parseTag, trackChanges, LayerstoreError, type Platform, type RegistryClient, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { openContext } from '../context/source-tree.js';
 import { parse } from '../dockerfile/instructions/index.js';
@@ -20,7 +20,7 @@ import { PROXY_ARGS, Solver } from './solver.js';
 import { checkEntitlements, type Entitlement } from '../plan/entitlements.js';
 import type { RunNetwork } from '../steps/context.js';
 import { withContainerConfig } from './state.js';
-import { formatPlatform, hostPlatform, isHostPlatform, platformArgs } from '../plan/platform.js';
+import { platformArgs } from '../plan/platform.js';
 
 export interface BuildOptions {
   store: Store;

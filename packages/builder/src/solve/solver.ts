@@ -2,7 +2,7 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
-import { ensureSnapshots, resolveImage, NotFoundError, LayerstoreError, type ImageSourceOptions, type Platform, type Store } from '@tsbuild/layerstore';
+import { ensureSnapshots, hostPlatform, resolveImage, NotFoundError, LayerstoreError, type ImageSourceOptions, type Platform, type Store } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
 import { parseTrigger, type Instruction } from '../dockerfile/instructions/index.js';
@@ -10,7 +10,6 @@ import { ShellLex } from '../dockerfile/shell-lex.js';
 import { stageByRef, type BuildPlan, type Stage } from '../plan/stages.js';
 import { applyStep, LAYER_KINDS, type ConfigStepContext, type FsStepContext, type RunNetwork, type RunStepContext } from '../steps/index.js';
 import type { EventSink, StepInfo } from './events.js';
-import { hostPlatform } from '../plan/platform.js';
 import { imageState, lowerDirs, scratchState, withContainerConfig, type StageState } from './state.js';
 import type { BuildCache, StepCache } from './cache.js';
 import type { ContentChecksums } from '../context/checksum.js';

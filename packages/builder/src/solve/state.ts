@@ -4,11 +4,10 @@
  * scope, whether CMD was set in this stage). States are values: every instruction
  * returns a new one.
  */
-import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig } from '@tsbuild/layerstore';
+import { hostPlatform, type ContainerConfig, type Descriptor, type Digest, type HistoryEntry, type ImageConfig } from '@tsbuild/layerstore';
 import { cacheKey } from './cache-key.js';
-import { hostPlatform } from '../plan/platform.js';
+import { DEFAULT_PATH, envValue } from '../steps/env.js';
 
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 export interface LayerRef {
@@ -81,25 +80,6 @@ export function withLayer(state: StageState, layer: LayerRef): StageState {
     layers: [...state.layers, layer],
     config: { ...state.config, rootfs: { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] } },
   };
-}
-
-/** `K=V` list lookup; the last entry wins. */
-export function envValue(env: readonly string[] | undefined, name: string): string | undefined {
-  let out: string | undefined;
-  for (const e of env ?? []) {
-    const eq = e.indexOf('=');
-    if ((eq === -1 ? e : e.slice(0, eq)) === name) out = eq === -1 ? '' : e.slice(eq + 1);
-  }
-  return out;
-}
-
-/** Set or replace `name` in a `K=V` list, keeping its position when it exists. */
-export function setEnv(env: readonly string[] | undefined, name: string, value: string): string[] {
-  const list = [...(env ?? [])];
-  const i = list.findIndex((e) => e === name || e.startsWith(`${name}=`));
-  if (i === -1) list.push(`${name}=${value}`);
-  else list[i] = `${name}=${value}`;
-  return list;
 }
 
 /** Variables for expansion: stage ARGs, overridden by the image's ENV (Docker's precedence). */

@@ -21,7 +21,8 @@ import type {
   VolumeInstruction,
 } from '../dockerfile/instructions/index.js';
 import { goDuration, goList, goQuoteList, goRune, goSetMap } from './go-format.js';
-import { expansionLookup, setEnv, shellOf, withContainerConfig, withHistory, type StageState } from '../solve/state.js';
+import { expansionLookup, shellOf, withContainerConfig, withHistory, type StageState } from '../solve/state.js';
+import { setEnv } from './env.js';
 import { validSignal } from './signals.js';
 
 function expand(ctx: ConfigStepContext, state: StageState, word: string, where: { location: BuildError['location'] }): string {

@@ -4,3 +4,4 @@
  * answers from a script, so a builder's tests need no root.
  */
 export { RecordingExecutor, type Script, type ScriptedRun } from './recording.js';
+export { executorContract, type ContractFactory, type Outcome } from './contract.js';

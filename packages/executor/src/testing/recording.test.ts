@@ -2,7 +2,6 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutorError } from '../errors.js';
 import { RecordingExecutor } from './recording.js';
 import type { RunRequest } from '../types.js';
 
@@ -37,13 +36,4 @@ test('a function script can act on the upper dir like the command would', async 
   } finally {
     rmSync(upper, { recursive: true, force: true });
   }
-});
-
-test('an aborted signal and a closed executor reject like the real one', async (t) => {
-  const ex = new RecordingExecutor();
-  const e1 = await t.throwsAsync(ex.run(req(['x'], { signal: AbortSignal.abort() })), { instanceOf: ExecutorError });
-  t.is(e1?.code, 'TSBUILD_CANCELLED');
-  await ex.close();
-  const e2 = await t.throwsAsync(ex.run(req(['y'])), { instanceOf: ExecutorError });
-  t.is(e2?.code, 'TSBUILD_CANCELLED');
 });

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { digestHex, type Digest } from '../digest.js';
 import { MediaType } from '../image/media-types.js';
+import { platformOf } from '../image/platform.js';
 import { REF_NAME_ANNOTATION, type Descriptor, type Index } from '../image/types.js';
 import { familiarName, parseReference, formatReference, withDefaultTag } from '../reference.js';
 import { tempName, writeFileAtomic } from '../store/fsutil.js';
@@ -31,7 +32,7 @@ export function indexEntries(images: ExportImage[]): Descriptor[] {
   for (const { image, names } of images) {
     const base: Descriptor = {
       ...image.manifestDescriptor,
-      platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) },
+      platform: platformOf(image.config),
     };
     if (names.length === 0) out.push(base);
     for (const name of names) {

@@ -4,6 +4,7 @@
  */
 import { LayerstoreError } from '../errors.js';
 import { MediaType } from '../image/media-types.js';
+import { formatPlatform, platformMatches } from '../image/platform.js';
 import { REF_NAME_ANNOTATION, type Descriptor, type Index, type Platform } from '../image/types.js';
 import { familiarString, parseReference, withDefaultTag } from '../reference.js';
 
@@ -54,16 +55,10 @@ export function selectEntry(index: Index, where: string, name?: string): Descrip
   return hit;
 }
 
-export function platformMatches(p: Platform | undefined, want: Platform): boolean {
-  if (!p) return false;
-  if (p.os !== want.os || p.architecture !== want.architecture) return false;
-  return want.variant === undefined || p.variant === undefined || p.variant === want.variant;
-}
-
 export function selectPlatform(index: Index, want: Platform, where: string): Descriptor {
   const hit = index.manifests.find((m) => !isIndexMediaType(m.mediaType) && platformMatches(m.platform, want));
   if (!hit) {
-    const have = index.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : 'unknown')).join(', ');
+    const have = index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown')).join(', ');
     throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where} has no image for ${want.os}/${want.architecture} (it has: ${have})`);
   }
   return hit;

@@ -7,19 +7,22 @@
  * - every parent path is resolved inside the root, following symlinks (this layer's and
  *   lower layers') with chroot semantics; the final component is never followed;
  * - a directory entry over a directory merges; any other collision replaces;
- * - `.wh.<name>` hides <name> of lower layers, `.wh..wh..opq` hides all lower children of
- *   its directory and applies first; neither touches entries of the same layer;
- *   `.wh.`, `.wh..`, `.wh...` are invalid; other `.wh..wh.` names (AUFS) are skipped;
+ * - whiteouts, as whiteout.ts names them: `.wh.<name>` hides <name> of lower layers,
+ *   `.wh..wh..opq` hides all lower children of its directory and applies first; neither
+ *   touches entries of the same layer; `.wh.`, `.wh..`, `.wh...` are invalid; AUFS's
+ *   other `.wh..wh.` names are skipped;
  * - hardlinks link the named entry itself (not a symlink's target), inside the root;
  * - owner is set before mode (chown clears setuid), times last; directory times after
  *   all entries; `trusted.overlay.*` from an archive is never applied.
  */
-import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
 import { TarError, LayerstoreError } from '../errors.js';
-import { mknod, makedev, setXattr, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
+import { mknod, makedev, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.js';
 import type { TarEntry, TarHeader } from '../tar/index.js';
 import { entryComponents, key, show, type Components } from './paths.js';
-import { isOverlayXattr, type RootFs } from './rootfs.js';
+import { setMeta } from './meta.js';
+import type { RootFs } from './rootfs.js';
+import { isWhiteoutName, whiteoutMeaning } from './whiteout.js';
 
 export interface ApplyOptions {
   /** Treat `.wh.` names as whiteouts (layers) rather than files (ADD archives). */
@@ -33,9 +36,6 @@ export interface ApplyOptions {
   onWarning?: (message: string) => void;
 }
 
-const WH = Buffer.from('.wh.');
-const WH_META = Buffer.from('.wh..wh.');
-const OPQ = Buffer.from('.wh..wh..opq');
 /** File bodies are gathered up to this size and written with one call; bigger ones go out in pieces of it. */
 const WRITE_BATCH = 1 << 20;
 
@@ -58,7 +58,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
       const rel = entryComponents(header.name);
       const full = opts.at ? [...opts.at, ...rel] : rel;
       const base = full[full.length - 1];
-      if (opts.whiteouts && base && base.subarray(0, WH.length).equals(WH)) {
+      if (opts.whiteouts && base && isWhiteoutName(base)) {
         await drain(body, header);
         await applyWhiteout(root, full, base, created, header.name);
         continue;
@@ -72,7 +72,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
         case 'directory': {
           const { host, existingDir } = await root.prepareCreate(target, true);
           if (!existingDir) mkdirSync(host);
-          setMeta(host, header, opts, warn, false);
+          setEntryMeta(host, header, opts, warn, false);
           dirTimes.push({ cs: target, mtime: header.mtime });
           await drain(body, header);
           break;
@@ -80,13 +80,13 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
         case 'file': {
           const { host } = await root.prepareCreate(target, false);
           await writeBody(host, body);
-          setMeta(host, header, opts, warn, true);
+          setEntryMeta(host, header, opts, warn, true);
           break;
         }
         case 'symlink': {
           const { host } = await root.prepareCreate(target, false);
           symlinkSync(header.linkname ?? Buffer.alloc(0), host);
-          setMeta(host, header, opts, warn, true, true);
+          setEntryMeta(host, header, opts, warn, true, true);
           await drain(body, header);
           break;
         }
@@ -123,7 +123,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
           const { host } = await root.prepareCreate(target, false);
           const kind = header.type === 'char' ? S_IFCHR : header.type === 'block' ? S_IFBLK : S_IFIFO;
           mknod(host, kind | 0o600, header.type === 'fifo' ? 0n : makedev(major, minor));
-          setMeta(host, header, opts, warn, true);
+          setEntryMeta(host, header, opts, warn, true);
           break;
         }
       }
@@ -156,7 +156,8 @@ function markCreated(created: Created, target: Components): void {
 
 async function applyWhiteout(root: RootFs, full: Components, base: Buffer, created: Created, raw: Buffer): Promise<void> {
   const parent = await root.resolve(full.slice(0, -1), { followFinal: true });
-  if (base.equals(OPQ)) {
+  const meaning = whiteoutMeaning(base);
+  if (meaning.kind === 'opaque') {
     await root.makeOpaque(parent);
     if (root.whiteoutMode === 'delete') {
       await root.clearChildren(parent, (cs) => {
@@ -166,34 +167,28 @@ async function applyWhiteout(root: RootFs, full: Components, base: Buffer, creat
     }
     return;
   }
-  if (base.subarray(0, WH_META.length).equals(WH_META)) return; // AUFS metadata
-  const victim = base.subarray(WH.length);
-  if (victim.length === 0 || victim.equals(Buffer.from('.')) || victim.equals(Buffer.from('..'))) {
-    throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid whiteout entry ${show(raw)}`, show(raw));
-  }
-  const target = [...parent, victim];
+  if (meaning.kind === 'aufs-meta') return;
+  if (meaning.kind === 'invalid') throw new TarError('TSBUILD_LAYER_UNSAFE', `invalid whiteout entry ${show(raw)}`, show(raw));
+  const target = [...parent, meaning.name];
   if (created.entries.has(key(target))) return; // an entry of this same layer stays
   await root.remove(target);
 }
 
-function setMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): void {
-  const uid = opts.chown?.uid ?? h.uid;
-  const gid = opts.chown?.gid ?? h.gid;
-  lchownSync(host, uid, gid);
-  if (!isSymlink) chmodSync(host, h.mode & 0o7777);
-  for (const [name, value] of h.xattrs ?? []) {
-    if (isOverlayXattr(name)) {
-      warn(`${show(h.name)}: ignoring extended attribute ${name}`);
-      continue;
-    }
-    try {
-      setXattr(host, name, value);
-    } catch (err) {
-      if (err instanceof SysError && ['ENOTSUP', 'EPERM', 'EOPNOTSUPP'].includes(err.errno)) warn(`${show(h.name)}: cannot set ${name}: ${err.errno}`);
-      else throw err;
-    }
-  }
-  if (times) lutimesSync(host, h.mtime, h.mtime);
+function setEntryMeta(host: Buffer, h: TarHeader, opts: ApplyOptions, warn: (m: string) => void, times: boolean, isSymlink = false): void {
+  setMeta(
+    host,
+    {
+      uid: opts.chown?.uid ?? h.uid,
+      gid: opts.chown?.gid ?? h.gid,
+      mode: isSymlink ? undefined : h.mode & 0o7777,
+      xattrs: h.xattrs ?? [],
+      times: times ? { atime: h.mtime, mtime: h.mtime } : undefined,
+    },
+    {
+      onSkipped: (name) => warn(`${show(h.name)}: ignoring extended attribute ${name}`),
+      onUnsupported: (name, errno) => warn(`${show(h.name)}: cannot set ${name}: ${errno}`),
+    },
+  );
 }
 
 /**

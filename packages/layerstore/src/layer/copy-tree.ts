@@ -81,34 +81,22 @@ export class Copier {
     this.applyMeta(host, target, st);
   }
 
-  /** Copy the visible children of a source directory into an existing destination directory. */
-  async copyChildren(from: Components, to: Components): Promise<void> {
+  /**
+   * Copy the visible children of a source directory into the destination directory
+   * `to`. Below an excluded directory (`hidden`) with re-included descendants, `to` is
+   * created only when something in it is copied.
+   */
+  async copyChildren(from: Components, to: Components, hidden = false): Promise<void> {
     const root = this.src.root;
     for (const name of await root.readdir(from)) {
       const child = [...from, name];
       const e = await root.lookup(child);
       if (!e) continue;
       if (this.src.hidden(child)) {
-        if (!e.stat.isDirectory() || this.src.canSkip(child)) continue;
-        // An excluded directory with re-included descendants: create it only if needed.
-        await this.copyHiddenDir(child, [...to, name]);
+        if (e.stat.isDirectory() && !this.src.canSkip(child)) await this.copyChildren(child, [...to, name], true);
         continue;
       }
-      await this.copyEntry(child, [...to, name], e.stat, e.host);
-    }
-  }
-
-  private async copyHiddenDir(from: Components, to: Components): Promise<void> {
-    const root = this.src.root;
-    for (const name of await root.readdir(from)) {
-      const child = [...from, name];
-      const e = await root.lookup(child);
-      if (!e) continue;
-      if (this.src.hidden(child)) {
-        if (e.stat.isDirectory() && !this.src.canSkip(child)) await this.copyHiddenDir(child, [...to, name]);
-        continue;
-      }
-      await this.dst.ensureDir(to, this.createdDirOwner());
+      if (hidden) await this.dst.ensureDir(to, this.createdDirOwner());
       await this.copyEntry(child, [...to, name], e.stat, e.host);
     }
   }

@@ -12,7 +12,8 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { TarHeader, TarWriteEntry } from '../tar/index.js';
 import { getXattr, listXattrs, majorOf, minorOf } from '../sys/libc.js';
-import { isOverlayXattr, OPAQUE_XATTRS } from './rootfs.js';
+import { isOverlayXattr } from './rootfs.js';
+import { isOpaque, isWhiteout, OPAQUE_MARKER, whiteoutName } from './whiteout.js';
 import { hostPath, joinComponents, type Components } from './paths.js';
 import { fileChunks } from '../store/fsutil.js';
 
@@ -22,9 +23,6 @@ export interface DiffOptions {
   /** Extended attributes not to carry into the layer (besides overlay internals). */
   skipXattr?: (name: string) => boolean;
 }
-
-const WH_PREFIX = Buffer.from('.wh.');
-const OPAQUE_NAME = Buffer.from('.wh..wh..opq');
 
 const defaultSkip = (name: string) => name === 'security.selinux';
 
@@ -49,16 +47,16 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
         size: 0,
         mtime,
       };
-      if (st.isCharacterDevice() && st.rdev === 0n) {
-        yield { header: whiteoutHeader(Buffer.concat([prefixOf(dir), WH_PREFIX, name]), clamp(0)) };
+      if (isWhiteout(st)) {
+        yield { header: whiteoutHeader(Buffer.concat([prefixOf(dir), whiteoutName(name)]), clamp(0)) };
         continue;
       }
       if (st.isSocket()) continue;
       const xattrs = readXattrs(host, skip);
       if (st.isDirectory()) {
         yield { header: { ...base, ...(xattrs ? { xattrs } : {}), type: 'directory', name: Buffer.concat([rel, Buffer.from('/')]) } };
-        if (OPAQUE_XATTRS.some((x) => getXattr(host, x)?.toString() === 'y')) {
-          yield { header: whiteoutHeader(Buffer.concat([rel, Buffer.from('/'), OPAQUE_NAME]), clamp(0)) };
+        if (isOpaque(host)) {
+          yield { header: whiteoutHeader(Buffer.concat([rel, Buffer.from('/'), OPAQUE_MARKER]), clamp(0)) };
         }
         yield* walk(cs);
         continue;

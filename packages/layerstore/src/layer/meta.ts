@@ -1,14 +1,53 @@
 /**
- * The one metadata copy of layerstore: owner, then mode (chown clears setuid), xattrs
- * other than overlayfs's own, then times. Copy-up (rootfs.ts) keeps everything; COPY
- * (copy-tree.ts) may give new owners and a mode and leaves SELinux labels behind.
+ * The one metadata setter of layerstore, in the one order that keeps everything: owner,
+ * then mode (chown clears setuid), extended attributes other than overlayfs's own, then
+ * times (last, since nothing after them may touch the entry). A tar entry (apply.ts)
+ * gives its header's; copy-up (rootfs.ts) and COPY (copy-tree.ts) copy a file's, COPY
+ * with new owners and a mode if asked and without SELinux labels.
  */
 import type { Stats } from 'node:fs';
 import { chmodSync, lchownSync, lutimesSync } from 'node:fs';
-import { getXattr, listXattrs, setXattr } from '../sys/libc.js';
+import { getXattr, listXattrs, setXattr, SysError } from '../sys/libc.js';
 import { isOverlayXattr } from './overlay-view.js';
 
-export interface MetaOptions {
+export interface Meta {
+  uid: number;
+  gid: number;
+  /** Permission bits (with setuid, setgid, sticky); undefined for a symlink, which has none. */
+  mode: number | undefined;
+  xattrs: Iterable<readonly [string, Buffer]>;
+  /** Access and modification times; undefined when the caller sets them later (a directory, after its entries). */
+  times: { atime: number | Date; mtime: number | Date } | undefined;
+}
+
+export interface SetMetaOptions {
+  /** Told of each overlayfs attribute left out (they are never set). */
+  onSkipped?: (name: string) => void;
+  /** Told instead of throwing when this filesystem or user cannot take an attribute (ENOTSUP, EPERM). */
+  onUnsupported?: (name: string, errno: string) => void;
+}
+
+const UNSUPPORTED = ['ENOTSUP', 'EPERM', 'EOPNOTSUPP'];
+
+export function setMeta(to: Buffer, m: Meta, opts: SetMetaOptions = {}): void {
+  lchownSync(to, m.uid, m.gid);
+  if (m.mode !== undefined) chmodSync(to, m.mode);
+  for (const [name, value] of m.xattrs) {
+    if (isOverlayXattr(name)) {
+      opts.onSkipped?.(name);
+      continue;
+    }
+    try {
+      setXattr(to, name, value);
+    } catch (err) {
+      if (opts.onUnsupported && err instanceof SysError && UNSUPPORTED.includes(err.errno)) opts.onUnsupported(name, err.errno);
+      else throw err;
+    }
+  }
+  if (m.times) lutimesSync(to, m.times.atime, m.times.mtime);
+}
+
+export interface CopyMetaOptions {
   /** Owners to set instead of the source's. */
   owner?: { uid: number; gid: number };
   /** Permission bits to set instead of the source's (never applied to symlinks). */
@@ -17,17 +56,21 @@ export interface MetaOptions {
   skipXattrs?: readonly string[];
 }
 
-export function copyMetaSync(from: Buffer, to: Buffer, st: Stats, opts: MetaOptions = {}): void {
-  lchownSync(to, opts.owner?.uid ?? st.uid, opts.owner?.gid ?? st.gid);
-  if (!st.isSymbolicLink()) chmodSync(to, opts.mode ?? st.mode & 0o7777);
-  for (const name of listXattrs(from)) {
-    if (isOverlayXattr(name) || opts.skipXattrs?.includes(name)) continue;
-    const v = getXattr(from, name);
-    if (v) setXattr(to, name, v);
-  }
-  lutimesSync(to, st.atime, st.mtime);
+/** Copy the metadata of `from` (whose lstat is `st`) onto `to`. */
+export function copyMetaSync(from: Buffer, to: Buffer, st: Stats, opts: CopyMetaOptions = {}): void {
+  setMeta(to, {
+    uid: opts.owner?.uid ?? st.uid,
+    gid: opts.owner?.gid ?? st.gid,
+    mode: st.isSymbolicLink() ? undefined : opts.mode ?? st.mode & 0o7777,
+    xattrs: readXattrs(from, (name) => !isOverlayXattr(name) && !opts.skipXattrs?.includes(name)),
+    times: { atime: st.atime, mtime: st.mtime },
+  });
 }
 
-export async function copyMeta(from: Buffer, to: Buffer, st: Stats, opts: MetaOptions = {}): Promise<void> {
-  copyMetaSync(from, to, st, opts);
+function* readXattrs(from: Buffer, wanted: (name: string) => boolean): Iterable<[string, Buffer]> {
+  for (const name of listXattrs(from)) {
+    if (!wanted(name)) continue;
+    const v = getXattr(from, name);
+    if (v) yield [name, v];
+  }
 }

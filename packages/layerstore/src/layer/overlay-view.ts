@@ -21,10 +21,9 @@
 import type { Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { LayerstoreError } from '../errors.js';
-import { getXattr } from '../sys/libc.js';
 import { isDotDot, show, splitPath, type Components } from './paths.js';
+import { isOpaque, isWhiteout } from './whiteout.js';
 
-export const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 const MAX_LINKS = 255;
 
 export interface Entry {
@@ -32,10 +31,6 @@ export interface Entry {
   layer: number;
   host: Buffer;
   stat: Stats;
-}
-
-export function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
 }
 
 /** Extended attributes that describe overlay internals, never copied between layers. */
@@ -239,7 +234,7 @@ export class OverlayView {
   protected cutsLowers(node: PathNode): boolean {
     if (node.fresh) return true;
     if (node.opaque !== undefined) return node.opaque;
-    const v = OPAQUE_XATTRS.some((name) => getXattr(this.host(0, node.rel), name)?.toString() === 'y');
+    const v = isOpaque(this.host(0, node.rel));
     if (node.upperDir) node.opaque = v;
     return v;
   }
@@ -259,7 +254,7 @@ export class OverlayView {
         if (!st.isDirectory()) break;
       } else if (!st.isDirectory()) break;
       dirs.push(li);
-      if (OPAQUE_XATTRS.some((name) => getXattr(host, name)?.toString() === 'y')) break;
+      if (isOpaque(host)) break;
     }
     node.lower = { entry, dirs };
     this.keep(node);

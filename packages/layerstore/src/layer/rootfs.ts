@@ -27,14 +27,15 @@
  *   const dest = await root.resolve('/usr/local/bin', { followFinal: true });
  *   const dir = await root.ensureDir(dest);   // copied up from the lowers as needed
  */
-import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { LayerstoreError, TarError } from '../errors.js';
-import { mknod, setXattr, S_IFCHR } from '../sys/libc.js';
-import { childRel, lstatOrNull, NO_LAYERS, OPAQUE_XATTRS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
+import { childRel, lstatOrNull, NO_LAYERS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
 import { hostPath, show, type Components } from './paths.js';
-import { copyMetaSync } from './meta.js';
+import { copyMetaSync, setMeta } from './meta.js';
+import { makeWhiteout, markOpaque } from './whiteout.js';
 
-export { isOverlayXattr, isWhiteout, OPAQUE_XATTRS, type Entry } from './overlay-view.js';
+export { isOverlayXattr, type Entry } from './overlay-view.js';
+export { isWhiteout } from './whiteout.js';
 
 export interface RootFsOptions {
   upper: string;
@@ -91,7 +92,7 @@ export class RootFs extends OverlayView {
         // What we remove here hid a lower entry: the directory replacing it must hide it
         // too, so it is made over a whiteout (opaque), as if the lower entry was removed.
         this.forget(parent.node, name);
-        mknod(host, S_IFCHR | 0o000, 0n);
+        makeWhiteout(host);
         this.ensureDirAt(cs);
         return { host, existingDir: true };
       }
@@ -123,14 +124,14 @@ export class RootFs extends OverlayView {
     rmSync(host, { recursive: true, force: true });
     const whiteout = this.whiteoutMode === 'overlay' && (opts.keepWhiteout ?? true) && this.lowers.length > 0 && this.lowerOf(node).entry !== undefined;
     this.forget(parent.node, name);
-    if (whiteout) mknod(host, S_IFCHR | 0o000, 0n);
+    if (whiteout) makeWhiteout(host);
   }
 
   /** Mark an upper directory opaque: nothing below it shows through. */
   async makeOpaque(cs: Components): Promise<void> {
     const { node } = this.ensureDirAt(cs);
     if (this.whiteoutMode === 'overlay') {
-      setXattr(this.host(0, node.rel), OPAQUE_XATTRS[0]!, Buffer.from('y'));
+      markOpaque(this.host(0, node.rel));
       node.opaque = true;
     }
     node.fresh = true;
@@ -205,10 +206,9 @@ export class RootFs extends OverlayView {
       copyMetaSync(e.host, host, e.stat);
       return;
     }
-    lchownSync(host, create.uid ?? 0, create.gid ?? 0);
-    chmodSync(host, create.mode ?? 0o755);
+    setMeta(host, { uid: create.uid ?? 0, gid: create.gid ?? 0, mode: create.mode ?? 0o755, xattrs: [], times: undefined });
     if (overWhiteout) {
-      setXattr(host, OPAQUE_XATTRS[0]!, Buffer.from('y'));
+      markOpaque(host);
       node.opaque = true;
       node.fresh = true;
     } else if (parent.node.fresh || this.lowers.length === 0 || this.lowerOf(node).entry === undefined) {

@@ -21,7 +21,8 @@ import { layerCompression, MediaType } from '../image/media-types.js';
 import { parseJson } from '../image/json.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { asImageConfig } from '../image/validate-config.js';
-import { platformMatches, selectPlatform } from '../import/select.js';
+import { selectPlatform } from '../import/select.js';
+import { formatPlatform, platformMatches, platformOf } from '../image/platform.js';
 import { familiarString, formatReference, withDefaultTag, type Reference } from '../reference.js';
 import { digestHex, sha256, type Digest } from '../digest.js';
 import type { WriteResult } from '../store/blobs.js';
@@ -151,8 +152,9 @@ async function pullFrom(rt: Runtime, store: Store, ref: Reference, endpoint: End
   const manifest = chain.image.manifest!;
   const where = `${name} (manifest ${chain.image.descriptor.digest}) from ${session.name}`;
   const config = await fetchConfig(rt, store, session, manifest.config, manifest.layers.length, where, changes);
-  if (chain.all.length === 1 && !platformMatches({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) }, opts.platform)) {
-    throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where}: the image is for ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}, not ${opts.platform.os}/${opts.platform.architecture}`);
+  const made = platformOf(config);
+  if (chain.all.length === 1 && !platformMatches(made, opts.platform)) {
+    throw new LayerstoreError('TSBUILD_IMAGE_NOT_FOUND', `${where}: the image is for ${formatPlatform(made)}, not ${opts.platform.os}/${opts.platform.architecture}`);
   }
   const diffIds = config.rootfs.diff_ids;
   const n = manifest.layers.length;

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { sha256, isDigest, type Digest } from '../digest.js';
 import { LayerstoreError, NotFoundError, ioError } from '../errors.js';
 import { MediaType, type ManifestFormat } from '../image/media-types.js';
+import { platformOf } from '../image/platform.js';
 import { manifestIn, mixedMediaTypes } from '../image/form.js';
 import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
 import { canonicalConfig } from '../image/canonical.js';
@@ -154,7 +155,7 @@ export class Store {
   /** Keep an image that has no name (docker's `<none>`), findable by its ID until prune. */
   async recordUnnamed(image: StoredImage, opts: { replacing?: StoredImage } = {}): Promise<void> {
     await this.tags.addUnnamed(
-      { ...image.manifestDescriptor, platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) } },
+      { ...image.manifestDescriptor, platform: platformOf(image.config) },
       opts.replacing ? { replacing: opts.replacing.manifestDescriptor } : {},
     );
   }
@@ -162,7 +163,7 @@ export class Store {
   async tag(image: StoredImage, name: string): Promise<void> {
     await this.tags.set(name, {
       ...image.manifestDescriptor,
-      platform: { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) },
+      platform: platformOf(image.config),
     });
   }
 

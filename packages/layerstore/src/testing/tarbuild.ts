@@ -12,6 +12,7 @@
  * encoder refuses to write (GNU long names, global headers, huge device numbers).
  */
 import { encodeHeader, readTar, type TarEntry, type TarHeader } from '../tar/index.js';
+import { OPAQUE_MARKER, whiteoutName } from '../layer/whiteout.js';
 
 export type Name = string | Buffer;
 
@@ -82,14 +83,14 @@ export function fifo(name: Name, opts: EntryOptions = {}): Piece {
 export function whiteout(name: Name): Piece {
   const n = bytes(name);
   const cut = n.lastIndexOf(0x2f) + 1;
-  return file(Buffer.concat([n.subarray(0, cut), Buffer.from('.wh.'), n.subarray(cut)]), '', { mode: 0 });
+  return file(Buffer.concat([n.subarray(0, cut), whiteoutName(n.subarray(cut))]), '', { mode: 0 });
 }
 
 /** `<dir>/.wh..wh..opq`: hides every lower child of `dir` ('' for the root). */
 export function opaque(dirName: Name): Piece {
   const n = bytes(dirName);
   const prefix = n.length === 0 || n[n.length - 1] === 0x2f ? n : Buffer.concat([n, Buffer.from('/')]);
-  return file(Buffer.concat([prefix, Buffer.from('.wh..wh..opq')]), '', { mode: 0 });
+  return file(Buffer.concat([prefix, OPAQUE_MARKER]), '', { mode: 0 });
 }
 
 export function raw(data: Buffer): Piece {

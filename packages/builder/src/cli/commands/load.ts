@@ -5,9 +5,8 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ioError, loadArchive } from '@tsbuild/layerstore';
+import { hostPlatform, ioError, loadArchive } from '@tsbuild/layerstore';
 import { UsageError } from '../../errors.js';
-import { hostPlatform } from '../../plan/platform.js';
 import type { Command } from '../command.js';
 
 export const load: Command = {
