@@ -8,7 +8,8 @@ import test from 'ava';
 import { LayerstoreError, TarError } from '../errors.js';
 import { getXattr, mknod, S_IFCHR, setXattr } from '../sys/libc.js';
 import { cleanComponents, joinComponents, type Components } from './paths.js';
-import { isWhiteout, RootFs } from './rootfs.js';
+import { RootFs } from './rootfs.js';
+import { isWhiteout } from './whiteout.js';
 import { nodeOf, readTree, tempDir, withOverlay, type Node } from '../testing/fstree.js';
 
 const cs = (p: string): Components => cleanComponents(p);

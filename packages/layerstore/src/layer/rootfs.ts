@@ -35,7 +35,6 @@ import { copyMetaSync, setMeta } from './meta.js';
 import { makeWhiteout, markOpaque } from './whiteout.js';
 
 export { isOverlayXattr, type Entry } from './overlay-view.js';
-export { isWhiteout } from './whiteout.js';
 
 export interface RootFsOptions {
   upper: string;

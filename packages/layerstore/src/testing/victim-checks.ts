@@ -2,7 +2,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { isWhiteout } from '../layer/rootfs.js';
+import { isWhiteout } from '../layer/whiteout.js';
 import type { Harness } from './victim.js';
 
 /** A path in the harness's view of the applied layers (a Buffer for names that are not UTF-8). */
