@@ -12,3 +12,4 @@ export { MemoryRecordStore } from './memory-records.js';
 export { tagStoreSuite, type TagSuiteOptions } from './tag-suite.js';
 export { MemoryTagStore } from './memory-tags.js';
 export { snapshotStoreSuite, type SnapshotSuiteOptions } from './snapshot-suite.js';
+export { validateImage, type ImageDescription, type ImageLocation, type ValidateImageOptions } from './validate-image.js';
