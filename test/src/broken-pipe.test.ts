@@ -3,10 +3,9 @@
  * 141 (128 + SIGPIPE), never a Node stack trace, and the container is torn down.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild } from './helpers/cli.js';
+import { spawnCli, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir } from './helpers/fixtures.js';
 import { ourMounts, processesMatching } from './helpers/host.js';
@@ -24,11 +23,7 @@ interface Closed {
  */
 function withClosedPipe(args: string[], root: string, opts: { after: 'line' | 'start'; close?: 'stdout' | 'stderr' }): Promise<Closed> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: root, ...NO_HOST_REGISTRY_CONFIG },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(args, { root });
     const closing = opts.close ?? 'stdout';
     const other = closing === 'stdout' ? child.stderr : child.stdout;
     let read = '';

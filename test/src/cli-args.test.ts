@@ -7,7 +7,6 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { compressor } from '@tsbuild/layerstore';
 import { run, tsbuild } from './helpers/cli.js';
-import { tsbuildWithStdin } from './helpers/cli-stdin.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { exists, removeDir, tempDir } from './helpers/fixtures.js';
 import { buildah, busyboxImage } from './helpers/buildah.js';
@@ -59,10 +58,10 @@ function runBinary(cmd: string, args: string[], input?: Buffer): Promise<Buffer>
 test('build - < Dockerfile: no context; COPY of a context file is a clear error', async (t) => {
   const root = await busyboxStore();
   try {
-    const ok = await tsbuildWithStdin(['build', '-q', '-t', 'from-stdin:1', '-'], 'FROM busybox\nCMD ["echo", "no context"]\n', { root });
+    const ok = await tsbuild(['build', '-q', '-t', 'from-stdin:1', '-'], { root, stdin: 'FROM busybox\nCMD ["echo", "no context"]\n' });
     t.is(ok.code, 0, ok.stderr);
     t.is((await tsbuild(['run', 'from-stdin:1'], { root })).stdout, 'no context\n');
-    const copy = await tsbuildWithStdin(['build', '-q', '-'], 'FROM busybox\nCOPY f.txt /\n', { root });
+    const copy = await tsbuild(['build', '-q', '-'], { root, stdin: 'FROM busybox\nCOPY f.txt /\n' });
     t.is(copy.code, 1);
     t.regex(copy.stderr, /^ERROR: Dockerfile:2: COPY source not found: f\.txt/m);
     t.deepEqual(await readdir(join(root, 'tmp')), [], 'what stdin held is removed');
@@ -84,15 +83,15 @@ test('build - < context.tar (plain, gzip, bzip2, xz, zstd): the archive is the c
       ['tar.zst', await buffer(Readable.from([tar]).pipe(compressor('zstd')))],
     ];
     for (const [name, bytes] of forms) {
-      const res = await tsbuildWithStdin(['build', '-q', '-t', `ctx:${name.replace(/\./g, '-')}`, '-'], bytes, { root });
+      const res = await tsbuild(['build', '-q', '-t', `ctx:${name.replace(/\./g, '-')}`, '-'], { root, stdin: bytes });
       t.is(res.code, 0, `${name}: ${res.stderr}`);
       const out = await tsbuild(['run', `ctx:${name.replace(/\./g, '-')}`], { root });
       t.is(out.stdout, 'data\nDockerfile\nf.txt\nsub\n', `${name}: the context's files, .dockerignore honoured`);
     }
-    const other = await tsbuildWithStdin(['build', '-q', '-t', 'ctx:other', '-f', 'sub/Other.df', '-'], tar, { root });
+    const other = await tsbuild(['build', '-q', '-t', 'ctx:other', '-f', 'sub/Other.df', '-'], { root, stdin: tar });
     t.is(other.code, 0, other.stderr);
     t.is((await tsbuild(['run', 'ctx:other'], { root })).stdout, 'data\n');
-    const missing = await tsbuildWithStdin(['build', '-q', '-f', 'nope.df', '-'], tar, { root });
+    const missing = await tsbuild(['build', '-q', '-f', 'nope.df', '-'], { root, stdin: tar });
     t.is(missing.code, 1);
     t.regex(missing.stderr, /-f nope\.df: no such file in the build context archive on stdin/);
     t.deepEqual(await readdir(join(root, 'tmp')), []);
@@ -112,7 +111,7 @@ test('an archive on stdin cannot write outside its directory', async (t) => {
     await writeFile(join(work, 'src', 'Dockerfile'), 'FROM busybox\n');
     await writeFile(outside, 'original');
     const evil = await runBinary('tar', ['-C', join(work, 'src', 'a'), '-P', '-cf', '-', '../Dockerfile', '../../escaped']);
-    const res = await tsbuildWithStdin(['build', '-q', '-'], evil, { root });
+    const res = await tsbuild(['build', '-q', '-'], { root, stdin: evil });
     t.is(res.code, 1);
     t.regex(res.stderr, /build context archive on stdin: .*climbs out of the root/);
     t.is((await run('cat', [outside])).stdout, 'original');
@@ -128,10 +127,10 @@ test('-f - takes the Dockerfile from stdin with a directory context; with build 
   const root = await busyboxStore();
   const ctx = await contextDir();
   try {
-    const res = await tsbuildWithStdin(['build', '-q', '-t', 'df-stdin:1', '-f', '-', ctx], 'FROM busybox\nCOPY f.txt /g\nCMD ["cat", "/g"]\n', { root });
+    const res = await tsbuild(['build', '-q', '-t', 'df-stdin:1', '-f', '-', ctx], { root, stdin: 'FROM busybox\nCOPY f.txt /g\nCMD ["cat", "/g"]\n' });
     t.is(res.code, 0, res.stderr);
     t.is((await tsbuild(['run', 'df-stdin:1'], { root })).stdout, 'data\n');
-    const both = await tsbuildWithStdin(['build', '-f', '-', '-'], 'FROM busybox\n', { root });
+    const both = await tsbuild(['build', '-f', '-', '-'], { root, stdin: 'FROM busybox\n' });
     t.is(both.code, 2);
     t.regex(both.stderr, /stdin cannot be both the context and the Dockerfile/);
   } finally {
