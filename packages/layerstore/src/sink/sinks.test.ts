@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { hostPlatform } from '../image/platform.js';
 import { RegistryClient } from '../registry/client.js';
-import { startRegistry, type RunningRegistry } from '../registry/testing/registry-server.js';
+import { fileRegistry } from '../registry/testing/registry-server.js';
 import { importLocalImage, resolveImage } from '../source/resolve.js';
 import { Store, type StoredImage } from '../store/store.js';
 import { readTree, run, tempDir } from '../testing/fstree.js';
@@ -26,13 +26,7 @@ import type { ImageSink } from './sink.js';
 const host = hostPlatform();
 const NAMES = ['app:1', 'app:latest'];
 
-let registry: RunningRegistry;
-test.before(async () => {
-  registry = await startRegistry();
-});
-test.after.always(async () => {
-  await registry?.stop();
-});
+const registry = fileRegistry(test);
 
 /** Three layers (one a hardlink and a symlink over the first) and a history with an empty-layer step. */
 async function original(t: ExecutionContext): Promise<{ tmp: string; store: Store; image: StoredImage; described: ImageDescription }> {

@@ -2,7 +2,7 @@
  * Test utilities other packages' tests may use (`@tsbuild/layerstore/testing`); never
  * imported by production code.
  */
-export { startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry } from '../registry/testing/registry-server.js';
+export { fileRegistry, startRegistry, freePort, TEST_USER, REGISTRY_BIN, type RunningRegistry } from '../registry/testing/registry-server.js';
 export { prng } from './prng.js';
 export { bounded, outcome, outcomeAsync, propertyParameters, Tally, CASE_BUDGET_MS, PROPERTY_RUNS, PROPERTY_SEED } from './property.js';
 export { contentStoreSuite, type ContentSuiteOptions } from './content-suite.js';
