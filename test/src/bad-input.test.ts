@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tsbuild } from './helpers/cli.js';
-import { removeDir, tempDir } from './helpers/fixtures.js';
+import { tempDir } from './helpers/fixtures.js';
 import { storeFingerprint } from './helpers/store.js';
 
 interface Case {
@@ -66,29 +66,25 @@ const cases: Case[] = [
 
 for (const c of cases) {
   test(`${c.name}: exit ${c.code}, names the line or flag, store unchanged`, async (t) => {
-    const work = await tempDir('bad');
+    const work = await tempDir('bad', t);
     const ctx = join(work, 'ctx');
     const outside = join(work, 'outside');
     const root = join(work, 'store');
-    try {
-      await mkdir(ctx);
-      await mkdir(outside);
-      await writeFile(join(outside, 'secret.txt'), 'secret');
-      if (c.dockerfile !== undefined) await writeFile(join(ctx, 'Dockerfile'), c.dockerfile);
-      for (const [n, v] of Object.entries(c.files ?? {})) await writeFile(join(ctx, n), v);
-      await c.setup?.(ctx, outside);
-      // A store that already holds an image: the failure must not touch it.
-      await writeFile(join(work, 'Dockerfile.seed'), 'FROM scratch\nCOPY seed /seed\n');
-      await writeFile(join(ctx, 'seed'), 'seed');
-      const seeded = await tsbuild(['build', '-q', '-f', join(work, 'Dockerfile.seed'), '-t', 'seed', ctx], { root });
-      t.is(seeded.code, 0, seeded.stderr);
-      const before = await storeFingerprint(root);
-      const res = await tsbuild(['build', '--progress', 'plain', '-t', 'bad:1', ...(c.args ? c.args(ctx) : [ctx])], { root, cwd: ctx });
-      t.is(res.code, c.code, res.stderr);
-      t.regex(res.stderr, c.message);
-      t.deepEqual(await storeFingerprint(root), before, 'store unchanged');
-    } finally {
-      await removeDir(work);
-    }
+    await mkdir(ctx);
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    if (c.dockerfile !== undefined) await writeFile(join(ctx, 'Dockerfile'), c.dockerfile);
+    for (const [n, v] of Object.entries(c.files ?? {})) await writeFile(join(ctx, n), v);
+    await c.setup?.(ctx, outside);
+    // A store that already holds an image: the failure must not touch it.
+    await writeFile(join(work, 'Dockerfile.seed'), 'FROM scratch\nCOPY seed /seed\n');
+    await writeFile(join(ctx, 'seed'), 'seed');
+    const seeded = await tsbuild(['build', '-q', '-f', join(work, 'Dockerfile.seed'), '-t', 'seed', ctx], { root });
+    t.is(seeded.code, 0, seeded.stderr);
+    const before = await storeFingerprint(root);
+    const res = await tsbuild(['build', '--progress', 'plain', '-t', 'bad:1', ...(c.args ? c.args(ctx) : [ctx])], { root, cwd: ctx });
+    t.is(res.code, c.code, res.stderr);
+    t.regex(res.stderr, c.message);
+    t.deepEqual(await storeFingerprint(root), before, 'store unchanged');
   });
 }

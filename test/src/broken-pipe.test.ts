@@ -3,12 +3,9 @@
  * 141 (128 + SIGPIPE), never a Node stack trace, and the container is torn down.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild } from './helpers/cli.js';
+import { spawnCli, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
-import { removeDir } from './helpers/fixtures.js';
 import { ourMounts, processesMatching } from './helpers/host.js';
 
 interface Closed {
@@ -24,11 +21,7 @@ interface Closed {
  */
 function withClosedPipe(args: string[], root: string, opts: { after: 'line' | 'start'; close?: 'stdout' | 'stderr' }): Promise<Closed> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TSBUILD_ROOT: root, ...NO_HOST_REGISTRY_CONFIG },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(args, { root });
     const closing = opts.close ?? 'stdout';
     const other = closing === 'stdout' ? child.stderr : child.stdout;
     let read = '';
@@ -50,45 +43,33 @@ function withClosedPipe(args: string[], root: string, opts: { after: 'line' | 's
 const STACK = /\n\s+at |Error:|EPIPE|node:/;
 
 test('run IMG yes | head -1: quiet, 141, the container and its mounts are gone', async (t) => {
-  const root = await busyboxStore();
+  const root = await busyboxStore(t);
   const marker = `tsbuild-epipe-${randomBytes(4).toString('hex')}`;
-  try {
-    const res = await withClosedPipe(['run', 'busybox', 'yes', marker], root, { after: 'line' });
-    t.true(res.read.startsWith(`${marker}\n`), res.read.slice(0, 80));
-    t.is(res.code, 141, res.stderr);
-    t.notRegex(res.stderr, STACK);
-    t.is(res.stderr, '');
-    t.deepEqual(await processesMatching(marker), [], 'no process of the container is left');
-    t.deepEqual(await ourMounts(root), [], 'no mount is left');
-    // The store is fine for the next run.
-    t.is((await tsbuild(['run', 'busybox', 'echo', 'again'], { root })).stdout, 'again\n');
-  } finally {
-    await removeDir(join(root, '..'));
-  }
+  const res = await withClosedPipe(['run', 'busybox', 'yes', marker], root, { after: 'line' });
+  t.true(res.read.startsWith(`${marker}\n`), res.read.slice(0, 80));
+  t.is(res.code, 141, res.stderr);
+  t.notRegex(res.stderr, STACK);
+  t.is(res.stderr, '');
+  t.deepEqual(await processesMatching(marker), [], 'no process of the container is left');
+  t.deepEqual(await ourMounts(root), [], 'no mount is left');
+  // The store is fine for the next run.
+  t.is((await tsbuild(['run', 'busybox', 'echo', 'again'], { root })).stdout, 'again\n');
 });
 
 test('save, inspect, images and history to a closed stdout: quiet, 141', async (t) => {
-  const root = await busyboxStore();
-  try {
-    for (const args of [['save', 'busybox'], ['inspect', 'busybox'], ['images'], ['history', 'busybox']]) {
-      const res = await withClosedPipe(args, root, { after: 'start' });
-      t.is(res.code, 141, `${args.join(' ')}: ${res.stderr}`);
-      t.notRegex(res.stderr, STACK, args.join(' '));
-    }
-  } finally {
-    await removeDir(join(root, '..'));
+  const root = await busyboxStore(t);
+  for (const args of [['save', 'busybox'], ['inspect', 'busybox'], ['images'], ['history', 'busybox']]) {
+    const res = await withClosedPipe(args, root, { after: 'start' });
+    t.is(res.code, 141, `${args.join(' ')}: ${res.stderr}`);
+    t.notRegex(res.stderr, STACK, args.join(' '));
   }
 });
 
 test('a closed stderr during run ends it the same way', async (t) => {
-  const root = await busyboxStore();
+  const root = await busyboxStore(t);
   const marker = `tsbuild-epipe-${randomBytes(4).toString('hex')}`;
-  try {
-    const res = await withClosedPipe(['run', 'busybox', 'sh', '-c', `yes ${marker} >&2`], root, { after: 'line', close: 'stderr' });
-    t.is(res.code, 141);
-    t.deepEqual(await processesMatching(marker), []);
-    t.deepEqual(await ourMounts(root), []);
-  } finally {
-    await removeDir(join(root, '..'));
-  }
+  const res = await withClosedPipe(['run', 'busybox', 'sh', '-c', `yes ${marker} >&2`], root, { after: 'line', close: 'stderr' });
+  t.is(res.code, 141);
+  t.deepEqual(await processesMatching(marker), []);
+  t.deepEqual(await ourMounts(root), []);
 });

@@ -4,7 +4,7 @@ import { readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
-import { removeDir, tempDir } from './helpers/fixtures.js';
+import { tempDir, type Teardown } from './helpers/fixtures.js';
 
 const DOCKERFILE = [
   'FROM busybox AS tools',
@@ -18,9 +18,10 @@ const DOCKERFILE = [
   'ENV DONE=1',
 ].join('\n');
 
-async function setup(): Promise<{ root: string; ctx: string }> {
-  const root = await busyboxStore();
-  const ctx = await tempDir('cache');
+/** A busybox store and the context of DOCKERFILE, both removed when the test ends. */
+async function setup(t: Teardown): Promise<{ root: string; ctx: string }> {
+  const root = await busyboxStore(t);
+  const ctx = await tempDir('cache', t);
   await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE);
   await writeFile(join(ctx, 'app.txt'), 'v1\n');
   await writeFile(join(ctx, 'notes.md'), 'ignored\n');
@@ -41,77 +42,57 @@ async function build(root: string, ctx: string, ...args: string[]): Promise<{ id
 }
 
 test('an unchanged rebuild reuses every step and gives the same image ID', async (t) => {
-  const { root, ctx } = await setup();
-  try {
-    const first = await build(root, ctx);
-    t.is(first.cached, 0);
-    const again = await build(root, ctx);
-    t.is(again.cached, 5, again.log);
-    t.is(again.id, first.id);
-  } finally {
-    await removeDir(ctx);
-    await removeDir(join(root, '..'));
-  }
+  const { root, ctx } = await setup(t);
+  const first = await build(root, ctx);
+  t.is(first.cached, 0);
+  const again = await build(root, ctx);
+  t.is(again.cached, 5, again.log);
+  t.is(again.id, first.id);
 });
 
 test('content decides, not times; ignored files do not count; a change says what changed', async (t) => {
-  const { root, ctx } = await setup();
-  try {
-    const first = await build(root, ctx);
-    await utimes(join(ctx, 'app.txt'), 1000, 1000);
-    await writeFile(join(ctx, 'notes.md'), 'changed but ignored\n');
-    t.is((await build(root, ctx)).cached, 5, 'a new mtime and an ignored file change nothing');
-    await writeFile(join(ctx, 'app.txt'), 'v2\n');
-    const changed = await build(root, ctx);
-    t.regex(changed.log, /cache miss: checksums\[0\] was "[0-9a-f]+", now "[0-9a-f]+"/);
-    t.regex(changed.log, /cache miss: an earlier step changed/);
-    t.not(changed.id, first.id);
-    const out = await tsbuild(['run', 'cached:1', 'cat', '/app/copy.txt'], { root });
-    t.is(out.stdout, 'v2\n');
-    await writeFile(join(ctx, 'app.txt'), 'v1\n');
-    t.is((await build(root, ctx)).id, first.id, 'going back finds the first build again');
-  } finally {
-    await removeDir(ctx);
-    await removeDir(join(root, '..'));
-  }
+  const { root, ctx } = await setup(t);
+  const first = await build(root, ctx);
+  await utimes(join(ctx, 'app.txt'), 1000, 1000);
+  await writeFile(join(ctx, 'notes.md'), 'changed but ignored\n');
+  t.is((await build(root, ctx)).cached, 5, 'a new mtime and an ignored file change nothing');
+  await writeFile(join(ctx, 'app.txt'), 'v2\n');
+  const changed = await build(root, ctx);
+  t.regex(changed.log, /cache miss: checksums\[0\] was "[0-9a-f]+", now "[0-9a-f]+"/);
+  t.regex(changed.log, /cache miss: an earlier step changed/);
+  t.not(changed.id, first.id);
+  const out = await tsbuild(['run', 'cached:1', 'cat', '/app/copy.txt'], { root });
+  t.is(out.stdout, 'v2\n');
+  await writeFile(join(ctx, 'app.txt'), 'v1\n');
+  t.is((await build(root, ctx)).id, first.id, 'going back finds the first build again');
 });
 
 test('a build arg the RUN sees, and a change in a --from stage, miss exactly the steps they reach', async (t) => {
-  const { root, ctx } = await setup();
-  try {
-    await build(root, ctx);
-    const flavored = await build(root, ctx, '--build-arg', 'FLAVOR=spicy');
-    t.regex(flavored.log, /cache miss: env\[\d+\] was "FLAVOR=plain", now "FLAVOR=spicy"/);
-    t.is(flavored.cached, 3, 'tools RUN, WORKDIR and COPY app.txt are reused');
-    await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE.replace('echo tool', 'echo better-tool'));
-    const tools = await build(root, ctx, '--build-arg', 'FLAVOR=spicy');
-    t.is(tools.cached, 3, 'only the tools RUN and the COPY --from run again');
-    t.is((await tsbuild(['run', 'cached:1', 'cat', '/app/tool'], { root })).stdout, 'better-tool\n');
-  } finally {
-    await removeDir(ctx);
-    await removeDir(join(root, '..'));
-  }
+  const { root, ctx } = await setup(t);
+  await build(root, ctx);
+  const flavored = await build(root, ctx, '--build-arg', 'FLAVOR=spicy');
+  t.regex(flavored.log, /cache miss: env\[\d+\] was "FLAVOR=plain", now "FLAVOR=spicy"/);
+  t.is(flavored.cached, 3, 'tools RUN, WORKDIR and COPY app.txt are reused');
+  await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE.replace('echo tool', 'echo better-tool'));
+  const tools = await build(root, ctx, '--build-arg', 'FLAVOR=spicy');
+  t.is(tools.cached, 3, 'only the tools RUN and the COPY --from run again');
+  t.is((await tsbuild(['run', 'cached:1', 'cat', '/app/tool'], { root })).stdout, 'better-tool\n');
 });
 
 test('--no-cache runs everything; the cache survives prune but not prune --all; a lost snapshot is unpacked again', async (t) => {
-  const { root, ctx } = await setup();
-  try {
-    const first = await build(root, ctx);
-    const fresh = await build(root, ctx, '--no-cache');
-    t.is(fresh.cached, 0);
-    t.is(fresh.ran, 7, 'two FROM steps and five layer steps');
-    t.is((await tsbuild(['prune'], { root })).code, 0);
-    t.is((await build(root, ctx)).cached, 5, 'prune keeps the build cache');
-    for (const s of await readdir(join(root, 'snapshots'))) if (!s.startsWith('.')) await rm(join(root, 'snapshots', s), { recursive: true, force: true });
-    const unpacked = await build(root, ctx);
-    t.is(unpacked.cached, 5, 'snapshots come back from the layer blobs');
-    t.is((await tsbuild(['run', 'cached:1', 'cat', '/app/flavor'], { root })).stdout, 'plain\n');
-    t.is((await tsbuild(['prune', '--all'], { root })).code, 0);
-    const after = await build(root, ctx);
-    t.is(after.cached, 0, 'prune --all empties the cache');
-    t.not(after.id, first.id);
-  } finally {
-    await removeDir(ctx);
-    await removeDir(join(root, '..'));
-  }
+  const { root, ctx } = await setup(t);
+  const first = await build(root, ctx);
+  const fresh = await build(root, ctx, '--no-cache');
+  t.is(fresh.cached, 0);
+  t.is(fresh.ran, 7, 'two FROM steps and five layer steps');
+  t.is((await tsbuild(['prune'], { root })).code, 0);
+  t.is((await build(root, ctx)).cached, 5, 'prune keeps the build cache');
+  for (const s of await readdir(join(root, 'snapshots'))) if (!s.startsWith('.')) await rm(join(root, 'snapshots', s), { recursive: true, force: true });
+  const unpacked = await build(root, ctx);
+  t.is(unpacked.cached, 5, 'snapshots come back from the layer blobs');
+  t.is((await tsbuild(['run', 'cached:1', 'cat', '/app/flavor'], { root })).stdout, 'plain\n');
+  t.is((await tsbuild(['prune', '--all'], { root })).code, 0);
+  const after = await build(root, ctx);
+  t.is(after.cached, 0, 'prune --all empties the cache');
+  t.not(after.id, first.id);
 });

@@ -71,27 +71,23 @@ test('images, inspect and history show the store in docker\'s shapes', async (t)
 });
 
 test('--target builds an earlier stage; -f with its own .dockerignore; --progress json', async (t) => {
-  const work = await tempDir('target');
+  const work = await tempDir('target', t);
   const ctx = join(work, 'ctx');
-  try {
-    await mkdir(join(ctx, 'df'), { recursive: true });
-    await writeFile(join(ctx, 'a.txt'), 'a');
-    await writeFile(join(ctx, 'b.txt'), 'b');
-    await writeFile(join(ctx, '.dockerignore'), 'b.txt\n');
-    await writeFile(join(ctx, 'df', 'Build.df'), 'FROM scratch AS first\nCOPY . /ctx/\nFROM first AS second\nCOPY b.txt /b\n');
-    await writeFile(join(ctx, 'df', 'Build.df.dockerignore'), 'a.txt\n');
-    const res = await tsbuild(['build', '--progress', 'json', '-f', join(ctx, 'df', 'Build.df'), '--target', 'first', '-o', `type=local,dest=${work}/out`, ctx], { root: join(work, 'store') });
-    t.is(res.code, 0, res.stderr);
-    const events = res.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-    t.true(events.some((e) => e.type === 'step-start'));
-    t.is(events[events.length - 1]!.type, 'export');
-    const tree = await treeOf(join(work, 'out'));
-    t.regex(tree, /^ctx\/b\.txt\t/m, 'Build.df.dockerignore wins over .dockerignore');
-    t.notRegex(tree, /ctx\/a\.txt/);
-    t.notRegex(tree, /^b\t/m, 'stage "second" was not built');
-  } finally {
-    await removeDir(work);
-  }
+  await mkdir(join(ctx, 'df'), { recursive: true });
+  await writeFile(join(ctx, 'a.txt'), 'a');
+  await writeFile(join(ctx, 'b.txt'), 'b');
+  await writeFile(join(ctx, '.dockerignore'), 'b.txt\n');
+  await writeFile(join(ctx, 'df', 'Build.df'), 'FROM scratch AS first\nCOPY . /ctx/\nFROM first AS second\nCOPY b.txt /b\n');
+  await writeFile(join(ctx, 'df', 'Build.df.dockerignore'), 'a.txt\n');
+  const res = await tsbuild(['build', '--progress', 'json', '-f', join(ctx, 'df', 'Build.df'), '--target', 'first', '-o', `type=local,dest=${work}/out`, ctx], { root: join(work, 'store') });
+  t.is(res.code, 0, res.stderr);
+  const events = res.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  t.true(events.some((e) => e.type === 'step-start'));
+  t.is(events[events.length - 1]!.type, 'export');
+  const tree = await treeOf(join(work, 'out'));
+  t.regex(tree, /^ctx\/b\.txt\t/m, 'Build.df.dockerignore wins over .dockerignore');
+  t.notRegex(tree, /ctx\/a\.txt/);
+  t.notRegex(tree, /^b\t/m, 'stage "second" was not built');
 });
 
 test('--version names the Dockerfile syntax level', async (t) => {

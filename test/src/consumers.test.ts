@@ -11,7 +11,7 @@
 import test from 'ava';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startRegistry, type RunningRegistry } from '@tsbuild/layerstore/testing';
+import { fileRegistry } from '@tsbuild/layerstore/testing';
 import { run, tsbuild } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
@@ -20,7 +20,7 @@ import { treeOf } from './helpers/tree.js';
 const OCI_TYPES = /^application\/vnd\.oci\.image\.(manifest\.v1\+json|config\.v1\+json|layer\.v1\.tar(\+gzip|\+zstd)?)$/;
 const DOCKER_TYPES = /^application\/vnd\.docker\.(distribution\.manifest\.v2\+json|container\.image\.v1\+json|image\.rootfs\.diff\.tar(\.gzip)?)$/;
 
-let registry: RunningRegistry;
+const registry = fileRegistry(test);
 let work: string;
 let policy: string;
 
@@ -31,7 +31,6 @@ interface Manifest {
 }
 
 test.before(async () => {
-  registry = await startRegistry();
   work = await tempDir('consumers');
   policy = join(work, 'policy.json');
   await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
@@ -47,7 +46,6 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await registry?.stop();
   if (work) await removeDir(work);
 });
 

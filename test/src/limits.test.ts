@@ -55,20 +55,16 @@ test('bad limit values are usage errors naming the flag', async (t) => {
 });
 
 test('run: every docker run limit flag is applied; -1 means unlimited', async (t) => {
-  const root = await busyboxStore();
-  try {
-    const res = await tsbuild(
-      ['run', '--memory', '64m', '--memory-swap', '-1', '--cpus', '1.5', '--cpu-shares', '256', '--cpuset-cpus', '0', '--cpuset-mems', '0', '--pids-limit', '-1', 'busybox', 'sh', '-c', 'grep -E "^(Cpus|Mems)_allowed_list" /proc/self/status'],
-      { root },
-    );
-    t.is(res.code, 0, res.stderr);
-    t.regex(res.stdout, /^Cpus_allowed_list:\s+0\nMems_allowed_list:\s+0\n$/);
-    const bad = await tsbuild(['run', '--cpuset-cpus', '0-4095', 'busybox', 'true'], { root });
-    t.is(bad.code, 125);
-    t.regex(bad.stderr, /^ERROR: --cpuset-cpus: cannot apply the cpuset CPUs limit/m);
-  } finally {
-    await removeDir(join(root, '..'));
-  }
+  const root = await busyboxStore(t);
+  const res = await tsbuild(
+    ['run', '--memory', '64m', '--memory-swap', '-1', '--cpus', '1.5', '--cpu-shares', '256', '--cpuset-cpus', '0', '--cpuset-mems', '0', '--pids-limit', '-1', 'busybox', 'sh', '-c', 'grep -E "^(Cpus|Mems)_allowed_list" /proc/self/status'],
+    { root },
+  );
+  t.is(res.code, 0, res.stderr);
+  t.regex(res.stdout, /^Cpus_allowed_list:\s+0\nMems_allowed_list:\s+0\n$/);
+  const bad = await tsbuild(['run', '--cpuset-cpus', '0-4095', 'busybox', 'true'], { root });
+  t.is(bad.code, 125);
+  t.regex(bad.stderr, /^ERROR: --cpuset-cpus: cannot apply the cpuset CPUs limit/m);
 });
 
 /**
@@ -89,25 +85,20 @@ function withCgroups(how: 'hide' | 'readonly', root: string, args: string[]) {
 
 for (const how of ['hide', 'readonly'] as const) {
   test(`cgroups ${how === 'hide' ? 'not mounted' : 'read-only'}: runs and builds without limits work; a limit asked for is an error saying what is missing`, async (t) => {
-    const root = await busyboxStore();
-    const work = await tempDir('limits');
-    try {
-      const plain = await withCgroups(how, root, ['run', 'busybox', 'echo', 'fine']);
-      t.is(plain.code, 0, plain.stderr);
-      t.is(plain.stdout, 'fine\n');
-      await writeFile(join(work, 'Dockerfile'), 'FROM busybox\nRUN echo built > /x\n');
-      const built = await withCgroups(how, root, ['build', '-q', work]);
-      t.is(built.code, 0, built.stderr);
-      const limited = await withCgroups(how, root, ['run', '--memory', '32m', 'busybox', 'true']);
-      t.is(limited.code, 125);
-      t.regex(limited.stderr, how === 'hide' ? /^ERROR: --memory: cannot apply the memory limit: no cgroup hierarchy is mounted/m : /^ERROR: --memory: cannot apply the memory limit: .* is on a read-only cgroup mount; give tsbuild a writable one/m);
-      const step = await withCgroups(how, root, ['build', '--progress', 'plain', '--no-cache', '--cpu-shares', '100', work]);
-      t.is(step.code, 1);
-      t.regex(step.stderr, /Dockerfile:2: --cpu-shares: cannot apply the CPU shares limit/);
-    } finally {
-      await removeDir(work);
-      await removeDir(join(root, '..'));
-    }
+    const root = await busyboxStore(t);
+    const work = await tempDir('limits', t);
+    const plain = await withCgroups(how, root, ['run', 'busybox', 'echo', 'fine']);
+    t.is(plain.code, 0, plain.stderr);
+    t.is(plain.stdout, 'fine\n');
+    await writeFile(join(work, 'Dockerfile'), 'FROM busybox\nRUN echo built > /x\n');
+    const built = await withCgroups(how, root, ['build', '-q', work]);
+    t.is(built.code, 0, built.stderr);
+    const limited = await withCgroups(how, root, ['run', '--memory', '32m', 'busybox', 'true']);
+    t.is(limited.code, 125);
+    t.regex(limited.stderr, how === 'hide' ? /^ERROR: --memory: cannot apply the memory limit: no cgroup hierarchy is mounted/m : /^ERROR: --memory: cannot apply the memory limit: .* is on a read-only cgroup mount; give tsbuild a writable one/m);
+    const step = await withCgroups(how, root, ['build', '--progress', 'plain', '--no-cache', '--cpu-shares', '100', work]);
+    t.is(step.code, 1);
+    t.regex(step.stderr, /Dockerfile:2: --cpu-shares: cannot apply the CPU shares limit/);
   });
 }
 

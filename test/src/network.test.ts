@@ -13,7 +13,7 @@ import { sandboxLayout } from '@tsbuild/executor';
 import { busyboxStore } from './helpers/busybox.js';
 import { debianMirror, debianStore, reachable } from './helpers/debian.js';
 import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild } from './helpers/cli.js';
-import { removeDir, tempDir } from './helpers/fixtures.js';
+import { removeDir, tempDir, type Teardown } from './helpers/fixtures.js';
 
 async function listen(host: string, reply: string, port = 0): Promise<Server & { port: number }> {
   const s = createServer((c) => c.end(reply));
@@ -28,15 +28,12 @@ function hostAddress(): string | undefined {
   return Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
-/** A store with busybox:latest and a context holding `dockerfile`. */
-async function setup(dockerfile: string): Promise<{ root: string; work: string; done: () => Promise<void> }> {
-  const root = await busyboxStore();
-  const work = await tempDir('net');
+/** A store with busybox:latest and a context holding `dockerfile`, both removed when the test ends. */
+async function setup(t: Teardown, dockerfile: string): Promise<{ root: string; work: string }> {
+  const root = await busyboxStore(t);
+  const work = await tempDir('net', t);
   await writeFile(join(work, 'Dockerfile'), dockerfile);
-  return { root, work, done: async () => {
-    await removeDir(work);
-    await removeDir(join(root, '..'));
-  } };
+  return { root, work };
 }
 
 /** Live helper processes (slirp4netns, pasta) left without the tsbuild that started them. */
@@ -73,7 +70,7 @@ test("RUN's default network: the host's 127.0.0.1 is out of reach, its other add
   const open = addr ? await listen(addr, 'HOST-PUBLIC\n') : undefined;
   const { gateway, dns } = sandboxLayout();
   const tries = ['127.0.0.1', gateway, dns].map((a) => `echo "via ${a}: [$(timeout 10 nc -w 3 ${a} ${secret.port} 2>&1)]"`).join('; ');
-  const { root, work, done } = await setup(`FROM busybox\nRUN ${tries}; echo "public: [$(timeout 10 nc -w 5 ${addr ?? '127.0.0.1'} ${open?.port ?? 1})]"\n`);
+  const { root, work } = await setup(t, `FROM busybox\nRUN ${tries}; echo "public: [$(timeout 10 nc -w 5 ${addr ?? '127.0.0.1'} ${open?.port ?? 1})]"\n`);
   try {
     const res = await tsbuild(['build', '--progress', 'plain', work], { root });
     t.is(res.code, 0, res.stderr);
@@ -83,13 +80,12 @@ test("RUN's default network: the host's 127.0.0.1 is out of reach, its other add
   } finally {
     secret.close();
     open?.close();
-    await done();
   }
 });
 
 test('RUN --network=host needs --allow network.host; with it the host loopback is reachable', async (t) => {
   const secret = await listen('127.0.0.1', 'LOOPBACK-SECRET\n');
-  const { root, work, done } = await setup(`FROM busybox\nRUN echo first\nRUN --network=host nc -w 3 127.0.0.1 ${secret.port} > /got\n`);
+  const { root, work } = await setup(t, `FROM busybox\nRUN echo first\nRUN --network=host nc -w 3 127.0.0.1 ${secret.port} > /got\n`);
   try {
     const refused = await tsbuild(['build', '--progress', 'plain', work], { root });
     t.is(refused.code, 1);
@@ -104,27 +100,22 @@ test('RUN --network=host needs --allow network.host; with it the host loopback i
     t.regex(bad.stderr, /--allow network.everything: unknown entitlement, want network.host/);
   } finally {
     secret.close();
-    await done();
   }
 });
 
 test('without slirp4netns or pasta on PATH the default network is a clear error; --network=none still works', async (t) => {
-  const { root, work, done } = await setup('FROM busybox\nRUN --network=none echo none-works\nRUN echo default\n');
-  try {
-    const emptyPath = join(work, 'empty-bin');
-    await mkdir(emptyPath);
-    const res = await tsbuild(['build', '--progress', 'plain', work], { root, env: { PATH: emptyPath } });
-    t.is(res.code, 1);
-    t.regex(res.stderr, /none-works/);
-    t.regex(res.stderr, /Dockerfile:3: .*slirp4netns or pasta is not installed \(Debian and Ubuntu: apt-get install slirp4netns/);
-    t.notRegex(res.stderr, /\n\s+at /, 'no stack trace');
-    const run = await tsbuild(['run', 'busybox', 'true'], { root, env: { PATH: emptyPath } });
-    t.is(run.code, 125, 'tsbuild run fails like docker run: 125');
-    t.regex(run.stderr, /slirp4netns or pasta is not installed/);
-    t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
-  } finally {
-    await done();
-  }
+  const { root, work } = await setup(t, 'FROM busybox\nRUN --network=none echo none-works\nRUN echo default\n');
+  const emptyPath = join(work, 'empty-bin');
+  await mkdir(emptyPath);
+  const res = await tsbuild(['build', '--progress', 'plain', work], { root, env: { PATH: emptyPath } });
+  t.is(res.code, 1);
+  t.regex(res.stderr, /none-works/);
+  t.regex(res.stderr, /Dockerfile:3: .*slirp4netns or pasta is not installed \(Debian and Ubuntu: apt-get install slirp4netns/);
+  t.notRegex(res.stderr, /\n\s+at /, 'no stack trace');
+  const run = await tsbuild(['run', 'busybox', 'true'], { root, env: { PATH: emptyPath } });
+  t.is(run.code, 125, 'tsbuild run fails like docker run: 125');
+  t.regex(run.stderr, /slirp4netns or pasta is not installed/);
+  t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('tsbuild run -p HOSTPORT:80 publishes a web server an HTTP client on the host can reach', async (t) => {
@@ -177,14 +168,10 @@ test("RUN reaches Debian's mirror by name (apt-get update's path: DNS, then HTTP
     t.pass();
     return;
   }
-  const { root, work, done } = await setup(`FROM busybox\nRUN wget -q -O /release ${url} && grep -q '^Origin: Debian' /release && echo mirror-ok\n`);
-  try {
-    const res = await tsbuild(['build', '--progress', 'plain', work], { root });
-    t.is(res.code, 0, res.stderr);
-    t.regex(res.stderr, /mirror-ok/);
-  } finally {
-    await done();
-  }
+  const { root, work } = await setup(t, `FROM busybox\nRUN wget -q -O /release ${url} && grep -q '^Origin: Debian' /release && echo mirror-ok\n`);
+  const res = await tsbuild(['build', '--progress', 'plain', work], { root });
+  t.is(res.code, 0, res.stderr);
+  t.regex(res.stderr, /mirror-ok/);
 });
 
 test("RUN apt-get update in the default network: a Debian base reaches its mirror (DNS through the sandbox's resolver)", async (t) => {

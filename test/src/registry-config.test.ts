@@ -9,60 +9,44 @@
 import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startRegistry, type RunningRegistry } from '@tsbuild/layerstore/testing';
+import { fileRegistry } from '@tsbuild/layerstore/testing';
 import { tsbuild } from './helpers/cli.js';
-import { busyboxStore } from './helpers/busybox.js';
-import { removeDir, tempDir } from './helpers/fixtures.js';
+import { pushBusybox } from './helpers/busybox.js';
+import { tempDir } from './helpers/fixtures.js';
 
-let registry: RunningRegistry;
+const registry = fileRegistry(test);
 const PROBE = 'tsbuild-mirror-probe:1';
 
 test.before(async () => {
-  registry = await startRegistry();
-  const root = await busyboxStore();
-  const res = await tsbuild(['push', 'busybox:latest', `${registry.host}/library/${PROBE}`], { root });
-  await removeDir(join(root, '..'));
-  if (res.code !== 0) throw new Error(res.stderr);
-});
-
-test.after.always(async () => {
-  await registry?.stop();
+  await pushBusybox(`${registry.host}/library/${PROBE}`);
 });
 
 test('a docker.io mirror named only in a registries.conf drop-in; a blocked registry; a warning for what is not applied', async (t) => {
-  const dir = await tempDir('regconf');
+  const dir = await tempDir('regconf', t);
   const root = join(dir, 'store');
-  try {
-    await writeFile(join(dir, '50-mirror.conf'), `[[registry]]\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "${registry.host}"\n`);
-    await writeFile(join(dir, '60-policy.conf'), `unqualified-search-registries = ["docker.io", "quay.io"]\n[[registry]]\nlocation = "${registry.host}"\nblocked = true\n`);
-    await writeFile(join(dir, 'ignored.txt'), 'not a drop-in');
-    const env = { TSBUILD_REGISTRIES_CONF_D: dir };
-    const pulled = await tsbuild(['pull', PROBE], { root, env });
-    t.is(pulled.code, 0, pulled.stderr);
-    t.regex(pulled.stderr, new RegExp(`\\(from ${registry.host.replace(/\./g, '\\.')}, image ID`), 'pulled from the mirror');
-    t.true(pulled.stderr.includes(`WARNING: ${join(dir, '60-policy.conf')}: unqualified-search-registries lists quay.io`), pulled.stderr);
-    t.is(pulled.stdout, `docker.io/library/${PROBE}\n`);
-    const blocked = await tsbuild(['pull', `${registry.host}/library/${PROBE}`], { root, env });
-    t.is(blocked.code, 1);
-    t.true(blocked.stderr.includes(`registry ${registry.host} is blocked in ${join(dir, '60-policy.conf')}`), blocked.stderr);
-    const without = await tsbuild(['pull', `${registry.host}/library/${PROBE}`], { root });
-    t.is(without.code, 0, 'only the drop-in blocks it');
-  } finally {
-    await removeDir(dir);
-  }
+  await writeFile(join(dir, '50-mirror.conf'), `[[registry]]\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "${registry.host}"\n`);
+  await writeFile(join(dir, '60-policy.conf'), `unqualified-search-registries = ["docker.io", "quay.io"]\n[[registry]]\nlocation = "${registry.host}"\nblocked = true\n`);
+  await writeFile(join(dir, 'ignored.txt'), 'not a drop-in');
+  const env = { TSBUILD_REGISTRIES_CONF_D: dir };
+  const pulled = await tsbuild(['pull', PROBE], { root, env });
+  t.is(pulled.code, 0, pulled.stderr);
+  t.regex(pulled.stderr, new RegExp(`\\(from ${registry.host.replace(/\./g, '\\.')}, image ID`), 'pulled from the mirror');
+  t.true(pulled.stderr.includes(`WARNING: ${join(dir, '60-policy.conf')}: unqualified-search-registries lists quay.io`), pulled.stderr);
+  t.is(pulled.stdout, `docker.io/library/${PROBE}\n`);
+  const blocked = await tsbuild(['pull', `${registry.host}/library/${PROBE}`], { root, env });
+  t.is(blocked.code, 1);
+  t.true(blocked.stderr.includes(`registry ${registry.host} is blocked in ${join(dir, '60-policy.conf')}`), blocked.stderr);
+  const without = await tsbuild(['pull', `${registry.host}/library/${PROBE}`], { root });
+  t.is(without.code, 0, 'only the drop-in blocks it');
 });
 
 test("FROM through a mirror named only in daemon.json's registry-mirrors", async (t) => {
-  const dir = await tempDir('daemonjson');
+  const dir = await tempDir('daemonjson', t);
   const root = join(dir, 'store');
-  try {
-    await writeFile(join(dir, 'daemon.json'), JSON.stringify({ 'registry-mirrors': [`http://${registry.host}`], 'log-driver': 'journald' }));
-    await writeFile(join(dir, 'Dockerfile'), `FROM ${PROBE}\nRUN echo via-daemon-json > /x\n`);
-    const env = { TSBUILD_DOCKER_DAEMON_JSON: join(dir, 'daemon.json') };
-    const built = await tsbuild(['build', '-q', '-t', 'via:1', dir], { root, env });
-    t.is(built.code, 0, built.stderr);
-    t.is((await tsbuild(['run', 'via:1', 'cat', '/x'], { root, env })).stdout, 'via-daemon-json\n');
-  } finally {
-    await removeDir(dir);
-  }
+  await writeFile(join(dir, 'daemon.json'), JSON.stringify({ 'registry-mirrors': [`http://${registry.host}`], 'log-driver': 'journald' }));
+  await writeFile(join(dir, 'Dockerfile'), `FROM ${PROBE}\nRUN echo via-daemon-json > /x\n`);
+  const env = { TSBUILD_DOCKER_DAEMON_JSON: join(dir, 'daemon.json') };
+  const built = await tsbuild(['build', '-q', '-t', 'via:1', dir], { root, env });
+  t.is(built.code, 0, built.stderr);
+  t.is((await tsbuild(['run', 'via:1', 'cat', '/x'], { root, env })).stdout, 'via-daemon-json\n');
 });

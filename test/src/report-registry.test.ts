@@ -7,23 +7,15 @@
 import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startRegistry, type RunningRegistry } from '@tsbuild/layerstore/testing';
+import { fileRegistry } from '@tsbuild/layerstore/testing';
 import { tsbuild } from './helpers/cli.js';
-import { busyboxStore } from './helpers/busybox.js';
+import { busyboxStore, pushBusybox } from './helpers/busybox.js';
 import { removeDir, tempDir } from './helpers/fixtures.js';
 
-let registry: RunningRegistry;
+const registry = fileRegistry(test);
 
 test.before(async () => {
-  registry = await startRegistry();
-  const root = await busyboxStore();
-  const res = await tsbuild(['push', 'busybox:latest', `${registry.host}/library/busybox:latest`], { root });
-  await removeDir(join(root, '..'));
-  if (res.code !== 0) throw new Error(res.stderr);
-});
-
-test.after.always(async () => {
-  await registry?.stop();
+  await pushBusybox(`${registry.host}/library/busybox:latest`);
 });
 
 interface Inspected {
@@ -60,42 +52,38 @@ test('pull into a store that lacks the image downloads a newer image; again, it 
 });
 
 test('one image under two manifests: images shows a row per name with one ID and size, inspect lists every name, rmi of the ID removes both (with -f)', async (t) => {
-  const root = await busyboxStore();
+  const root = await busyboxStore(t);
   const remote = `${registry.host}/group/bb:1`;
-  try {
-    const local = await inspect(root, 'busybox:latest');
-    const pushed = await tsbuild(['push', 'busybox:latest', remote], { root });
-    t.is(pushed.code, 0, pushed.stderr);
-    const pushedDigest = pushed.stdout.trim();
-    t.is((await tsbuild(['pull', remote], { root })).code, 0);
-    const viaRemote = await inspect(root, remote);
-    t.is(viaRemote.Id, local.Id, 'same config: same image');
-    const manifests = JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-    t.is(new Set(manifests.manifests.map((m) => m.digest)).size, 2, 'two manifests (uncompressed and gzip layers)');
+  const local = await inspect(root, 'busybox:latest');
+  const pushed = await tsbuild(['push', 'busybox:latest', remote], { root });
+  t.is(pushed.code, 0, pushed.stderr);
+  const pushedDigest = pushed.stdout.trim();
+  t.is((await tsbuild(['pull', remote], { root })).code, 0);
+  const viaRemote = await inspect(root, remote);
+  t.is(viaRemote.Id, local.Id, 'same config: same image');
+  const manifests = JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  t.is(new Set(manifests.manifests.map((m) => m.digest)).size, 2, 'two manifests (uncompressed and gzip layers)');
 
-    for (const name of ['busybox:latest', remote, local.Id.slice(7, 19)]) {
-      const img = await inspect(root, name);
-      t.deepEqual(img.RepoTags, [remote, 'busybox:latest'].sort(), name);
-      t.deepEqual(img.RepoDigests, [`${registry.host}/group/bb@${pushedDigest}`], name);
-      t.is(img.Size, local.Size, 'the same content size whichever manifest');
-    }
-    const rows = (await tsbuild(['images'], { root })).stdout.trim().split('\n').slice(1);
-    t.is(rows.length, 2, rows.join('\n'));
-    const cols = rows.map((r) => r.split(/\s{3,}/));
-    t.deepEqual(cols.map((c) => c[2]), [local.Id.slice(7, 19), local.Id.slice(7, 19)]);
-    t.is(cols[0]!.at(-1), cols[1]!.at(-1), 'one size');
-    t.is((await tsbuild(['images', '-q'], { root })).stdout, `${local.Id.slice(7, 19)}\n`);
-
-    const refused = await tsbuild(['rmi', local.Id.slice(7, 19)], { root });
-    t.is(refused.code, 1);
-    t.regex(refused.stderr, /must be forced.*referenced in multiple repositories/);
-    const forced = await tsbuild(['rmi', '-f', local.Id.slice(7, 19)], { root });
-    t.is(forced.code, 0, forced.stderr);
-    t.deepEqual(forced.stdout.trim().split('\n').sort(), [`Untagged: ${remote}`, 'Untagged: busybox:latest'].sort());
-    t.is((await tsbuild(['images', '-q'], { root })).stdout, '');
-  } finally {
-    await removeDir(join(root, '..'));
+  for (const name of ['busybox:latest', remote, local.Id.slice(7, 19)]) {
+    const img = await inspect(root, name);
+    t.deepEqual(img.RepoTags, [remote, 'busybox:latest'].sort(), name);
+    t.deepEqual(img.RepoDigests, [`${registry.host}/group/bb@${pushedDigest}`], name);
+    t.is(img.Size, local.Size, 'the same content size whichever manifest');
   }
+  const rows = (await tsbuild(['images'], { root })).stdout.trim().split('\n').slice(1);
+  t.is(rows.length, 2, rows.join('\n'));
+  const cols = rows.map((r) => r.split(/\s{3,}/));
+  t.deepEqual(cols.map((c) => c[2]), [local.Id.slice(7, 19), local.Id.slice(7, 19)]);
+  t.is(cols[0]!.at(-1), cols[1]!.at(-1), 'one size');
+  t.is((await tsbuild(['images', '-q'], { root })).stdout, `${local.Id.slice(7, 19)}\n`);
+
+  const refused = await tsbuild(['rmi', local.Id.slice(7, 19)], { root });
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /must be forced.*referenced in multiple repositories/);
+  const forced = await tsbuild(['rmi', '-f', local.Id.slice(7, 19)], { root });
+  t.is(forced.code, 0, forced.stderr);
+  t.deepEqual(forced.stdout.trim().split('\n').sort(), [`Untagged: ${remote}`, 'Untagged: busybox:latest'].sort());
+  t.is((await tsbuild(['images', '-q'], { root })).stdout, '');
 });
 
 test('build --push and -o type=registry record RepoDigests of the built image', async (t) => {

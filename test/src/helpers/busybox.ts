@@ -6,12 +6,15 @@
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tsbuild } from './cli.js';
-import { prepareFixture, removeDir, tempDir } from './fixtures.js';
+import { prepareFixture, removeDir, tempDir, type Teardown } from './fixtures.js';
 
 let built: Promise<string> | undefined;
 
-/** A store directory holding busybox:latest (built once, copied for each caller). */
-export async function busyboxStore(): Promise<string> {
+/**
+ * A store directory holding busybox:latest (built once, copied for each caller); with
+ * `t`, the copy is removed when that test ends (else the caller removes `join(root, '..')`).
+ */
+export async function busyboxStore(t?: Teardown): Promise<string> {
   built ??= (async () => {
     const ctx = await prepareFixture('busybox');
     const dir = await tempDir('busybox-store');
@@ -21,7 +24,18 @@ export async function busyboxStore(): Promise<string> {
     return join(dir, 'store');
   })();
   const source = await built;
-  const dir = await tempDir('store');
+  const dir = await tempDir('store', t);
   await cp(source, join(dir, 'store'), { recursive: true, verbatimSymlinks: true });
   return join(dir, 'store');
+}
+
+/** busybox:latest pushed to `dest` (`HOST:PORT/library/busybox:latest`), from a copy of the store made for it. */
+export async function pushBusybox(dest: string): Promise<void> {
+  const root = await busyboxStore();
+  try {
+    const res = await tsbuild(['push', 'busybox:latest', dest], { root });
+    if (res.code !== 0) throw new Error(`pushing busybox to ${dest}: ${res.stderr}`);
+  } finally {
+    await removeDir(join(root, '..'));
+  }
 }

@@ -6,8 +6,16 @@ import { REPO, run } from './cli.js';
 
 export const FIXTURES = join(REPO, 'fixtures');
 
-export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `tsbuild-${prefix}-`));
+/** What a test registers its cleanups with (ava's ExecutionContext). */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** A new temporary directory; with `t`, removed when that test ends. */
+export async function tempDir(prefix: string, t?: Teardown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `tsbuild-${prefix}-`));
+  t?.teardown(() => removeDir(dir));
+  return dir;
 }
 
 /** A prepared copy of fixtures/<name> (without prepare.sh, build-args and expected/). */

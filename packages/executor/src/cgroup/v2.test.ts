@@ -6,7 +6,7 @@
  * itself into a leaf, next to another process it goes beside, killed it leaves a subtree
  * the next one removes. Needs root.
  */
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -31,6 +31,19 @@ function freshCgroup(): string {
   const dir = join(home, `tsbuild-test-${process.pid}-${n++}`);
   mkdirSync(dir);
   return dir;
+}
+
+/** A fresh cgroup another process (a sleep) already holds, as a CI job's does; both gone when the test ends. */
+function sharedCgroup(t: ExecutionContext): string {
+  const cg = freshCgroup();
+  const other = spawn('sleep', ['600'], { stdio: 'ignore' });
+  writeFileSync(join(cg, 'cgroup.procs'), String(other.pid));
+  t.teardown(async () => {
+    other.kill('SIGKILL');
+    await new Promise((r) => other.once('exit', r));
+    rmdirSync(cg);
+  });
+  return cg;
 }
 
 /** cgroup paths as /proc/<pid>/cgroup shows them. */
@@ -62,21 +75,13 @@ test('alone in its cgroup: tsbuild moves into a supervisor leaf below it, and ba
 });
 
 test('sharing its cgroup with another process: the subtree goes next to it', async (t) => {
-  const cg = freshCgroup();
-  const other = spawn('sleep', ['600'], { stdio: 'ignore' });
-  writeFileSync(join(cg, 'cgroup.procs'), String(other.pid));
-  try {
-    const c = child('close', cg);
-    const [opened, closed] = await c.lines;
-    t.is(await c.exit, 0);
-    t.like(opened, { mode: 'sibling', base: join(dirname(cg), `tsbuild-${c.proc.pid}`), cgroup: rel(cg), runControllers: limitable });
-    t.like(closed, { cgroup: rel(cg) });
-    t.false(existsSync(opened!.base!));
-  } finally {
-    other.kill('SIGKILL');
-    await new Promise((r) => other.once('exit', r));
-    rmdirSync(cg);
-  }
+  const cg = sharedCgroup(t);
+  const c = child('close', cg);
+  const [opened, closed] = await c.lines;
+  t.is(await c.exit, 0);
+  t.like(opened, { mode: 'sibling', base: join(dirname(cg), `tsbuild-${c.proc.pid}`), cgroup: rel(cg), runControllers: limitable });
+  t.like(closed, { cgroup: rel(cg) });
+  t.false(existsSync(opened!.base!));
 });
 
 /**
@@ -85,22 +90,14 @@ test('sharing its cgroup with another process: the subtree goes next to it', asy
  * systemd or the container runtime, removes it when the unit or container ends.)
  */
 test('killed, it leaves its subtree; the next tsbuild there removes it', async (t) => {
-  const cg = freshCgroup();
-  const other = spawn('sleep', ['600'], { stdio: 'ignore' });
-  writeFileSync(join(cg, 'cgroup.procs'), String(other.pid));
-  try {
-    const first = child('crash', cg);
-    const [opened] = await first.lines;
-    t.is(await first.exit, 'SIGKILL');
-    t.is(opened!.mode, 'sibling');
-    t.true(existsSync(join(opened!.base!, 'run-test')), 'left behind by the crash');
-    const second = child('close', cg);
-    await second.lines;
-    t.is(await second.exit, 0);
-    t.false(existsSync(opened!.base!), 'swept by the next one');
-  } finally {
-    other.kill('SIGKILL');
-    await new Promise((r) => other.once('exit', r));
-    rmdirSync(cg);
-  }
+  const cg = sharedCgroup(t);
+  const first = child('crash', cg);
+  const [opened] = await first.lines;
+  t.is(await first.exit, 'SIGKILL');
+  t.is(opened!.mode, 'sibling');
+  t.true(existsSync(join(opened!.base!, 'run-test')), 'left behind by the crash');
+  const second = child('close', cg);
+  await second.lines;
+  t.is(await second.exit, 0);
+  t.false(existsSync(opened!.base!), 'swept by the next one');
 });

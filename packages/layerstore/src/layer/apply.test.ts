@@ -3,7 +3,7 @@
  * a real overlayfs mount of the snapshots ("overlay form mounted" must equal "layers
  * applied in order into one directory"), implied directories, options.
  */
-import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { TarError } from '../errors.js';
@@ -12,7 +12,7 @@ import { getXattr } from '../sys/libc.js';
 import { applyTar, type ApplyOptions } from './apply.js';
 import { RootFs } from './rootfs.js';
 import { isWhiteout } from './whiteout.js';
-import { tempDir } from '../testing/fstree.js';
+import { lowerUpper, tempDir } from '../testing/fstree.js';
 import { bothWays } from '../testing/both-ways.js';
 import { char, chunks, dir, entries, fifo, file, hardlink, MTIME, opaque, symlink, tarBytes, whiteout, type Piece } from '../testing/tarbuild.js';
 import { encodeHeader } from '../tar/index.js';
@@ -86,11 +86,7 @@ test('removing a directory then recreating its child does not resurrect lower co
 });
 
 test('whiteouts in overlay form are 0:0 character devices, only for names that exist below', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
-  await mkdir(lower);
-  await mkdir(upper);
+  const { lower, upper } = await lowerUpper(t);
   await apply(new RootFs({ upper: lower }), LOWER);
   await apply(new RootFs({ upper, lowers: [lower] }), [whiteout('a/old'), whiteout('nothing'), whiteout('d'), file('mine', 'm'), whiteout('mine')]);
   t.true(isWhiteout(await lstat(join(upper, 'a/old'))));
@@ -172,11 +168,7 @@ test('device nodes are skipped with a warning when devices are off; fifos are ma
 });
 
 test('a hardlink to a lower-layer file copies it up once and links to the copy', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
-  await mkdir(lower);
-  await mkdir(upper);
+  const { lower, upper } = await lowerUpper(t);
   await apply(new RootFs({ upper: lower }), [file('etc/passwd', 'root', { mode: 0o640, uid: 3 })]);
   await apply(new RootFs({ upper, lowers: [lower] }), [hardlink('one', 'etc/passwd'), hardlink('two', '/etc/passwd')]);
   const [a, b, c] = await Promise.all(['etc/passwd', 'one', 'two'].map((p) => lstat(join(upper, p))));

@@ -16,7 +16,7 @@ import { applyTar } from './apply.js';
 import { cleanComponents, joinComponents, type Components } from './paths.js';
 import { RootFs } from './rootfs.js';
 import { isWhiteout } from './whiteout.js';
-import { readTree, tempDir } from '../testing/fstree.js';
+import { readTree, lowerUpper, tempDir } from '../testing/fstree.js';
 import { bothWays } from '../testing/both-ways.js';
 import { chunks, dir, entries, file, opaque, symlink, tarBytes, whiteout, type Piece } from '../testing/tarbuild.js';
 
@@ -74,12 +74,9 @@ test('an opaque marker in delete mode removes remembered directories; later entr
 });
 
 test('RootFs calls: a removed directory is not walked through, and made again opaque', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { lower, upper } = await lowerUpper(t);
   await mkdir(join(lower, 'd/sub'), { recursive: true });
   await writeFile(join(lower, 'd/x'), 'x');
-  await mkdir(upper);
   const root = new RootFs({ upper, lowers: [lower] });
   await root.ensureDir(cs('d/sub/new'));
   t.is((await root.lookup(cs('d/x')))?.layer, 1);

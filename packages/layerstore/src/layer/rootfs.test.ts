@@ -10,7 +10,7 @@ import { getXattr, mknod, S_IFCHR, setXattr } from '../sys/libc.js';
 import { cleanComponents, joinComponents, type Components } from './paths.js';
 import { RootFs } from './rootfs.js';
 import { isWhiteout } from './whiteout.js';
-import { nodeOf, readTree, tempDir, withOverlay, type Node } from '../testing/fstree.js';
+import { lowerUpper, nodeOf, readTree, tempDir, withOverlay, type Node } from '../testing/fstree.js';
 
 const cs = (p: string): Components => cleanComponents(p);
 const str = (c: Components) => joinComponents(c).toString('latin1');
@@ -91,11 +91,7 @@ test('lookup and readdir follow overlayfs: whiteouts hide, opaque hides lower ch
 });
 
 test('readdir sorts bytewise and keeps non-UTF-8 names apart', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
-  await mkdir(lower);
-  await mkdir(upper);
+  const { lower, upper } = await lowerUpper(t);
   const names = ['b', 'a', '\xff\xfe', '\xff\xfd', 'B'].map((n) => Buffer.from(n, 'latin1'));
   for (const [i, n] of names.entries()) await writeFile(Buffer.concat([Buffer.from(i % 2 ? `${upper}/` : `${lower}/`), n]), String(i));
   mknod(Buffer.concat([Buffer.from(`${upper}/`), names[0]!]), S_IFCHR, 0n);
@@ -182,11 +178,8 @@ test('resolve follows at most 255 links', async (t) => {
 });
 
 test('ensureDir copies up directories with mode, owner, times and xattrs, but not overlay xattrs', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { lower, upper } = await lowerUpper(t);
   await mkdir(join(lower, 'a/b'), { recursive: true });
-  await mkdir(upper);
   await chown(join(lower, 'a'), 1000, 1001);
   await chmod(join(lower, 'a'), 0o2750);
   setXattr(join(lower, 'a'), 'user.tag', Buffer.from('v'));
@@ -212,9 +205,7 @@ test('ensureDir copies up directories with mode, owner, times and xattrs, but no
 });
 
 test('remove writes a whiteout only in overlay mode and only over lower entries', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { base, lower, upper } = await lowerUpper(t);
   await build(lower, ['d/x=x', 'f=f']);
   await build(upper, ['mine=m', 'd/up=u']);
   const root = new RootFs({ upper, lowers: [lower] });
@@ -239,11 +230,8 @@ test('remove writes a whiteout only in overlay mode and only over lower entries'
 });
 
 test('prepareCreate replaces non-directories, merges directories, and refuses to replace the root', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { lower, upper } = await lowerUpper(t);
   await build(lower, ['d/x=x', 'f=f', 'l->d', 'e/y=y']);
-  await mkdir(upper);
   const root = new RootFs({ upper, lowers: [lower] });
 
   const d = await root.prepareCreate(cs('d'), true);
@@ -269,11 +257,8 @@ test('prepareCreate replaces non-directories, merges directories, and refuses to
 });
 
 test('a directory made again where a whiteout was is opaque; a file just replaces the whiteout', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { lower, upper } = await lowerUpper(t);
   await build(lower, ['d/x=x', 'f=f']);
-  await mkdir(upper);
   const root = new RootFs({ upper, lowers: [lower] });
   await root.remove(cs('d'));
   await root.remove(cs('f'));
@@ -287,11 +272,8 @@ test('a directory made again where a whiteout was is opaque; a file just replace
 });
 
 test('forgetting a removed directory forgets what was cached about its children', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { lower, upper } = await lowerUpper(t);
   await build(lower, ['a/b/old=old']);
-  await mkdir(upper);
   const root = new RootFs({ upper, lowers: [lower] });
   await root.makeOpaque(cs('a/b'));
   t.is(await root.lookup(cs('a/b/old')), undefined);
@@ -303,13 +285,10 @@ test('forgetting a removed directory forgets what was cached about its children'
 });
 
 test('copyUp copies files and symlinks with their metadata, and refuses directories', async (t) => {
-  const base = await tempDir(t);
-  const lower = join(base, 'lower');
-  const upper = join(base, 'upper');
+  const { lower, upper } = await lowerUpper(t);
   await build(lower, ['etc/f=data', 'etc/l->f', 'dir/']);
   await chown(join(lower, 'etc/f'), 3, 4);
   await chmod(join(lower, 'etc/f'), 0o4711);
-  await mkdir(upper);
   const root = new RootFs({ upper, lowers: [lower] });
   const f = await root.copyUp(cs('etc/f'));
   const st = await lstat(f);

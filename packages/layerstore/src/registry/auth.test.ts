@@ -5,20 +5,16 @@
  * trusted through SSL_CERT_FILE.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseReference } from '../reference.js';
-import { RegistryClient } from './client.js';
+import { tempDir } from '../testing/fstree.js';
 import { dockerConfigPath } from './credentials.js';
 import type { RegistryError } from './errors.js';
 import type { RegistryEvent } from './events.js';
 import { login, logout } from './login.js';
-import { AMD64, blobsIn, makeImage, tagsIn, tempStore } from './testing/fixtures.js';
+import { AMD64, blobsIn, makeImage, selfSignedCert, tagsIn, testClient, testStore } from './testing/fixtures.js';
 import { startProxy, type TestProxy } from './testing/proxy.js';
 import { startRegistry, TEST_USER, type RunningRegistry } from './testing/registry-server.js';
 import { startTokenServer, type TokenServer } from './testing/token-server.js';
@@ -47,27 +43,23 @@ test.after.always(async () => {
   await Promise.all([basic?.stop(), tokenRegistry?.stop(), tokens?.stop()]);
 });
 
-async function dockerConfigDir(t: { teardown(fn: () => Promise<void>): void }): Promise<NodeJS.ProcessEnv> {
-  const dir = await mkdtemp(join(tmpdir(), 'tsbuild-dockercfg-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+async function dockerConfigDir(t: Parameters<typeof tempDir>[0]): Promise<NodeJS.ProcessEnv> {
+  const dir = await tempDir(t, 'tsbuild-dockercfg-');
   return { DOCKER_CONFIG: dir, HOME: dir, PATH: '/usr/bin:/bin' };
 }
 
 test('htpasswd: no credentials, wrong password, then login writes the docker config and push/pull work; logout', async (t) => {
   const env = await dockerConfigDir(t);
-  const a = await tempStore();
-  t.teardown(a.cleanup);
+  const a = await testStore(t);
   const image = await makeImage(a.store);
   const ref = parseReference(`${basic.host}/basic/app:1`);
 
-  const anon = new RegistryClient({ env });
-  t.teardown(() => anon.close());
+  const anon = testClient(t, { env });
   const none = await t.throwsAsync<RegistryError>(anon.push(a.store, image, ref));
   t.is(none?.code, 'TSBUILD_REGISTRY_AUTH');
   t.regex(none!.message, new RegExp(`push ${basic.host}/basic/app:1: .*requires a username and password.*tsbuild login ${basic.host}`));
 
-  const wrong = new RegistryClient({ env, credentials: () => ({ username: TEST_USER.username, password: 'nope' }) });
-  t.teardown(() => wrong.close());
+  const wrong = testClient(t, { env, credentials: () => ({ username: TEST_USER.username, password: 'nope' }) });
   const bad = await t.throwsAsync<RegistryError>(wrong.push(a.store, image, ref));
   t.is(bad?.code, 'TSBUILD_REGISTRY_AUTH');
   t.regex(bad!.message, /rejected the username or password/);
@@ -80,36 +72,29 @@ test('htpasswd: no credentials, wrong password, then login writes the docker con
   const cfg = JSON.parse(await readFile(dockerConfigPath(env), 'utf8')) as { auths: Record<string, { auth: string }> };
   t.is(Buffer.from(cfg.auths[basic.host]!.auth, 'base64').toString(), `${TEST_USER.username}:${TEST_USER.password}`);
 
-  const c = new RegistryClient({ env });
-  t.teardown(() => c.close());
+  const c = testClient(t, { env });
   const pushed = await c.push(a.store, image, ref);
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const pulled = await c.pull(b.store, ref, { platform: AMD64 });
   t.is(pulled.digest, pushed.digest);
 
   t.true(await logout(basic.host, { env }));
-  const after = new RegistryClient({ env });
-  t.teardown(() => after.close());
+  const after = testClient(t, { env });
   await t.throwsAsync(after.pull(b.store, ref, { platform: AMD64 }), { code: 'TSBUILD_REGISTRY_AUTH' });
 });
 
 test.serial('bearer: push with pull,push scope, one token for the whole push, anonymous pull with a pull scope', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
+  const a = await testStore(t);
   const image = await makeImage(a.store, { layers: 3 });
   const ref = parseReference(`${tokenRegistry.host}/tok/app:1`);
-  const c = new RegistryClient({ credentials: () => TEST_USER });
-  t.teardown(() => c.close());
+  const c = testClient(t, { credentials: () => TEST_USER });
   const start = tokens.log.length;
   const pushed = await c.push(a.store, image, ref);
   const used = tokens.log.slice(start);
   t.deepEqual(used, [{ account: TEST_USER.username, scopes: ['repository:tok/app:pull,push'], authorized: true }], 'one token, reused for every request of the push');
 
-  const anon = new RegistryClient({ credentials: () => undefined });
-  t.teardown(() => anon.close());
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const anon = testClient(t, { credentials: () => undefined });
+  const b = await testStore(t);
   const mid = tokens.log.length;
   const pulled = await anon.pull(b.store, ref, { platform: AMD64 });
   t.is(pulled.digest, pushed.digest);
@@ -121,15 +106,12 @@ test.serial('bearer: push with pull,push scope, one token for the whole push, an
 });
 
 test.serial('bearer: a mount from a repository the user may not read falls back to an upload', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
+  const a = await testStore(t);
   const image = await makeImage(a.store, { layers: 1 });
-  const owner = new RegistryClient({ credentials: () => TEST_USER });
-  t.teardown(() => owner.close());
+  const owner = testClient(t, { credentials: () => TEST_USER });
   await owner.push(a.store, image, parseReference(`${tokenRegistry.host}/private/base:1`));
   const events: RegistryEvent[] = [];
-  const other = new RegistryClient({ credentials: () => ({ username: 'other', password: 'other-pw' }), onEvent: (e) => events.push(e) });
-  t.teardown(() => other.close());
+  const other = testClient(t, { credentials: () => ({ username: 'other', password: 'other-pw' }), events });
   const pushed = await other.push(a.store, image, parseReference(`${tokenRegistry.host}/tok/other:1`));
   t.truthy(pushed.digest);
   t.true(tokens.log.some((l) => l.account === 'other' && l.scopes.includes('repository:private/base:pull')), 'a mount was attempted');
@@ -138,11 +120,9 @@ test.serial('bearer: a mount from a repository the user may not read falls back 
 });
 
 test.serial('bearer: an expired token is refreshed once on 401', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
+  const a = await testStore(t);
   const image = await makeImage(a.store, { layers: 1 });
-  const c = new RegistryClient({ credentials: () => TEST_USER });
-  t.teardown(() => c.close());
+  const c = testClient(t, { credentials: () => TEST_USER });
   tokens.expiredTokens = 1;
   const start = tokens.log.length;
   await c.push(a.store, image, parseReference(`${tokenRegistry.host}/tok/refresh:1`));
@@ -150,10 +130,8 @@ test.serial('bearer: an expired token is refreshed once on 401', async (t) => {
 });
 
 test.serial('bearer: wrong password is refused by the token server; nothing stored', async (t) => {
-  const b = await tempStore();
-  t.teardown(b.cleanup);
-  const c = new RegistryClient({ credentials: () => ({ username: TEST_USER.username, password: 'wrong' }) });
-  t.teardown(() => c.close());
+  const b = await testStore(t);
+  const c = testClient(t, { credentials: () => ({ username: TEST_USER.username, password: 'wrong' }) });
   const err = await t.throwsAsync<RegistryError>(c.pull(b.store, parseReference(`${tokenRegistry.host}/tok/app:1`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_REGISTRY_AUTH');
   t.regex(err!.message, new RegExp(`pull ${tokenRegistry.host}/tok/app:1: token server 127\\.0\\.0\\.1:\\d+ refused the username or password for tsbuild`));
@@ -162,10 +140,8 @@ test.serial('bearer: wrong password is refused by the token server; nothing stor
 });
 
 test.serial('bearer: a 50 MiB token answer is refused at 1 MiB (case 68)', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = new RegistryClient({ credentials: () => TEST_USER });
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t, { credentials: () => TEST_USER });
   let sent = 0;
   tokens.override = (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -191,36 +167,26 @@ test.serial('bearer: a 50 MiB token answer is refused at 1 MiB (case 68)', async
 });
 
 test('bearer: a realm at a link-local address is refused before any request goes there', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = new RegistryClient({ credentials: () => TEST_USER });
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t, { credentials: () => TEST_USER });
   const err = await t.throwsAsync<RegistryError>(c.pull(a.store, parseReference(`${realmProxy.host}/tok/app:1`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_REGISTRY_UNSAFE');
   t.regex(err!.message, /refusing token realm "http:\/\/169\.254\.169\.254/);
 });
 
 test('TLS: a registry with a private CA works through SSL_CERT_FILE, and without it fails (no fallback to http)', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tsbuild-tls-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  const { cert, key } = await selfSignedCert(await tempDir(t, 'tsbuild-tls-'), '127.0.0.1', 'IP:127.0.0.1');
   const tls = await startRegistry({ tls: { certificate: cert, key } });
   t.teardown(() => tls.stop());
-  const a = await tempStore();
-  t.teardown(a.cleanup);
+  const a = await testStore(t);
   const image = await makeImage(a.store, { layers: 1 });
   const ref = parseReference(`${tls.host}/tls/app:1`);
-  const c = new RegistryClient({ env: { SSL_CERT_FILE: cert } });
-  t.teardown(() => c.close());
+  const c = testClient(t, { env: { SSL_CERT_FILE: cert } });
   const pushed = await c.push(a.store, image, ref);
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   t.is((await c.pull(b.store, ref, { platform: AMD64 })).digest, pushed.digest);
 
-  const untrusting = new RegistryClient({ env: {} });
-  t.teardown(() => untrusting.close());
+  const untrusting = testClient(t, { env: {} });
   const err = await t.throwsAsync<RegistryError>(untrusting.pull(b.store, parseReference(`${tls.host}/tls/app:1`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_REGISTRY_UNAVAILABLE');
   t.regex(err!.message, /self.signed certificate/);
@@ -247,10 +213,8 @@ test.serial('a 401 after a redirect to another host is not answered with credent
   });
   t.teardown(() => redirecting.stop());
   const events: RegistryEvent[] = [];
-  const c = new RegistryClient({ credentials: () => TEST_USER, onEvent: (e) => events.push(e) });
-  t.teardown(() => c.close());
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const c = testClient(t, { credentials: () => TEST_USER, events });
+  const b = await testStore(t);
   const start = tokens.log.length;
   const err = await t.throwsAsync<RegistryError>(c.pull(b.store, parseReference(`${redirecting.host}/basic/app:1`), { platform: AMD64, tag: false }));
   t.is(err?.code, 'TSBUILD_REGISTRY_AUTH');

@@ -16,17 +16,16 @@ import { RegistryClient, type RegistryClientOptions } from './client.js';
 import type { RegistryError } from './errors.js';
 import type { RegistryEvent } from './events.js';
 import type { PushResult } from './push.js';
-import { AMD64, blobsIn, makeImage, tagsIn, tempStore } from './testing/fixtures.js';
+import { AMD64, blobsIn, makeImage, tagsIn, tempStore, testClient, testStore } from './testing/fixtures.js';
 import { send, startProxy, type Handler, type TestProxy } from './testing/proxy.js';
-import { freePort, startRegistry, TEST_USER, type RunningRegistry } from './testing/registry-server.js';
+import { fileRegistry, freePort, TEST_USER } from './testing/registry-server.js';
 
-let registry: RunningRegistry;
+const registry = fileRegistry(test);
 let small: PushResult;
 let big: PushResult;
 let mirrored: PushResult;
 
 test.before(async () => {
-  registry = await startRegistry();
   const seed = await tempStore();
   const c = new RegistryClient();
   try {
@@ -39,10 +38,6 @@ test.before(async () => {
   }
 });
 
-test.after.always(async () => {
-  await registry?.stop();
-});
-
 interface Ctx {
   store: Store;
   events: RegistryEvent[];
@@ -50,11 +45,9 @@ interface Ctx {
 }
 
 async function setup(t: ExecutionContext, opts: RegistryClientOptions = {}): Promise<Ctx> {
-  const s = await tempStore();
-  t.teardown(s.cleanup);
+  const s = await testStore(t);
   const events: RegistryEvent[] = [];
-  const client = new RegistryClient({ retry: { baseDelayMs: 20 }, onEvent: (e) => events.push(e), ...opts });
-  t.teardown(() => client.close());
+  const client = testClient(t, { retry: { baseDelayMs: 20 }, events, ...opts });
   return { store: s.store, events, client };
 }
 

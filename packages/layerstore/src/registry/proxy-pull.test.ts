@@ -7,20 +7,18 @@
  * NO_PROXY, an unsupported scheme, an unreachable or silent proxy, and the TLS probe.
  */
 import test, { type ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Digest } from '../digest.js';
 import { parseReference } from '../reference.js';
 import { RegistryClient } from './client.js';
 import type { RegistryError } from './errors.js';
 import type { RegistryEvent } from './events.js';
 import { HttpTransport } from './http.js';
-import { AMD64, makeImage, tempStore } from './testing/fixtures.js';
+import { AMD64, makeImage, selfSignedCert, testClient, testStore } from './testing/fixtures.js';
 import { basic, startForwardProxy, type ForwardProxy } from './testing/forward-proxy.js';
 import { freePort, startRegistry, type RunningRegistry } from './testing/registry-server.js';
 
@@ -33,10 +31,8 @@ let cert: { cert: string; key: string };
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tsbuild-proxytest-'));
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
   // One self-signed certificate for the TLS registry (by name) and the https:// proxy (by IP).
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${NAME}`, '-addext', `subjectAltName=DNS:${NAME},IP:127.0.0.1`]);
+  const { cert: certFile, key: keyFile } = await selfSignedCert(dir, NAME, `DNS:${NAME},IP:127.0.0.1`);
   caFile = certFile;
   cert = { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
   [plain, secure] = await Promise.all([startRegistry(), startRegistry({ tls: { certificate: certFile, key: keyFile } })]);
@@ -54,23 +50,18 @@ async function proxy(t: ExecutionContext, opts: { tls?: boolean } = {}): Promise
 }
 
 function client(t: ExecutionContext, env: NodeJS.ProcessEnv, opts: { insecure?: string[]; events?: RegistryEvent[]; timeoutMs?: number } = {}): RegistryClient {
-  const c = new RegistryClient({
+  return testClient(t, {
     env,
     config: { insecure: opts.insecure ?? [] },
-    retry: { baseDelayMs: 10 },
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-    ...(opts.events ? { onEvent: (e) => opts.events!.push(e) } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
   });
-  t.teardown(() => c.close());
-  return c;
 }
 
 /** Push a small image through `c` to `ref`, pull it back into another store; returns the digest. */
 async function roundTrip(t: ExecutionContext, c: RegistryClient, ref: string): Promise<Digest> {
-  const a = await tempStore();
-  const b = await tempStore();
-  t.teardown(a.cleanup);
-  t.teardown(b.cleanup);
+  const a = await testStore(t);
+  const b = await testStore(t);
   const image = await makeImage(a.store, { layers: 2 });
   const pushed = await c.push(a.store, image, parseReference(ref));
   const pulled = await c.pull(b.store, parseReference(ref), { platform: AMD64 });
@@ -120,8 +111,7 @@ test('proxy auth: the credentials of HTTPS_PROXY go with CONNECT; missing or wro
   await roundTrip(t, client(t, { HTTPS_PROXY: `http://ci:secret@${p.host}`, SSL_CERT_FILE: caFile }), `${host}/px/auth:1`);
   t.true(p.connectAuth.every((a) => a === basic('ci', 'secret')));
 
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const none = await t.throwsAsync<RegistryError>(client(t, { HTTPS_PROXY: p.url, SSL_CERT_FILE: caFile }).pull(b.store, parseReference(`${host}/px/auth:1`), { platform: AMD64 }));
   t.is(none?.code, 'TSBUILD_PROXY_REFUSED');
   t.is(none?.status, 407);
@@ -136,8 +126,7 @@ test('proxy auth on absolute-form requests: a 407 is the proxy\'s, not the regis
   const p = await proxy(t);
   p.auth = basic('ci', 'secret');
   const host = `${NAME}:${plain.port}`;
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const err = await t.throwsAsync<RegistryError>(client(t, { http_proxy: p.host }, { insecure: [host] }).pull(b.store, parseReference(`${host}/px/none:1`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_PROXY_REFUSED');
   t.is(err?.status, 407);
@@ -147,8 +136,7 @@ test('proxy auth on absolute-form requests: a 407 is the proxy\'s, not the regis
 test('NO_PROXY: a matching registry is reached directly, the proxy sees nothing', async (t) => {
   const p = await proxy(t);
   const host = `${NAME}:${secure.port}`;
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   // Only the proxy knows the name, so going direct fails to resolve it: proof of the bypass.
   const err = await t.throwsAsync<RegistryError>(
     client(t, { HTTPS_PROXY: p.url, NO_PROXY: 'example.com,.proxytest', SSL_CERT_FILE: caFile }).pull(b.store, parseReference(`${host}/px/direct:1`), { platform: AMD64 }),
@@ -164,8 +152,7 @@ test('NO_PROXY: a matching registry is reached directly, the proxy sees nothing'
 });
 
 test('an unsupported proxy scheme fails the pull with a typed error, before any connection', async (t) => {
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const err = await t.throwsAsync<RegistryError>(client(t, { HTTPS_PROXY: 'socks5://127.0.0.1:1080' }).pull(b.store, parseReference(`${NAME}:${secure.port}/px/x:1`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_PROXY_INVALID');
   t.regex(err!.message, /HTTPS_PROXY="socks5:\/\/127\.0\.0\.1:1080": proxy scheme socks5 is not supported/);
@@ -174,8 +161,7 @@ test('an unsupported proxy scheme fails the pull with a typed error, before any 
 test('an unreachable proxy: retried like any network error, then an error naming the proxy', async (t) => {
   const port = await freePort();
   const events: RegistryEvent[] = [];
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const host = `${NAME}:${secure.port}`;
   const err = await t.throwsAsync<RegistryError>(client(t, { HTTPS_PROXY: `127.0.0.1:${port}` }, { events }).pull(b.store, parseReference(`${host}/px/x:1`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_REGISTRY_UNAVAILABLE');
@@ -194,8 +180,7 @@ test('a proxy that never answers CONNECT: the client timeout and the abort signa
   });
   const port = (silent.address() as { port: number }).port;
   const host = `${NAME}:${secure.port}`;
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
 
   const started = Date.now();
   const timedOut = await t.throwsAsync<RegistryError>(client(t, { HTTPS_PROXY: `127.0.0.1:${port}` }, { timeoutMs: 200 }).pull(b.store, parseReference(`${host}/px/x:1`), { platform: AMD64 }));

@@ -4,51 +4,35 @@
  * mounts, chunked uploads, and re-pulls that fetch nothing.
  */
 import test from 'ava';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, type Digest } from '../digest.js';
 import { writeDockerArchive } from '../export/docker-archive.js';
 import { MediaType } from '../image/media-types.js';
 import type { Index } from '../image/types.js';
 import { parseReference } from '../reference.js';
-import { RegistryClient } from './client.js';
 import type { RegistryError } from './errors.js';
 import type { RegistryEvent } from './events.js';
-import { AMD64, blobsIn, makeImage, skopeoCopy, tagsIn, tempStore } from './testing/fixtures.js';
+import { tempDir } from '../testing/fstree.js';
+import { AMD64, blobsIn, makeImage, skopeoCopy, tagsIn, testClient, testStore } from './testing/fixtures.js';
 import { startProxy, type TestProxy } from './testing/proxy.js';
-import { startRegistry, type RunningRegistry } from './testing/registry-server.js';
+import { fileRegistry } from './testing/registry-server.js';
 
-let registry: RunningRegistry;
+const registry = fileRegistry(test);
 let proxy: TestProxy;
 
 test.before(async () => {
-  registry = await startRegistry();
   proxy = await startProxy({ host: '127.0.0.1', port: registry.port });
 });
 
 test.after.always(async () => {
   await proxy?.stop();
-  await registry?.stop();
 });
 
-function client(events: RegistryEvent[] = []): RegistryClient {
-  return new RegistryClient({ onEvent: (e) => events.push(e), retry: { baseDelayMs: 10 } });
-}
-
-async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tsbuild-regtest-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('push, then skopeo copies it to an OCI layout with the same digest; pull back into another store', async (t) => {
-  const a = await tempStore();
-  const b = await tempStore();
-  t.teardown(a.cleanup);
-  t.teardown(b.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const b = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store, { layers: 3 });
   const pushed = await c.push(a.store, image, parseReference(`${registry.host}/rt/app:1`));
   t.true(pushed.image.manifest.layers.every((l) => l.mediaType === MediaType.ociLayerGzip), 'uncompressed layers were gzipped for the push');
@@ -71,19 +55,15 @@ test('push, then skopeo copies it to an OCI layout with the same digest; pull ba
 });
 
 test('re-pull of an unchanged tag costs one HEAD and fetches no blob', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store);
   await c.push(a.store, image, parseReference(`${proxy.host}/rt/again:1`));
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   await c.pull(b.store, parseReference(`${proxy.host}/rt/again:1`), { platform: AMD64 });
   const before = proxy.log.length;
   const events: RegistryEvent[] = [];
-  const c2 = client(events);
-  t.teardown(() => c2.close());
+  const c2 = testClient(t, { events });
   await c2.pull(b.store, parseReference(`${proxy.host}/rt/again:1`), { platform: AMD64 });
   const requests = proxy.log.slice(before).filter((r) => r.path.startsWith('/v2/rt/again/'));
   t.deepEqual(
@@ -94,12 +74,9 @@ test('re-pull of an unchanged tag costs one HEAD and fetches no blob', async (t)
 });
 
 test('an image pushed by skopeo from a docker-archive (Docker schema 2) pulls, and pushes on with its digests', async (t) => {
-  const a = await tempStore();
-  const b = await tempStore();
-  t.teardown(a.cleanup);
-  t.teardown(b.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const b = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store, { layers: 2 });
   const dir = await tempDir(t);
   const archive = join(dir, 'image.tar');
@@ -117,10 +94,8 @@ test('an image pushed by skopeo from a docker-archive (Docker schema 2) pulls, a
 });
 
 test('multi-platform index: the requested platform is chosen; resolve reports both levels', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t);
   const amd = await makeImage(a.store, { layers: 1 });
   const arm = await makeImage(a.store, { layers: 1, extra: { architecture: 'arm64', variant: 'v8' } });
   const repo = `${registry.host}/rt/multi`;
@@ -138,8 +113,7 @@ test('multi-platform index: the requested platform is chosen; resolve reports bo
   const put = await fetch(`http://${registry.host}/v2/rt/multi/manifests/1`, { method: 'PUT', headers: { 'Content-Type': MediaType.ociIndex }, body: bytes });
   t.is(put.status, 201);
 
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const pulled = await c.pull(b.store, parseReference(`${repo}:1`), { platform: { os: 'linux', architecture: 'arm64' } });
   t.is(pulled.image.config.architecture, 'arm64');
   t.is(pulled.image.manifestDescriptor.digest, pb.digest);
@@ -159,16 +133,13 @@ test('multi-platform index: the requested platform is chosen; resolve reports bo
 });
 
 test('cross-repository mount: a second push of the same image uploads nothing; a pulled image mounts from its source repo', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store, { layers: 2 });
   await c.push(a.store, image, parseReference(`${proxy.host}/mount/one:1`));
   const start = proxy.log.length;
   const events: RegistryEvent[] = [];
-  const c2 = client(events);
-  t.teardown(() => c2.close());
+  const c2 = testClient(t, { events });
   const second = await c2.push(a.store, image, parseReference(`${proxy.host}/mount/two:1`));
   const reqs = proxy.log.slice(start).filter((r) => r.path.startsWith('/v2/mount/two/'));
   t.is(reqs.filter((r) => r.method === 'PATCH' || (r.method === 'PUT' && r.path.includes('/blobs/uploads/'))).length, 0, 'no blob upload');
@@ -176,8 +147,7 @@ test('cross-repository mount: a second push of the same image uploads nothing; a
   t.is(events.filter((e) => e.type === 'blob' && e.status === 'mounted').length, 3);
 
   // A store that pulled from mount/two knows where the blobs live and mounts them for mount/three.
-  const b = await tempStore();
-  t.teardown(b.cleanup);
+  const b = await testStore(t);
   const pulled = await c2.pull(b.store, parseReference(`${proxy.host}/mount/two:1`), { platform: AMD64 });
   const mid = proxy.log.length;
   const third = await c2.push(b.store, pulled.image, parseReference(`${proxy.host}/mount/three:1`));
@@ -188,10 +158,8 @@ test('cross-repository mount: a second push of the same image uploads nothing; a
 });
 
 test('large blobs go up in PATCH chunks with Content-Range, small ones in one PUT; skopeo reads the result', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store, { layers: 1, size: 600 * 1024 });
   const start = proxy.log.length;
   const pushed = await c.push(a.store, image, parseReference(`${proxy.host}/rt/chunked:1`), { chunkSize: 256 * 1024 });
@@ -210,10 +178,8 @@ test('large blobs go up in PATCH chunks with Content-Range, small ones in one PU
 });
 
 test('push by digest, and a digest that is not the image is refused', async (t) => {
-  const a = await tempStore();
-  t.teardown(a.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store, { layers: 1 });
   const gz = await c.push(a.store, image, parseReference(`${registry.host}/rt/bydigest:tmp`));
   const again = await c.push(a.store, gz.image, parseReference(`${registry.host}/rt/bydigest@${gz.digest}`));
@@ -226,10 +192,8 @@ test('push by digest, and a digest that is not the image is refused', async (t) 
 });
 
 test('a missing tag is TSBUILD_IMAGE_NOT_FOUND naming the registry and reference; nothing stored', async (t) => {
-  const b = await tempStore();
-  t.teardown(b.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const b = await testStore(t);
+  const c = testClient(t);
   const err = await t.throwsAsync<RegistryError>(c.pull(b.store, parseReference(`${registry.host}/rt/nothing:here`), { platform: AMD64 }));
   t.is(err?.code, 'TSBUILD_IMAGE_NOT_FOUND');
   t.regex(err!.message, new RegExp(`pull ${registry.host}/rt/nothing:here: .*${registry.host} answered 404`));

@@ -8,31 +8,15 @@ import { parseReference } from '../reference.js';
 import { prune } from '../store/gc.js';
 import { repoDigests } from '../store/repo-digests.js';
 import { Store } from '../store/store.js';
-import { RegistryClient } from './client.js';
-import { AMD64, makeImage, tempStore } from './testing/fixtures.js';
-import { startRegistry, type RunningRegistry } from './testing/registry-server.js';
+import { AMD64, makeImage, testClient, testStore } from './testing/fixtures.js';
+import { fileRegistry } from './testing/registry-server.js';
 
-let registry: RunningRegistry;
-
-test.before(async () => {
-  registry = await startRegistry();
-});
-
-test.after.always(async () => {
-  await registry?.stop();
-});
-
-function client(): RegistryClient {
-  return new RegistryClient({ retry: { baseDelayMs: 10 } });
-}
+const registry = fileRegistry(test);
 
 test('a pull says whether it changed the store: new blobs or a new tag, else up to date', async (t) => {
-  const a = await tempStore();
-  const b = await tempStore();
-  t.teardown(a.cleanup);
-  t.teardown(b.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const b = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store);
   await c.push(a.store, image, parseReference(`${registry.host}/report/app:1`));
   await c.push(a.store, image, parseReference(`${registry.host}/report/other:1`));
@@ -48,12 +32,9 @@ test('a pull says whether it changed the store: new blobs or a new tag, else up 
 });
 
 test('pull and push record the repository digests of the image, like docker RepoDigests; prune drops them with the image', async (t) => {
-  const a = await tempStore();
-  const b = await tempStore();
-  t.teardown(a.cleanup);
-  t.teardown(b.cleanup);
-  const c = client();
-  t.teardown(() => c.close());
+  const a = await testStore(t);
+  const b = await testStore(t);
+  const c = testClient(t);
   const image = await makeImage(a.store);
   t.deepEqual(await repoDigests(a.store, image.id), []);
   const first = await c.push(a.store, image, parseReference(`${registry.host}/report/digests:1`));

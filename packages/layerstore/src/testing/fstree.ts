@@ -116,6 +116,16 @@ export async function tempDir(t: ExecutionContext, prefix = 'tsbuild-ls-'): Prom
   return dir;
 }
 
+/** A temporary `base` holding the empty `lower` and `upper` directories of a two-layer RootFs test. */
+export async function lowerUpper(t: ExecutionContext): Promise<{ base: string; lower: string; upper: string }> {
+  const base = await tempDir(t);
+  const lower = join(base, 'lower');
+  const upper = join(base, 'upper');
+  await mkdir(lower);
+  await mkdir(upper);
+  return { base, lower, upper };
+}
+
 /** Mount points at or below `dir` (from /proc/self/mountinfo). */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');

@@ -1,4 +1,4 @@
-/** Stores and small images for the registry tests. */
+/** Stores, clients, certificates and small images for the registry tests. */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Digest } from '../../digest.js';
 import type { ImageConfig } from '../../image/types.js';
+import { RegistryClient, type RegistryClientOptions } from '../client.js';
+import type { RegistryEvent } from '../events.js';
 import { Store, type StoredImage } from '../../store/store.js';
 import { putLayers } from '../../testing/image.js';
 import { file } from '../../testing/tarbuild.js';
@@ -30,6 +32,37 @@ export async function tempStore(): Promise<TempStore> {
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** What a test registers its cleanups with (ava's ExecutionContext). */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** A temporary store, closed and removed when the test ends. */
+export async function testStore(t: Teardown): Promise<TempStore> {
+  const s = await tempStore();
+  t.teardown(s.cleanup);
+  return s;
+}
+
+/**
+ * A client closed when the test ends, retrying after 10 ms (not the real backoff); with
+ * `events`, every event it emits is pushed there.
+ */
+export function testClient(t: Teardown, opts: RegistryClientOptions & { events?: RegistryEvent[] } = {}): RegistryClient {
+  const { events, ...rest } = opts;
+  const client = new RegistryClient({ retry: { baseDelayMs: 10 }, ...(events ? { onEvent: (e: RegistryEvent) => events.push(e) } : {}), ...rest });
+  t.teardown(() => client.close());
+  return client;
+}
+
+/** A self-signed certificate and its key in `dir` (`cert.pem`, `key.pem`), for `subject` and the given subjectAltNames. */
+export async function selfSignedCert(dir: string, subject: string, altNames?: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${subject}`, ...(altNames ? ['-addext', `subjectAltName=${altNames}`] : [])]);
+  return { cert, key };
 }
 
 /** An image of `layers` layers (uncompressed in the store), each with `size` random bytes in one file. */

@@ -42,7 +42,41 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startRegistry(opts: { auth?: 'htpasswd' | { token: TokenAuthConfig }; tls?: { certificate: string; key: string } } = {}): Promise<RunningRegistry> {
+type RegistryOptions = { auth?: 'htpasswd' | { token: TokenAuthConfig }; tls?: { certificate: string; key: string } };
+
+/**
+ * One registry for every test of a file: started by a serial `before` hook (so the file's
+ * own `before` hooks, declared after this call, find it running), stopped by an
+ * `after.always` one. The object answers for the running registry once the hook has run.
+ */
+export function fileRegistry(test: { serial: { before(fn: () => Promise<void>): void }; after: { always(fn: () => Promise<void>): void } }, opts: RegistryOptions = {}): RunningRegistry {
+  let running: RunningRegistry | undefined;
+  test.serial.before(async () => {
+    running = await startRegistry(opts);
+  });
+  test.after.always(async () => {
+    await running?.stop();
+  });
+  const started = (): RunningRegistry => {
+    if (!running) throw new Error('fileRegistry: used before its before hook ran');
+    return running;
+  };
+  return {
+    get host() {
+      return started().host;
+    },
+    get port() {
+      return started().port;
+    },
+    get dir() {
+      return started().dir;
+    },
+    log: () => started().log(),
+    stop: () => started().stop(),
+  };
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
   if (!existsSync(REGISTRY_BIN)) throw new Error(`${REGISTRY_BIN} is missing: install Debian's docker-registry package`);
   const dir = await mkdtemp(join(tmpdir(), 'tsbuild-registry-'));
   const port = await freePort();

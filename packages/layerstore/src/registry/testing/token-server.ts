@@ -2,16 +2,15 @@
  * A bearer token server for tests (the docker token protocol): checks Basic credentials,
  * grants the requested repository scopes, and signs a JWT (RS256, the certificate in
  * `x5c`) that docker-registry's `auth: token:` trusts through `rootcertbundle`.
- * The key and self-signed certificate are made with openssl.
+ * The key and self-signed certificate are made with openssl (fixtures.ts).
  */
-import { execFile } from 'node:child_process';
 import { sign } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { selfSignedCert } from './fixtures.js';
 import type { TokenAuthConfig } from './registry-server.js';
 
 export interface TokenRequestLog {
@@ -35,9 +34,7 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export async function startTokenServer(users: Record<string, string>): Promise<TokenServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tsbuild-token-'));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=tsbuild-test-token']);
+  const { cert: certFile, key: keyFile } = await selfSignedCert(dir, 'tsbuild-test-token');
   const key = await readFile(keyFile, 'utf8');
   const certDer = (await readFile(certFile, 'utf8')).replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const issuer = 'tsbuild-test-issuer';
