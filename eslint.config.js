@@ -2,8 +2,9 @@
 // - packages import each other by name, never by a relative path out of the package;
 // - the package edges: builder -> {layerstore, executor}; layerstore and executor import
 //   no other @tsbuild package but errors; every package may import @tsbuild/errors (the
-//   root of the typed errors), which imports none; test code (*.test.ts, src/testing/) may also import the
-//   `/testing` entry of a package its package may use; the end-to-end tests (test/) use all;
+//   root of the typed errors), which imports none; test code (*.test.ts, src/testing/)
+//   may also import the `/testing` entry of a package its package may use; the
+//   end-to-end tests (test/) use all;
 // - libraries never print: no console and no process.stdout/stderr in errors, layerstore,
 //   executor, or the builder outside its CLI (src/cli.ts, src/cli/, src/progress/);
 // - only entry points exit: process.exit in the CLI entry (builder src/cli.ts) and the
