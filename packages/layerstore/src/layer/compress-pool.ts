@@ -40,10 +40,13 @@ const WORKER_URL = new URL('./compress-worker.js', import.meta.url);
 export interface PoolOptions {
   /** Worker threads (default: the number of CPUs this process may use). */
   size?: number;
+  /** The workers' entry point (tests: one that dies); default compress-worker.js. */
+  workerUrl?: URL;
 }
 
 export class CompressPool {
   readonly size: number;
+  private readonly workerUrl: URL;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -51,6 +54,7 @@ export class CompressPool {
 
   constructor(opts: PoolOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.size ?? availableParallelism()));
+    this.workerUrl = opts.workerUrl ?? WORKER_URL;
   }
 
   /**
@@ -74,6 +78,8 @@ export class CompressPool {
       const task = this.queue[i]!;
       if (task.owner !== owner) continue;
       this.queue.splice(i, 1);
+      // An AbortError as Node names a cancellation, not a typed error: only the stream that
+      // owned the task, already destroyed, waits for it; it never reaches a user.
       const err = new Error('compression cancelled');
       err.name = 'AbortError';
       task.reject(err);
@@ -105,7 +111,7 @@ export class CompressPool {
   private spawn(): Slot {
     // No execArgv: the worker needs no flags, and some of the parent's (--input-type, -e)
     // would stop it from starting.
-    const worker = new Worker(WORKER_URL, { name: 'tsbuild-compress', execArgv: [] });
+    const worker = new Worker(this.workerUrl, { name: 'tsbuild-compress', execArgv: [] });
     const slot: Slot = { worker, task: undefined };
     worker.unref();
     worker.on('message', (reply: ChunkReply) => {
