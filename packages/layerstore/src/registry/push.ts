@@ -258,7 +258,7 @@ class Slicer {
       this.rest = undefined;
       if (chunk === undefined) {
         const r = await this.it.next();
-        if (r.done) throw new Error(`blob ended ${left} bytes early`);
+        if (r.done) throw new LayerstoreError('TSBUILD_SIZE_MISMATCH', `blob ended ${left} bytes early`);
         chunk = r.value;
       }
       if (chunk.length > left) {
@@ -271,7 +271,7 @@ class Slicer {
   }
 
   async end(): Promise<void> {
-    if (this.rest?.length || !(await this.it.next()).done) throw new Error('blob is longer than its descriptor');
+    if (this.rest?.length || !(await this.it.next()).done) throw new LayerstoreError('TSBUILD_SIZE_MISMATCH', 'blob is longer than its descriptor');
   }
 }
 
