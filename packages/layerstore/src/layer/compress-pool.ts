@@ -65,6 +65,7 @@ export class CompressPool {
    */
   encode(format: ChunkFormat, buf: Uint8Array, length: number, level: number, owner?: object): Promise<Encoded> {
     if (this.closed) return Promise.reject(new LayerstoreError('TSBUILD_UNSUPPORTED', 'compression pool is closed'));
+    // The caller's bug, never a user's failure.
     if (buf.byteOffset !== 0 || buf.buffer.byteLength < length) throw new RangeError('CompressPool.encode needs a buffer that owns its memory');
     return new Promise((resolve, reject) => {
       this.queue.push({ req: { id: this.nextId++, format, buf: buf.buffer as ArrayBuffer, length, level }, owner, resolve, reject });

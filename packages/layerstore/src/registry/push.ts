@@ -65,6 +65,7 @@ export async function pushImage(rt: Runtime, store: Store, image: StoredImage, r
   const name = formatReference(ref);
   try {
     const chunkSize = opts.chunkSize ?? rt.chunkSize;
+    // The caller's bug, never a user's failure (no flag sets it).
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
     const uncompressed = image.manifest.layers.some((l) => layerCompression(l.mediaType) === 'none');
     const compression = opts.compression ?? (uncompressed ? 'gzip' : undefined);
