@@ -1,9 +1,11 @@
 // `npm run lint`. The rules are about what the architecture promises, not style:
 // - packages import each other by name, never by a relative path out of the package;
 // - the package edges: builder -> {layerstore, executor}; layerstore and executor import
-//   no other @tsbuild package; test code (*.test.ts, src/testing/) may also import the
-//   `/testing` entry of a package its package may use; the end-to-end tests (test/) use all;
-// - libraries never print: no console and no process.stdout/stderr in layerstore,
+//   no other @tsbuild package but errors; every package may import @tsbuild/errors (the
+//   root of the typed errors), which imports none; test code (*.test.ts, src/testing/)
+//   may also import the `/testing` entry of a package its package may use; the
+//   end-to-end tests (test/) use all;
+// - libraries never print: no console and no process.stdout/stderr in errors, layerstore,
 //   executor, or the builder outside its CLI (src/cli.ts, src/cli/, src/progress/);
 // - only entry points exit: process.exit in the CLI entry (builder src/cli.ts) and the
 //   sandbox worker thread (executor src/worker.ts), which ends itself after its one run.
@@ -14,7 +16,8 @@ import tseslint from 'typescript-eslint';
 import architecture from './lint/architecture.js';
 
 const testCode = ['**/*.test.ts', '**/src/testing/**'];
-const edges = (allow) => ({ 'tsbuild/package-edges': ['error', { allow }] });
+// Every package may import the root of the typed errors.
+const edges = (allow) => ({ 'tsbuild/package-edges': ['error', { allow: ['@tsbuild/errors', ...allow] }] });
 
 export default defineConfig([
   { ignores: ['**/dist/**', '**/node_modules/**', 'fixtures/**'] },
@@ -33,7 +36,8 @@ export default defineConfig([
   },
   { files: ['packages/builder/src/cli.ts', 'packages/executor/src/worker.ts'], rules: { 'no-restricted-properties': 'off' } },
 
-  // The package edges.
+  // The package edges. The errors package is the leaf: it imports no @tsbuild package.
+  { files: ['packages/errors/**'], rules: { 'tsbuild/package-edges': ['error', { allow: [] }] } },
   { files: ['packages/layerstore/**', 'packages/executor/**'], rules: edges([]) },
   { files: ['packages/builder/**'], rules: edges(['@tsbuild/layerstore', '@tsbuild/executor']) },
   {
@@ -47,7 +51,7 @@ export default defineConfig([
 
   // Libraries never print: they emit events, the CLI's renderers draw them.
   {
-    files: ['packages/layerstore/src/**', 'packages/executor/src/**', 'packages/builder/src/**'],
+    files: ['packages/errors/src/**', 'packages/layerstore/src/**', 'packages/executor/src/**', 'packages/builder/src/**'],
     ignores: ['**/*.test.ts', 'packages/builder/src/cli.ts', 'packages/builder/src/cli/**', 'packages/builder/src/progress/**'],
     rules: {
       'no-console': 'error',

@@ -1,8 +1,11 @@
 /**
  * Typed errors of the builder. Every error carries a stable `code`; errors about a
  * Dockerfile carry its file and line range, and print as `Dockerfile:7: message`.
- * Wrap once, at the instruction boundary.
+ * Wrap once, at the instruction boundary. BuildError is a TsbuildError (@tsbuild/errors),
+ * like the layer store's and the executor's errors.
  */
+import { TsbuildError } from '@tsbuild/errors';
+
 export type BuildErrorCode =
   | 'TSBUILD_DOCKERFILE_EMPTY'
   | 'TSBUILD_DOCKERFILE_SYNTAX'
@@ -31,14 +34,12 @@ export interface SourceLocation {
   endLine: number;
 }
 
-export class BuildError extends Error {
-  readonly code: BuildErrorCode;
+export class BuildError extends TsbuildError<BuildErrorCode> {
   location: SourceLocation | undefined;
 
-  constructor(code: BuildErrorCode, message: string, options?: { cause?: unknown; location?: SourceLocation }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: BuildErrorCode, message: string, options?: ErrorOptions & { location?: SourceLocation }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BuildError';
-    this.code = code;
     this.location = options?.location;
   }
 

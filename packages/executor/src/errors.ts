@@ -1,12 +1,12 @@
-/** Typed errors of the executor. */
+/** Typed errors of the executor: TsbuildErrors (@tsbuild/errors) with the executor's codes. */
+import { TsbuildError } from '@tsbuild/errors';
+
 export type ExecutorErrorCode = 'TSBUILD_SYSCALL' | 'TSBUILD_SANDBOX_SETUP' | 'TSBUILD_SANDBOX_UNSUPPORTED' | 'TSBUILD_CGROUP_UNAVAILABLE' | 'TSBUILD_CANCELLED';
 
-export class ExecutorError extends Error {
-  readonly code: ExecutorErrorCode;
-  constructor(code: ExecutorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class ExecutorError extends TsbuildError<ExecutorErrorCode> {
+  constructor(code: ExecutorErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'ExecutorError';
-    this.code = code;
   }
 }
 
@@ -24,7 +24,7 @@ export class SyscallError extends ExecutorError {
  * so a caller can name its own flag; the message says what is missing and how to get it.
  */
 export class CgroupUnavailableError extends ExecutorError {
-  constructor(readonly limit: string, message: string, options?: { cause?: unknown }) {
+  constructor(readonly limit: string, message: string, options?: ErrorOptions) {
     super('TSBUILD_CGROUP_UNAVAILABLE', message, options);
     this.name = 'CgroupUnavailableError';
   }

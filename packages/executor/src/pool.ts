@@ -5,6 +5,7 @@
  * that off the path of a run. Idle workers are unref'd: they never keep tsbuild alive.
  */
 import { Worker } from 'node:worker_threads';
+import { ExecutorError } from './errors.js';
 import { close } from './libc.js';
 import type { FromWorker } from './protocol.js';
 import type { NetworkHandoff } from './sandbox/network.js';
@@ -27,23 +28,30 @@ export interface PoolOptions {
   prewarmNetwork?: boolean;
   /** Called once per worker when it is ready (before anyone can take it). */
   onReady?: (w: ReadyWorker) => void;
+  /** The worker's entry point (tests: one that fails); default the sandbox worker. */
+  workerUrl?: URL;
+}
+
+/** A worker that ended or failed before it was ready: the run that takes it fails with this. */
+function notReady(message: string, cause?: Error): ExecutorError {
+  return new ExecutorError('TSBUILD_SANDBOX_SETUP', message, cause ? { cause } : undefined);
 }
 
 function start(opts: PoolOptions): Promise<ReadyWorker> {
   // A worker inherits tsbuild's execArgv; --input-type (tsbuild started with -e) would
   // make Node refuse the worker's file entry point.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(WORKER_URL, { execArgv, stdout: false, stderr: false, workerData: { prewarmNetwork: opts.prewarmNetwork ?? false } });
+  const worker = new Worker(opts.workerUrl ?? WORKER_URL, { execArgv, stdout: false, stderr: false, workerData: { prewarmNetwork: opts.prewarmNetwork ?? false } });
   worker.unref();
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    const onExit = (code: number) => reject(new Error(`sandbox worker exited (${code}) before it was ready`));
+    const onError = (err: Error) => reject(notReady(`sandbox worker failed before it was ready: ${err.message}`, err));
+    const onExit = (code: number) => reject(notReady(`sandbox worker exited (${code}) before it was ready`));
     worker.once('error', onError);
     worker.once('exit', onExit);
     worker.once('message', (m: FromWorker) => {
       worker.off('error', onError);
       worker.off('exit', onExit);
-      if (m.type !== 'ready') return reject(new Error(`unexpected first message ${m.type} from a sandbox worker`));
+      if (m.type !== 'ready') return reject(notReady(`unexpected first message ${m.type} from a sandbox worker`));
       const w: ReadyWorker = { worker, tid: m.tid, ...(m.network ? { network: m.network, prewarmFds: m.prewarmFds ?? [] } : {}) };
       opts.onReady?.(w);
       resolve(w);

@@ -46,6 +46,7 @@ export class DigestingStream extends Transform {
   }
 
   get digest(): Digest {
+    // The caller's bug, never a user's failure.
     if (!this.result) throw new Error('DigestingStream: digest read before the stream ended');
     return this.result;
   }

@@ -1,7 +1,10 @@
 /**
  * Typed errors of the layer store. Callers branch on `code` (stable) or class,
- * never on message text.
+ * never on message text. LayerstoreError is a TsbuildError (@tsbuild/errors), the root
+ * every package's errors share.
  */
+import { TsbuildError } from '@tsbuild/errors';
+
 export type LayerstoreErrorCode =
   | 'TSBUILD_DIGEST_INVALID'
   | 'TSBUILD_DIGEST_MISMATCH'
@@ -26,12 +29,10 @@ export type LayerstoreErrorCode =
   | 'TSBUILD_PROXY_INVALID'
   | 'TSBUILD_PROXY_REFUSED';
 
-export class LayerstoreError extends Error {
-  readonly code: LayerstoreErrorCode;
-  constructor(code: LayerstoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class LayerstoreError extends TsbuildError<LayerstoreErrorCode> {
+  constructor(code: LayerstoreErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'LayerstoreError';
-    this.code = code;
   }
 }
 
@@ -49,7 +50,7 @@ export class IntegrityError extends LayerstoreError {
 }
 
 export class NotFoundError extends LayerstoreError {
-  constructor(code: 'TSBUILD_BLOB_NOT_FOUND' | 'TSBUILD_IMAGE_NOT_FOUND', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'TSBUILD_BLOB_NOT_FOUND' | 'TSBUILD_IMAGE_NOT_FOUND', message: string, options?: ErrorOptions) {
     super(code, message, options);
     this.name = 'NotFoundError';
   }

@@ -112,6 +112,7 @@ export class ProgramBuilder {
   }
 
   build(): Code {
+    // A bug, never a user's failure: the compiler always finishes before it builds.
     if (this.#start < 0) throw new Error('ProgramBuilder: finish() was not called');
     return {
       start: this.#start,

@@ -24,6 +24,7 @@ export function canonicalJson(value: unknown): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
+  // A bug, never a user's failure: keys are made from parsed instructions and JSON configs.
   throw new TypeError(`cannot put a ${typeof value} in a cache key`);
 }
 

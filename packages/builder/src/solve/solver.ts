@@ -2,6 +2,7 @@
  * Solves a build plan: each needed stage once (memoised), stages that do not depend
  * on each other concurrently, the instructions of a stage in order.
  */
+import { isTsbuildError } from '@tsbuild/errors';
 import { ensureSnapshots, hostPlatform, resolveImage, NotFoundError, LayerstoreError, type ImageSourceOptions, type Platform, type Store } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { layersTree, type BuildContext, type SourceTree } from '../context/source-tree.js';
@@ -251,9 +252,8 @@ export class Solver {
       });
     } catch (err) {
       if (err instanceof BuildError) throw err.at(ins.location);
-      if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('TSBUILD_')) {
-        throw new BuildError('TSBUILD_STEP_FAILED', err.message, { cause: err, location: ins.location });
-      }
+      // The layer store's or the executor's typed error: the step failed, at this line.
+      if (isTsbuildError(err)) throw new BuildError('TSBUILD_STEP_FAILED', err.message, { cause: err, location: ins.location });
       throw systemError(err, ins);
     }
   }

@@ -2,6 +2,8 @@
  * slirp4netns's API socket: one JSON request per connection, one JSON reply
  * (`{"return": {...}}` or `{"error": {"desc": "..."}}`). Used to publish ports once the
  * helper is ready: `add_hostfwd` listens on the host and forwards to the sandbox.
+ * Its errors are plain Errors on purpose: user-network.ts puts their message into the
+ * sandbox's setup error (`cannot publish ...: reason`), so none reaches a user as such.
  */
 import { connect } from 'node:net';
 import { sandboxLayout } from './layout.js';

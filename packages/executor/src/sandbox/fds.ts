@@ -31,6 +31,7 @@ export function fdSealer(kernel: Pick<KernelFeatures, 'closeRangeCloexec'>): FdS
   };
   return {
     seal() {
+      // A bug, never a user's failure: the setup seals before it closes.
       if (!dir) throw new Error('fdSealer: seal() after close()');
       try {
         for (let e = dir.readSync(); e; e = dir.readSync()) {

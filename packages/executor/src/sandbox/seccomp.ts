@@ -84,6 +84,7 @@ function assemble(prog: Insn[]): Buffer {
     const rel = (l?: string) => {
       if (!l || l === 'next') return 0;
       const d = at.get(l)! - pc - 1;
+      // A bug, never a user's failure: the filter is fixed, and its tests assemble it.
       if (!(d >= 0 && d < 256)) throw new Error(`seccomp: jump to ${l} out of range`);
       return d;
     };

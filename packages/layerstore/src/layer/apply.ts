@@ -222,6 +222,7 @@ function writeAll(fd: number, bufs: Buffer[]): void {
   let i = 0;
   while (i < bufs.length) {
     let n = i === bufs.length - 1 ? writeSync(fd, bufs[i]!) : writevSync(fd, bufs.slice(i, i + 512));
+    // wrapEntryError makes it a TarError naming the entry.
     if (n === 0) throw new Error('write made no progress');
     while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
     if (n > 0) bufs[i] = bufs[i]!.subarray(n);
@@ -238,6 +239,8 @@ async function drain(body: AsyncIterable<Buffer>, header: TarHeader): Promise<vo
 
 function wrapEntryError(err: unknown, name: string): Error {
   if (err instanceof TarError) return err;
+  // A failed mknod or setxattr: named after the entry, as a Node fs error is below.
+  if (err instanceof SysError) return new TarError('TSBUILD_TAR_INVALID', `${name}: ${err.message}`, name);
   if (err instanceof LayerstoreError) {
     // RootFs names the path it was resolving; say which entry it was for.
     return err.code === 'TSBUILD_LAYER_UNSAFE' ? new TarError('TSBUILD_LAYER_UNSAFE', `${name}: ${err.message}`, name) : err;

@@ -40,10 +40,13 @@ const WORKER_URL = new URL('./compress-worker.js', import.meta.url);
 export interface PoolOptions {
   /** Worker threads (default: the number of CPUs this process may use). */
   size?: number;
+  /** The workers' entry point (tests: one that dies); default compress-worker.js. */
+  workerUrl?: URL;
 }
 
 export class CompressPool {
   readonly size: number;
+  private readonly workerUrl: URL;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -51,6 +54,7 @@ export class CompressPool {
 
   constructor(opts: PoolOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.size ?? availableParallelism()));
+    this.workerUrl = opts.workerUrl ?? WORKER_URL;
   }
 
   /**
@@ -61,6 +65,7 @@ export class CompressPool {
    */
   encode(format: ChunkFormat, buf: Uint8Array, length: number, level: number, owner?: object): Promise<Encoded> {
     if (this.closed) return Promise.reject(new LayerstoreError('TSBUILD_UNSUPPORTED', 'compression pool is closed'));
+    // The caller's bug, never a user's failure.
     if (buf.byteOffset !== 0 || buf.buffer.byteLength < length) throw new RangeError('CompressPool.encode needs a buffer that owns its memory');
     return new Promise((resolve, reject) => {
       this.queue.push({ req: { id: this.nextId++, format, buf: buf.buffer as ArrayBuffer, length, level }, owner, resolve, reject });
@@ -74,6 +79,8 @@ export class CompressPool {
       const task = this.queue[i]!;
       if (task.owner !== owner) continue;
       this.queue.splice(i, 1);
+      // An AbortError as Node names a cancellation, not a typed error: only the stream that
+      // owned the task, already destroyed, waits for it; it never reaches a user.
       const err = new Error('compression cancelled');
       err.name = 'AbortError';
       task.reject(err);
@@ -105,7 +112,7 @@ export class CompressPool {
   private spawn(): Slot {
     // No execArgv: the worker needs no flags, and some of the parent's (--input-type, -e)
     // would stop it from starting.
-    const worker = new Worker(WORKER_URL, { name: 'tsbuild-compress', execArgv: [] });
+    const worker = new Worker(this.workerUrl, { name: 'tsbuild-compress', execArgv: [] });
     const slot: Slot = { worker, task: undefined };
     worker.unref();
     worker.on('message', (reply: ChunkReply) => {

@@ -80,6 +80,7 @@ class ParallelCompress extends Transform {
     if (!Number.isInteger(level) || level < min || level > max) throw new LayerstoreError('TSBUILD_UNSUPPORTED', `${format} compression level ${level}: want ${min}-${max}`);
     this.level = level;
     this.chunkSize = opts.chunkSize ?? CHUNK_SIZE[format];
+    // The caller's bug, never a user's failure (no flag sets it).
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw new RangeError(`chunkSize ${this.chunkSize}`);
     this.poolOpt = opts.pool;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? Math.min((opts.pool ?? sharedPool()).size + 2, Math.max(2, Math.floor(MAX_IN_FLIGHT_BYTES / this.chunkSize))));

@@ -37,6 +37,20 @@ export class RegistryError extends LayerstoreError {
 }
 
 /**
+ * A connection to a registry or proxy that failed, timed out or closed before the answer,
+ * as the transport (http.ts, tunnel.ts) reports it: `errno` is the socket's code
+ * (ETIMEDOUT, ECONNRESET, the code of the error underneath) that decides whether it is
+ * worth another attempt. Not a RegistryError, which the session treats as final: the
+ * session retries this one, then reports TSBUILD_REGISTRY_UNAVAILABLE naming the registry.
+ */
+export class NetworkError extends LayerstoreError {
+  constructor(message: string, readonly errno: string | undefined, options?: ErrorOptions) {
+    super('TSBUILD_REGISTRY_UNAVAILABLE', message, options);
+    this.name = 'NetworkError';
+  }
+}
+
+/**
  * Rethrow `err` with the operation in front of its message (`pull x:1 from 127.0.0.1:5000: ...`),
  * keeping its code. Aborts pass through unchanged.
  */

@@ -6,7 +6,8 @@
  * - Keep-alive agents per client; https trusts the roots from tls.ts.
  * - Redirects (GET/HEAD only, at most 10) pass `checkRedirect` (net-policy.ts); the
  *   `authorization` value is sent only while the URL stays on the first request's origin.
- * - A socket idle for `timeoutMs` fails the exchange (while waiting and while reading).
+ * - A socket idle for `timeoutMs` fails the exchange (while waiting and while reading),
+ *   with a NetworkError (ETIMEDOUT) the session retries like Node's own socket errors.
  * - Bodies read whole are capped (`readCapped`); an error body is read up to 1 MiB.
  * - HTTP_PROXY / HTTPS_PROXY / NO_PROXY from `env` (proxy.ts) are applied to each hop's
  *   URL: https through a CONNECT tunnel, http in absolute form to the proxy (tunnel.ts);
@@ -18,7 +19,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { isJsonObject, parseJson } from '../image/json.js';
-import { RegistryError } from './errors.js';
+import { NetworkError, RegistryError } from './errors.js';
 import { checkRedirect, sameOrigin } from './net-policy.js';
 import { ProxyRules, type Proxy } from './proxy.js';
 import { trustedCertificates } from './tls.js';
@@ -112,7 +113,7 @@ export class HttpTransport {
       };
       const onAbort = () => done(() => reject(signal!.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
-      socket.setTimeout(this.opts.timeoutMs, () => done(() => reject(Object.assign(new Error(`no answer from ${host} for ${this.opts.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' }))));
+      socket.setTimeout(this.opts.timeoutMs, () => done(() => reject(new NetworkError(`no answer from ${host} for ${this.opts.timeoutMs / 1000} s`, 'ETIMEDOUT'))));
       socket.once('secureConnect', () => done(() => resolve(true)));
       socket.once('error', (err) => done(() => (isPlainHttpAnswer(err) ? resolve(false) : reject(err))));
     });
@@ -148,8 +149,7 @@ export class HttpTransport {
         request = http.request({ ...proxied, host: proxy.hostname, port: proxy.port, path: url.href, headers: via, agent: this.proxyAgent(proxy, 'forward') });
       }
       request.setTimeout(this.opts.timeoutMs, () => {
-        const err = Object.assign(new Error(`no data from ${url.host} for ${this.opts.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' });
-        request.destroy(err);
+        request.destroy(new NetworkError(`no data from ${url.host} for ${this.opts.timeoutMs / 1000} s`, 'ETIMEDOUT'));
       });
       request.once('error', reject);
       const answered = (res: IncomingMessage) => {
@@ -259,10 +259,15 @@ function clip(s: string): string {
   return s.length > 300 ? `${s.slice(0, 300)}...` : s;
 }
 
+/** The socket's code of a network error: a NetworkError's `errno`, else Node's `code`. */
+function errnoOf(err: Error): string {
+  return (err instanceof NetworkError ? err.errno : (err as NodeJS.ErrnoException).code) ?? '';
+}
+
 /** Errors worth another attempt: connection refused/reset/timed out, DNS hiccups, bodies cut short. */
 export function isTransientNetworkError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const code = errnoOf(err);
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'ERR_HTTP_PARSER', 'HPE_INVALID_CHUNK_SIZE'].includes(code)) return true;
   return /socket hang up|aborted|premature close/i.test(err.message);
 }
@@ -270,7 +275,7 @@ export function isTransientNetworkError(err: unknown): boolean {
 /** An https attempt that met a plain-HTTP server. */
 export function isPlainHttpAnswer(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const code = errnoOf(err);
   return code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long|http request/i.test(err.message);
 }
 
@@ -280,7 +285,8 @@ export function isPlainHttpAnswer(err: unknown): boolean {
  */
 export function networkDetail(err: unknown, host?: string): string {
   if (!(err instanceof Error)) return String(err);
-  const { code, address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const { address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const code = errnoOf(err);
   let message = err.message;
   if (host !== undefined && address !== undefined && port !== undefined) {
     const named = [`${address}:${port}`, `[${address}]:${port}`].find((a) => a === host);

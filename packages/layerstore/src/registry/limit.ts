@@ -4,6 +4,7 @@ export class Limiter {
   private readonly waiting: Array<() => void> = [];
 
   constructor(readonly max: number) {
+    // The caller's bug, never a user's failure (no flag sets it).
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`concurrency must be a positive integer, got ${max}`);
   }
 

@@ -65,6 +65,7 @@ export async function pushImage(rt: Runtime, store: Store, image: StoredImage, r
   const name = formatReference(ref);
   try {
     const chunkSize = opts.chunkSize ?? rt.chunkSize;
+    // The caller's bug, never a user's failure (no flag sets it).
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
     const uncompressed = image.manifest.layers.some((l) => layerCompression(l.mediaType) === 'none');
     const compression = opts.compression ?? (uncompressed ? 'gzip' : undefined);
@@ -258,7 +259,7 @@ class Slicer {
       this.rest = undefined;
       if (chunk === undefined) {
         const r = await this.it.next();
-        if (r.done) throw new Error(`blob ended ${left} bytes early`);
+        if (r.done) throw new LayerstoreError('TSBUILD_SIZE_MISMATCH', `blob ended ${left} bytes early`);
         chunk = r.value;
       }
       if (chunk.length > left) {
@@ -271,7 +272,7 @@ class Slicer {
   }
 
   async end(): Promise<void> {
-    if (this.rest?.length || !(await this.it.next()).done) throw new Error('blob is longer than its descriptor');
+    if (this.rest?.length || !(await this.it.next()).done) throw new LayerstoreError('TSBUILD_SIZE_MISMATCH', 'blob is longer than its descriptor');
   }
 }
 

@@ -49,6 +49,7 @@ export async function firstEndpoint<T>(rt: Runtime, endpoints: Endpoint[], fn: (
       rt.emit({ type: 'fallback', endpoint: endpoint.host, next: describe(endpoints[i + 1]!), reason: err.message });
     }
   }
+  // A bug, never a user's failure: pullEndpoints always ends with the registry itself.
   throw new Error('no endpoints');
 }
 

@@ -13,11 +13,11 @@
  * from anywhere else (after a redirect) is an error, not a reason to send them there.
  */
 import type { Readable } from 'node:stream';
-import type { LayerstoreErrorCode } from '../errors.js';
+import { LayerstoreError, type LayerstoreErrorCode } from '../errors.js';
 import { fetchToken, parseChallenges, type Challenge, type Token } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { describe, type Endpoint } from './endpoints.js';
-import { isAbort, RegistryError } from './errors.js';
+import { isAbort, NetworkError, RegistryError } from './errors.js';
 import type { EventSink } from './events.js';
 import { discard, errorText, isPlainHttpAnswer, isTransientNetworkError, networkDetail, type HttpResponse, type HttpTransport } from './http.js';
 import { sameOrigin, validateRealm } from './net-policy.js';
@@ -113,7 +113,9 @@ export class RepoSession {
           registry: this.endpoint.registry,
         });
       } catch (err) {
-        if (isAbort(err) || this.signal?.aborted || err instanceof RegistryError) throw err;
+        // A typed error (the registry's answer, a blob the store cannot read whole) is final;
+        // a network failure, Node's or the transport's NetworkError, is retried.
+        if (isAbort(err) || this.signal?.aborted || (err instanceof LayerstoreError && !(err instanceof NetworkError))) throw err;
         if (this.endpoint.scheme === 'auto' && url.protocol === 'https:' && sameOrigin(url, this.base()) && isPlainHttpAnswer(err)) {
           this.ctx.host(this.endpoint.host).scheme = 'http';
           continue;

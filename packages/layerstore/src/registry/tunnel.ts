@@ -17,8 +17,8 @@
  * target, so it only ever carries requests for its own registry.
  *
  * Until a connection is set up, a failure names the proxy ("cannot reach proxy
- * 10.0.0.1:3128 for registry.example:443: connect ECONNREFUSED ...") and keeps its errno
- * code, so it is retried like any network error; setup is bounded by the client's timeout
+ * 10.0.0.1:3128 for registry.example:443: connect ECONNREFUSED ...") and is a NetworkError
+ * keeping the errno code, so it is retried like any network error; setup is bounded by the client's timeout
  * and stops at once on the request's abort signal (Node's own request timer only starts
  * when the socket exists). A non-2xx answer to CONNECT is TSBUILD_PROXY_REFUSED.
  *
@@ -29,7 +29,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { RegistryError, throwIfAborted } from './errors.js';
+import { NetworkError, RegistryError, throwIfAborted } from './errors.js';
 import type { Proxy } from './proxy.js';
 
 /** Request option key: what the agents need to know about the request that asks for a connection. */
@@ -133,9 +133,9 @@ function setUp(proxy: Proxy, target: string, opts: TunnelOptions & Route, handsh
         resolve(socket);
       }
     };
-    const named = (err: Error, message: string) => Object.assign(new Error(message, { cause: err }), { code: (err as NodeJS.ErrnoException).code });
+    const named = (err: Error, message: string) => new NetworkError(message, (err as NodeJS.ErrnoException).code, { cause: err });
     const onError = (err: Error) => done(err instanceof RegistryError ? err : named(err, connected ? `proxy ${proxy.host} failed during CONNECT ${target}: ${err.message}` : `cannot reach proxy ${proxy.host} for ${target}: ${err.message}`));
-    const onClose = () => done(Object.assign(new Error(`proxy ${proxy.host} closed the connection before ${connected ? `answering CONNECT ${target}` : 'it was set up'}`), { code: 'ECONNRESET' }));
+    const onClose = () => done(new NetworkError(`proxy ${proxy.host} closed the connection before ${connected ? `answering CONNECT ${target}` : 'it was set up'}`, 'ECONNRESET'));
     const onAbort = () => {
       try {
         throwIfAborted(opts.signal);
@@ -143,7 +143,7 @@ function setUp(proxy: Proxy, target: string, opts: TunnelOptions & Route, handsh
         done(err as Error);
       }
     };
-    const timer = setTimeout(() => done(Object.assign(new Error(`no answer from proxy ${proxy.host} for ${target} in ${opts.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), opts.timeoutMs);
+    const timer = setTimeout(() => done(new NetworkError(`no answer from proxy ${proxy.host} for ${target} in ${opts.timeoutMs / 1000} s`, 'ETIMEDOUT')), opts.timeoutMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', onError);
     socket.once('close', onClose);
@@ -156,6 +156,7 @@ function setUp(proxy: Proxy, target: string, opts: TunnelOptions & Route, handsh
 
 function routeOf(options: object): Route {
   const route = (options as { [ROUTE]?: Route })[ROUTE];
+  // A bug, never a user's failure: http.ts puts a route on every request it gives these agents.
   if (!route) throw new Error('a proxy agent was used without a route');
   return route;
 }

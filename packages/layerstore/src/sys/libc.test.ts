@@ -47,5 +47,6 @@ test('makedev matches glibc for large numbers and mknod reports errno', (t) => {
   }
   const err = t.throws(() => mknod(join(dir, 'missing', 'x'), S_IFCHR | 0o666, 0n), { instanceOf: SysError });
   t.is(err?.errno, 'ENOENT');
+  t.is(err?.code, 'TSBUILD_STORE_IO', 'a typed LayerstoreError');
   rmSync(dir, { recursive: true });
 });

@@ -1,15 +1,17 @@
 /**
  * The few libc calls the layer store needs that Node does not offer: advisory file
  * locks, extended attributes and device nodes. One binding per function; a failure
- * becomes a SysError that names the call and the errno (callers branch on `errno`).
+ * becomes a SysError that names the call and the errno (callers branch on `errno`): a
+ * LayerstoreError, TSBUILD_NO_SPACE for ENOSPC and EDQUOT, else TSBUILD_STORE_IO.
  */
 import koffi from 'koffi';
+import { LayerstoreError } from '../errors.js';
 
 const lib = koffi.load('libc.so.6');
 
-export class SysError extends Error {
+export class SysError extends LayerstoreError {
   constructor(readonly call: string, readonly errno: string, readonly errnum: number, detail?: string) {
-    super(`${call}${detail ? ` ${detail}` : ''}: ${errno}`);
+    super(errno === 'ENOSPC' || errno === 'EDQUOT' ? 'TSBUILD_NO_SPACE' : 'TSBUILD_STORE_IO', `${call}${detail ? ` ${detail}` : ''}: ${errno}`);
     this.name = 'SysError';
   }
 }

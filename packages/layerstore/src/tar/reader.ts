@@ -54,6 +54,7 @@ const TYPE_GNU_SPARSE = 0x53; // 'S'
 
 export async function* readTar(input: ByteInput, opts: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
   const maxPaxSize = opts.maxPaxSize ?? DEFAULT_MAX_PAX_SIZE;
+  // The caller's bug, never a user's failure (no flag sets it).
   if (!Number.isSafeInteger(maxPaxSize) || maxPaxSize < 0) throw new RangeError('maxPaxSize must be a non-negative integer');
   const src = new ByteSource(input);
   try {
@@ -189,6 +190,7 @@ class EntryBody implements AsyncIterable<Buffer> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    // This and the next: the caller's bug (a misuse of the reader), never a user's failure.
     if (this.started) throw new Error('a tar entry body can be iterated only once');
     this.started = true;
     return { next: () => this.next() };

@@ -11,6 +11,7 @@ export type ByteInput = AsyncIterable<Buffer> | NodeJS.ReadableStream;
 export function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  // The caller's bug, never a user's failure (every stream tsbuild reads is binary).
   throw new TypeError('tar streams carry Buffers, not strings (is a stream in text mode?)');
 }
 
@@ -21,6 +22,7 @@ export class ByteSource {
 
   constructor(input: ByteInput) {
     const iterate = (input as Partial<AsyncIterable<unknown>> | null)?.[Symbol.asyncIterator];
+    // The caller's bug, never a user's failure.
     if (typeof iterate !== 'function') throw new TypeError('tar input must be an async iterable of Buffers');
     this.it = iterate.call(input);
   }
