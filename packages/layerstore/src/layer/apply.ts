@@ -17,7 +17,7 @@
  */
 import { closeSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
 import { TarError, LayerstoreError } from '../errors.js';
-import { mknod, makedev, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/libc.js';
+import { mknod, makedev, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
 import type { TarEntry, TarHeader } from '../tar/index.js';
 import { entryComponents, key, show, type Components } from './paths.js';
 import { setMeta } from './meta.js';
