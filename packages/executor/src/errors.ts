@@ -1,5 +1,15 @@
 /** Typed errors of the executor. */
-export type ExecutorErrorCode = 'TSBUILD_SYSCALL' | 'TSBUILD_SANDBOX_SETUP' | 'TSBUILD_SANDBOX_UNSUPPORTED' | 'TSBUILD_CGROUP_UNAVAILABLE' | 'TSBUILD_CANCELLED';
+export type ExecutorErrorCode =
+  | 'TSBUILD_SYSCALL'
+  | 'TSBUILD_SANDBOX_SETUP'
+  | 'TSBUILD_SANDBOX_UNSUPPORTED'
+  | 'TSBUILD_CGROUP_UNAVAILABLE'
+  | 'TSBUILD_CANCELLED'
+  // user/: a USER or --chown spec the image's /etc/passwd and /etc/group cannot resolve
+  | 'TSBUILD_USER_UNKNOWN'
+  | 'TSBUILD_GROUP_UNKNOWN'
+  | 'TSBUILD_USER_ID_RANGE'
+  | 'TSBUILD_USER_FILE_MISSING';
 
 export class ExecutorError extends Error {
   readonly code: ExecutorErrorCode;
