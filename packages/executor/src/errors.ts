@@ -1,7 +1,17 @@
 /** Typed errors of the executor: TsbuildErrors (@tsbuild/errors) with the executor's codes. */
 import { TsbuildError } from '@tsbuild/errors';
 
-export type ExecutorErrorCode = 'TSBUILD_SYSCALL' | 'TSBUILD_SANDBOX_SETUP' | 'TSBUILD_SANDBOX_UNSUPPORTED' | 'TSBUILD_CGROUP_UNAVAILABLE' | 'TSBUILD_CANCELLED';
+export type ExecutorErrorCode =
+  | 'TSBUILD_SYSCALL'
+  | 'TSBUILD_SANDBOX_SETUP'
+  | 'TSBUILD_SANDBOX_UNSUPPORTED'
+  | 'TSBUILD_CGROUP_UNAVAILABLE'
+  | 'TSBUILD_CANCELLED'
+  // user/: a USER or --chown spec the image's /etc/passwd and /etc/group cannot resolve
+  | 'TSBUILD_USER_UNKNOWN'
+  | 'TSBUILD_GROUP_UNKNOWN'
+  | 'TSBUILD_USER_ID_RANGE'
+  | 'TSBUILD_USER_FILE_MISSING';
 
 export class ExecutorError extends TsbuildError<ExecutorErrorCode> {
   constructor(code: ExecutorErrorCode, message: string, options?: ErrorOptions) {

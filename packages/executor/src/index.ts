@@ -3,5 +3,5 @@ export * from './errors.js';
 export type { Executor, Limits, MountSpec, NetworkMode, PortSpec, ProcessSpec, RootfsSpec, RunRequest, RunResult, UserSpec } from './types.js';
 export { createExecutor, type ExecutorOptions } from './executor.js';
 export { sandboxLayout, type Layout } from './network/layout.js';
-export { resolveUser, type ResolvedUser } from './sandbox/user.js';
+export * from './user/index.js';
 export * as libc from './libc.js';

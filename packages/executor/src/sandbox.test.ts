@@ -217,10 +217,10 @@ test('numeric user with supplementary groups', async (t) => {
   t.deepEqual(r.out.trim().split('\n'), ['uid=1000(tester) gid=1000(tester) groups=1000(tester),2000(extra)', '/home/tester']);
 });
 
-test('a user name is resolved from the rootfs, with its groups', async (t) => {
+test('a user name is resolved from the rootfs, with its groups as docker run gives them (its primary group too)', async (t) => {
   const r = await sh(ex, [rootfs], 'id; echo $HOME', { process: { user: 'tester' } });
   t.is(r.code, 0, r.err);
-  t.deepEqual(r.out.trim().split('\n'), ['uid=1000(tester) gid=1000(tester) groups=10(wheel),2000(extra)', '/home/tester']);
+  t.deepEqual(r.out.trim().split('\n'), ['uid=1000(tester) gid=1000(tester) groups=10(wheel),1000(tester),2000(extra)', '/home/tester']);
   const byGroup = await sh(ex, [rootfs], 'id -u; id -g', { process: { user: 'tester:extra' } });
   t.deepEqual(byGroup.out.trim().split('\n'), ['1000', '2000']);
   const unknown = await sh(ex, [rootfs], 'true', { process: { user: 'nosuchuser' } });

@@ -7,10 +7,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureSnapshots, RootFs, type Store, type StoredImage } from '@tsbuild/layerstore';
-import type { Executor, Limits, MountSpec, NetworkMode, PortSpec, RunResult } from '@tsbuild/executor';
+import { resolveRunUser, UserResolutionError, type Executor, type Limits, type MountSpec, type NetworkMode, type PortSpec, type ResolvedUser, type RunResult } from '@tsbuild/executor';
 import { UsageError } from '../errors.js';
 import { envValue, setEnv, DEFAULT_PATH } from '../steps/env.js';
-import { resolveUser, UserNotFoundError } from '../steps/users.js';
+import { readUserFiles } from '../steps/users.js';
 
 export interface ContainerOptions {
   /** Command line after IMAGE; replaces the image's CMD when given. */
@@ -58,16 +58,13 @@ export async function runContainer(store: Store, executor: Executor, image: Stor
     await mkdir(join(work, 'work'));
     const root = new RootFs({ upper, lowers });
     const userSpec = opts.user ?? c?.User ?? '';
-    let user = { uid: 0, gid: 0, groups: [0], home: '/root' };
-    if (userSpec !== '') {
-      try {
-        user = await resolveUser(userSpec, root);
-      } catch (err) {
-        if (err instanceof UserNotFoundError) throw new UsageError(`-u ${userSpec}: ${err.message}`);
-        throw err;
-      }
-    } else {
-      user.home = (await resolveUser('0', root)).home;
+    const files = await readUserFiles(root);
+    let user: ResolvedUser;
+    try {
+      user = resolveRunUser(userSpec, files);
+    } catch (err) {
+      if (err instanceof UserResolutionError) throw new UsageError(`-u ${userSpec}: ${err.message}`);
+      throw err;
     }
     if (envValue(env, 'HOME') === undefined) env.push(`HOME=${user.home}`);
     return await executor.run({

@@ -15,7 +15,7 @@ import type { FsStepContext } from './context.js';
 import { layerStep } from './layer-step.js';
 import { cachedLayer } from '../solve/cache.js';
 import { expansionLookup, withHistory, withLayer, type StageState } from '../solve/state.js';
-import { resolveChown, UserNotFoundError } from './users.js';
+import { stepOwner } from './users.js';
 import { extractArchive, isTarArchive } from './add-archive.js';
 
 interface ResolvedSource {
@@ -79,15 +79,7 @@ export async function applyCopy(state: StageState, ins: CopyInstruction, ctx: Fs
     sourceDateEpoch: ctx.sourceDateEpoch,
   };
   const { key, layer, createdBy: shown } = await cachedLayer(state, ctx.stepCache, inputs, createdBy, () => layerStep(state, { store: ctx.store, detached: ins.link, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
-    let owner: { uid: number; gid: number } | undefined;
-    if (ins.chown !== undefined) {
-      try {
-        owner = await resolveChown(expand(ins.chown), root);
-      } catch (err) {
-        if (err instanceof UserNotFoundError) throw fail(`${ins.kind} --chown: ${err.message}`);
-        throw err;
-      }
-    }
+    const owner = ins.chown === undefined ? undefined : await stepOwner(expand(ins.chown), root, ins, `${ins.kind} --chown`);
     const copier = new Copier(tree, root, { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const created = copier.createdDirOwner();
     const destCs = await root.resolve(destAbs, { followFinal: true });

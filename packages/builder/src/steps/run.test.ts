@@ -34,7 +34,7 @@ test('RUN asks the executor for the shell command with the stage env, build args
     t.deepEqual(a!.process.args, ['/bin/sh', '-c', 'echo "$TOKEN" > out']);
     t.deepEqual(a!.process.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'E=1', 'TOKEN=tok', 'OTHER=o', 'HTTP_PROXY=http://proxy:3128', 'HOME=/']);
     t.is(a!.process.cwd, '/w');
-    t.deepEqual(a!.process.user, { uid: 0, gid: 0, groups: [0] });
+    t.deepEqual(a!.process.user, { uid: 0, gid: 0, groups: [] }, 'no USER: BuildKit runs root with no supplementary groups');
     t.is(a!.process.hostname, 'buildkitsandbox');
     t.is(a!.network, 'private', 'a network of its own, like BuildKit');
     t.is(a!.rootfs.lowerdirs.length, 1, 'the WORKDIR layer below');

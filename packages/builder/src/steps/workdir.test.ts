@@ -42,20 +42,30 @@ test('WORKDIR of a directory that exists adds an empty layer; a relative one is 
   t.deepEqual(await readdir(same.top), []);
 });
 
-test('WORKDIR over a file, or a USER that the image does not know, is an error naming the line', async (t) => {
+test('WORKDIR owns its directory by BuildKit\'s --chown rules: a number is uid and gid, an unknown name is root', async (t) => {
   const f = await setup(t);
-  await t.throwsAsync(f.build(`${ETC}WORKDIR /etc/passwd\n`), { message: 'WORKDIR /etc/passwd: not a directory' });
-  const err = await t.throwsAsync(f.build(`${ETC}USER nobody\nWORKDIR /w\n`));
-  t.regex(String(err), /Dockerfile:4: WORKDIR: unable to find user nobody/);
+  const numeric = await stat(join((await f.build(`${ETC}USER 4242\nWORKDIR /n\n`)).top, 'n'));
+  const unknown = await stat(join((await f.build(`${ETC}USER nobody\nWORKDIR /u\n`)).top, 'u'));
+  t.deepEqual([numeric.uid, numeric.gid], [4242, 4242]);
+  t.deepEqual([unknown.uid, unknown.gid], [0, 0]);
 });
 
-test('RUN runs as the USER from the image\'s passwd, with its groups and HOME', async (t) => {
+test('WORKDIR over a file, or a USER name with no /etc/passwd to look it up in, is an error naming the line', async (t) => {
+  const f = await setup(t);
+  await t.throwsAsync(f.build(`${ETC}WORKDIR /etc/passwd\n`), { message: 'WORKDIR /etc/passwd: not a directory' });
+  const err = await t.throwsAsync(f.build('FROM scratch\nUSER nobody\nWORKDIR /w\n'));
+  t.regex(String(err), /Dockerfile:3: WORKDIR: unable to find user nobody: the image has no \/etc\/passwd/);
+});
+
+test('RUN runs as the USER from the image\'s passwd, with the groups and HOME BuildKit gives it', async (t) => {
   const f = await setup(t);
   const { requests } = await f.build(`${ETC}USER app\nRUN id\nUSER 4242\nRUN id\nUSER app:staff\nRUN id\n`);
+  // BuildKit's RUN: only the groups /etc/group lists the user in (not its primary group),
+  // and a uid without an entry runs with gid 0.
   t.deepEqual(requests.map((r) => r.process.user), [
-    { uid: 1000, gid: 1000, groups: [1000, 2000] },
-    { uid: 4242, gid: 4242, groups: [4242] },
-    { uid: 1000, gid: 2000, groups: [2000] },
+    { uid: 1000, gid: 1000, groups: [2000] },
+    { uid: 4242, gid: 0, groups: [] },
+    { uid: 1000, gid: 2000, groups: [] },
   ]);
   t.deepEqual(requests.map((r) => r.process.env.find((e) => e.startsWith('HOME='))), ['HOME=/home/app', 'HOME=/', 'HOME=/home/app']);
 });

@@ -1,4 +1,4 @@
-/** WORKDIR: sets the working directory and creates it (owned by the current USER), as a layer. */
+/** WORKDIR: sets the working directory and creates it (owned by the current USER, by BuildKit's --chown rules), as a layer. */
 import { posix } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { WorkdirInstruction } from '../dockerfile/instructions/index.js';
@@ -6,7 +6,7 @@ import type { FsStepContext } from './context.js';
 import { layerStep } from './layer-step.js';
 import { cachedLayer } from '../solve/cache.js';
 import { expansionLookup, withContainerConfig, withHistory, withLayer, type StageState } from '../solve/state.js';
-import { stepUser } from './users.js';
+import { stepOwner } from './users.js';
 
 export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, ctx: FsStepContext): Promise<StageState> {
   let dir: string;
@@ -20,7 +20,7 @@ export async function applyWorkdir(state: StageState, ins: WorkdirInstruction, c
   const user = state.config.config?.User;
   const inputs = { step: 'WORKDIR', path: workdir, user, sourceDateEpoch: ctx.sourceDateEpoch };
   const { key, layer } = await cachedLayer(state, ctx.stepCache, inputs, `WORKDIR ${workdir}`, () => layerStep(state, { store: ctx.store, ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}) }, async (root) => {
-    const owner = await stepUser(user, root, ins);
+    const owner = await stepOwner(user, root, ins);
     const cs = await root.resolve(workdir, { followFinal: true });
     const existing = await root.lookup(cs);
     if (existing && !existing.stat.isDirectory()) {

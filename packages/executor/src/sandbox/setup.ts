@@ -32,7 +32,8 @@ import { closeRoot, enterRoot, openRoot, step, targetMaker, type OpenRoot } from
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
 import type { TargetMaker } from './targets.js';
-import { resolveUser, UserResolutionError, type ResolvedUser } from './user.js';
+import { processUser, type ResolvedUser } from './user.js';
+import { UserResolutionError } from '../user/index.js';
 
 const A = libc.MOUNT_ATTR;
 
@@ -170,7 +171,7 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
 
   let user: ResolvedUser;
   try {
-    user = resolveUser(proc.user, readRootFile('/etc/passwd'), readRootFile('/etc/group'));
+    user = processUser(proc.user, { passwd: readRootFile('/etc/passwd'), group: readRootFile('/etc/group') });
   } catch (err) {
     if (err instanceof UserResolutionError) throw new SetupError(err.message);
     throw err;
