@@ -4,7 +4,7 @@
 # exit with its status. The guest sees the host's / read-only under a tmpfs overlay, so
 # everything installed here (node, the checkout, the tests' tools) is there too; a
 # checkout under /tmp (an empty tmpfs in the guest) is shared the same way on its own.
-# guest/init.sh and guest/pid1.sh describe the guest; README.md ("Other kernels")
+# guest/init.sh and guest/pid1.sh describe the guest; docs/kernels.md
 # how to use it. Nothing is installed here: a missing tool is an error naming its package.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
