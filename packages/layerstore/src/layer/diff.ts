@@ -13,7 +13,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { TarHeader, TarWriteEntry } from '../tar/index.js';
 import { getXattr, listXattrs, majorOf, minorOf } from '../sys/libc.js';
 import { isOverlayXattr } from './rootfs.js';
-import { isOpaque, isWhiteout, OPAQUE_MARKER, whiteoutName } from './whiteout.js';
+import { isOpaque, isWhiteout, OPAQUE_MARKER, whiteoutName, type OverlayXattrs } from './whiteout.js';
 import { hostPath, joinComponents, type Components } from './paths.js';
 import { fileChunks } from '../store/fsutil.js';
 
@@ -22,6 +22,8 @@ export interface DiffOptions {
   sourceDateEpoch?: number;
   /** Extended attributes not to carry into the layer (besides overlay internals). */
   skipXattr?: (name: string) => boolean;
+  /** The overlay form of the upper dir (whiteout.ts): `user` when overlayfs ran with userxattr (rootless). Default `trusted`. */
+  overlayXattrs?: OverlayXattrs;
 }
 
 const defaultSkip = (name: string) => name === 'security.selinux';
@@ -55,7 +57,7 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
       const xattrs = readXattrs(host, skip);
       if (st.isDirectory()) {
         yield { header: { ...base, ...(xattrs ? { xattrs } : {}), type: 'directory', name: Buffer.concat([rel, Buffer.from('/')]) } };
-        if (isOpaque(host)) {
+        if (isOpaque(host, opts.overlayXattrs)) {
           yield { header: whiteoutHeader(Buffer.concat([rel, Buffer.from('/'), OPAQUE_MARKER]), clamp(0)) };
         }
         yield* walk(cs);

@@ -22,7 +22,7 @@ import type { Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { LayerstoreError } from '../errors.js';
 import { isDotDot, show, splitPath, type Components } from './paths.js';
-import { isOpaque, isWhiteout } from './whiteout.js';
+import { isOpaque, isWhiteout, type OverlayXattrs } from './whiteout.js';
 
 const MAX_LINKS = 255;
 
@@ -93,7 +93,8 @@ export class OverlayView {
   /** lstat of lower paths listed by readdir, by `${layer}:${rel}`. */
   private readonly lowerStats = new Map<string, Stats | null>();
 
-  constructor(upper: string, lowers: readonly string[]) {
+  /** @param overlayXattrs the store's overlay form (whiteout.ts): which opaque xattr its snapshots carry. */
+  constructor(upper: string, lowers: readonly string[], readonly overlayXattrs: OverlayXattrs = 'trusted') {
     this.upper = Buffer.from(upper);
     this.lowers = lowers.map((l) => Buffer.from(l));
     this.bases = [this.upper, ...this.lowers].map((b) => b.toString('latin1'));
@@ -234,7 +235,7 @@ export class OverlayView {
   protected cutsLowers(node: PathNode): boolean {
     if (node.fresh) return true;
     if (node.opaque !== undefined) return node.opaque;
-    const v = isOpaque(this.host(0, node.rel));
+    const v = isOpaque(this.host(0, node.rel), this.overlayXattrs);
     if (node.upperDir) node.opaque = v;
     return v;
   }
@@ -254,7 +255,7 @@ export class OverlayView {
         if (!st.isDirectory()) break;
       } else if (!st.isDirectory()) break;
       dirs.push(li);
-      if (isOpaque(host)) break;
+      if (isOpaque(host, this.overlayXattrs)) break;
     }
     node.lower = { entry, dirs };
     this.keep(node);

@@ -32,7 +32,7 @@ import { LayerstoreError, TarError } from '../errors.js';
 import { childRel, lstatOrNull, NO_LAYERS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
 import { hostPath, show, type Components } from './paths.js';
 import { copyMetaSync, setMeta } from './meta.js';
-import { makeWhiteout, markOpaque } from './whiteout.js';
+import { makeWhiteout, markOpaque, type OverlayXattrs } from './whiteout.js';
 
 export { isOverlayXattr, type Entry } from './overlay-view.js';
 
@@ -41,13 +41,15 @@ export interface RootFsOptions {
   lowers?: readonly string[];
   /** How removals are recorded: overlay whiteouts (default when there are lowers) or plain deletion. */
   whiteouts?: 'overlay' | 'delete';
+  /** The store's overlay form (whiteout.ts): the opaque xattr to read and write. Default `trusted`. */
+  overlayXattrs?: OverlayXattrs;
 }
 
 export class RootFs extends OverlayView {
   readonly whiteoutMode: 'overlay' | 'delete';
 
   constructor(opts: RootFsOptions) {
-    super(opts.upper, opts.lowers ?? []);
+    super(opts.upper, opts.lowers ?? [], opts.overlayXattrs);
     this.whiteoutMode = opts.whiteouts ?? (this.lowers.length > 0 ? 'overlay' : 'delete');
   }
 
@@ -130,7 +132,7 @@ export class RootFs extends OverlayView {
   async makeOpaque(cs: Components): Promise<void> {
     const { node } = this.ensureDirAt(cs);
     if (this.whiteoutMode === 'overlay') {
-      markOpaque(this.host(0, node.rel));
+      markOpaque(this.host(0, node.rel), this.overlayXattrs);
       node.opaque = true;
     }
     node.fresh = true;
@@ -207,7 +209,7 @@ export class RootFs extends OverlayView {
     }
     setMeta(host, { uid: create.uid ?? 0, gid: create.gid ?? 0, mode: create.mode ?? 0o755, xattrs: [], times: undefined });
     if (overWhiteout) {
-      markOpaque(host);
+      markOpaque(host, this.overlayXattrs);
       node.opaque = true;
       node.fresh = true;
     } else if (parent.node.fresh || this.lowers.length === 0 || this.lowerOf(node).entry === undefined) {

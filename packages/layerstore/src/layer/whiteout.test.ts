@@ -43,3 +43,14 @@ rootTest('the overlay form: a 0:0 character device, and an opaque directory', as
   markOpaque(b(d));
   t.true(isOpaque(b(d)));
 });
+
+rootTest('the two overlay forms: each store reads and writes only its own opaque xattr', async (t) => {
+  const dir = await tempDir(t);
+  for (const [form, other] of [['trusted', 'user'], ['user', 'trusted']] as const) {
+    const d = join(dir, form);
+    mkdirSync(d);
+    markOpaque(b(d), form);
+    t.true(isOpaque(b(d), form));
+    t.false(isOpaque(b(d), other), `${form} is not read as ${other}`);
+  }
+});

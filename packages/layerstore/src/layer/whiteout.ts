@@ -45,8 +45,15 @@ export function whiteoutMeaning(base: Buffer): WhiteoutMeaning {
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 
-/** Overlay opaque attributes: overlayfs reads either; this code writes the first. */
-export const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
+/**
+ * Which xattrs a snapshot's overlay form uses: `trusted.overlay.*` for overlayfs mounted
+ * by root, `user.overlay.*` for overlayfs mounted with `userxattr` in a user namespace
+ * (rootless), where trusted.* can be neither set nor read. A store's setting, decided
+ * when it is opened (store/overlay-form.ts): every snapshot of a store has one form.
+ */
+export type OverlayXattrs = 'trusted' | 'user';
+
+export const OPAQUE_XATTRS: Record<OverlayXattrs, string> = { trusted: 'trusted.overlay.opaque', user: 'user.overlay.opaque' };
 
 /** An overlay whiteout: a character device 0:0. */
 export function isWhiteout(st: Stats | BigIntStats): boolean {
@@ -59,10 +66,10 @@ export function makeWhiteout(host: Buffer): void {
 }
 
 /** The directory at `host` hides its lower children. */
-export function isOpaque(host: Buffer): boolean {
-  return OPAQUE_XATTRS.some((name) => getXattr(host, name)?.toString() === 'y');
+export function isOpaque(host: Buffer, form: OverlayXattrs = 'trusted'): boolean {
+  return getXattr(host, OPAQUE_XATTRS[form])?.toString() === 'y';
 }
 
-export function markOpaque(host: Buffer): void {
-  setXattr(host, OPAQUE_XATTRS[0]!, Buffer.from('y'));
+export function markOpaque(host: Buffer, form: OverlayXattrs = 'trusted'): void {
+  setXattr(host, OPAQUE_XATTRS[form], Buffer.from('y'));
 }

@@ -15,6 +15,8 @@
  * more than seven methods on purpose: they are the one place where an image is more
  * than a blob, and callers reach the parts through the fields above for anything else.
  */
+import type { OverlayXattrs } from '../layer/whiteout.js';
+import { overlayFormOfThisProcess } from './overlay-form.js';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, isDigest, type Digest } from '../digest.js';
@@ -65,7 +67,11 @@ export class Store {
   /** This process's claims on blobs and snapshots (see lease.ts); released by close(). */
   readonly lease: Lease;
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    /** The overlay form of this store's snapshots (layer/whiteout.ts, store/overlay-form.ts). */
+    readonly overlayXattrs: OverlayXattrs,
+  ) {
     this.blobs = new BlobStore(root);
     this.locksDir = join(root, 'locks');
     this.tmpDir = join(root, 'tmp');
@@ -84,8 +90,8 @@ export class Store {
   }
 
   /** Open (creating if needed) the store at `root`, and clean what crashed writers left. */
-  static async open(root: string = defaultStoreRoot()): Promise<Store> {
-    const store = new Store(root);
+  static async open(root: string = defaultStoreRoot(), opts: { overlayXattrs?: OverlayXattrs } = {}): Promise<Store> {
+    const store = new Store(root, opts.overlayXattrs ?? overlayFormOfThisProcess());
     try {
       await mkdir(root, { recursive: true, mode: 0o711 });
       await store.blobs.init();
