@@ -25,6 +25,7 @@ import { claimPrewarmed, prewarmingPool } from './network/prewarm.js';
 import { helpersReaped, UserNetwork } from './network/user-network.js';
 import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
+import { userNamespace } from './rootless/namespace.js';
 import { removeStubs } from './stubs.js';
 import type { Executor, RunRequest, RunResult } from './types.js';
 
@@ -362,6 +363,7 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     },
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
     initFd: initMemfd(),
+    ...(userNamespace() ? { userns: userNamespace()! } : {}),
     kernel: kernelFeatures(),
   };
 }

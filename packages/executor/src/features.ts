@@ -77,7 +77,9 @@ function detect(): KernelFeatures {
   }
   return {
     overlayAppend: overlayAppend(),
-    procPidns: configures('proc', (fs) => libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'pidns', '/proc/self/ns/pid')),
+    // EPERM: in a user namespace (rootless) this process's PID namespace belongs to the
+    // host's, so the probe cannot tell; the fallback (the init opens /proc) works there.
+    procPidns: configures('proc', (fs) => libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'pidns', '/proc/self/ns/pid'), ['EPERM']),
     mountSetattr: libc.mountSetattrProbe() !== 'ENOSYS',
     closeRangeCloexec: libc.closeRangeProbe(0xfffffffe, 0xffffffff, libc.CLOSE_RANGE_CLOEXEC) === 0,
   };
@@ -95,8 +97,8 @@ function overlayAppend(): boolean {
   return appends && !takesAnything;
 }
 
-/** Whether `set` succeeds on a fresh context of `fstype` (false on EINVAL; other errors are thrown). */
-function configures(fstype: string, set: (fs: number) => void): boolean {
+/** Whether `set` succeeds on a fresh context of `fstype` (false on EINVAL and the errnos of `alsoFalse`; other errors are thrown). */
+function configures(fstype: string, set: (fs: number) => void, alsoFalse: string[] = []): boolean {
   let fs: number;
   try {
     fs = libc.fsopen(fstype);
@@ -108,7 +110,8 @@ function configures(fstype: string, set: (fs: number) => void): boolean {
     set(fs);
     return true;
   } catch (err) {
-    if ((err as { errno?: string }).errno === 'EINVAL') return false;
+    const errno = (err as { errno?: string }).errno;
+    if (errno === 'EINVAL' || (errno !== undefined && alsoFalse.includes(errno))) return false;
     throw new UnsupportedError(`probing ${fstype}`, err);
   } finally {
     libc.close(fs);

@@ -13,6 +13,7 @@
 import type { ExecutorErrorCode } from './errors.js';
 import type { KernelFeatures } from './features.js';
 import type { HelperKind } from './network/helpers.js';
+import type { UserNamespace } from './rootless/namespace.js';
 import type { NetworkHandoff } from './sandbox/network.js';
 import type { MountSpec, NetworkMode, UserSpec } from './types.js';
 
@@ -32,6 +33,11 @@ export interface SandboxPlan {
   stdin: 'ignore' | 'pipe';
   /** fd of the sealed init program (see init.ts). */
   initFd: number;
+  /**
+   * tsbuild runs in a user namespace (rootless, rootless/): the sandbox's namespaces belong
+   * to it and it takes the rootless paths (sandbox/rootless.ts).
+   */
+  userns?: UserNamespace;
   /** What the kernel has beyond the sandbox's floor (features.ts). */
   kernel: KernelFeatures;
   /**

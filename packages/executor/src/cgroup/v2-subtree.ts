@@ -25,6 +25,7 @@
  * the cgroup they are in, which its owner (systemd, the container runtime) removes when
  * the unit or container ends. Only empty cgroups are ever removed.
  */
+import { userNamespace } from '../rootless/namespace.js';
 import { dirname, join } from 'node:path';
 import { CgroupUnavailableError } from '../errors.js';
 import { errnoOf, words, type CgroupFs } from './cgroupfs.js';
@@ -50,7 +51,9 @@ export function explain(err: unknown, action: string, dir: string): string {
       return `${dir} is on a read-only cgroup mount; give tsbuild a writable one (a container needs --privileged or a read-write /sys/fs/cgroup)`;
     case 'EACCES':
     case 'EPERM':
-      return `no permission to ${action} in ${dir}: tsbuild needs root and a cgroup it may manage (systemd: Delegate=yes)`;
+      return userNamespace()
+        ? `no permission to ${action} in ${dir}: rootless tsbuild can set limits only in a cgroup delegated to the user (systemd: a user session with Delegate=yes, e.g. systemd-run --user --scope -p Delegate=yes tsbuild ...)`
+        : `no permission to ${action} in ${dir}: tsbuild needs root and a cgroup it may manage (systemd: Delegate=yes)`;
     case 'EBUSY':
       return `cannot ${action} in ${dir}: it holds processes, and cgroup v2 enables controllers only below cgroups that hold none`;
     default:

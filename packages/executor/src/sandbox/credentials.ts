@@ -5,6 +5,8 @@
  * set, so the bounding set is what limits a root command to Docker's capabilities.
  */
 import { capset, dropBoundingCap, prctl, PR, PR_CAP_AMBIENT_CLEAR_ALL, setThreadGroups, setThreadResgid, setThreadResuid } from '../libc.js';
+import type { UserNamespace } from '../rootless/namespace.js';
+import { checkCredentials, mustSetGroups } from './rootless.js';
 import { installSeccomp } from './seccomp.js';
 import type { ResolvedUser } from './user.js';
 
@@ -15,14 +17,15 @@ import type { ResolvedUser } from './user.js';
  */
 export const DEFAULT_CAPS = 0x00000000a80425fbn;
 
-/** The caller has made every fd from 3 up close-on-exec (fds.ts). */
-export function dropPrivileges(user: ResolvedUser): void {
+/** The caller has made every fd from 3 up close-on-exec (fds.ts). `userns`: tsbuild runs rootless. */
+export function dropPrivileges(user: ResolvedUser, userns?: UserNamespace): void {
+  if (userns) checkCredentials(userns, user);
   prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
   for (let cap = 0; cap < 64; cap++) if ((DEFAULT_CAPS & (1n << BigInt(cap))) === 0n) dropBoundingCap(cap);
   // Still holding CAP_SYS_ADMIN, so no_new_privs is not needed for the filter.
   installSeccomp();
   capset({ effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS, inheritable: 0n });
-  setThreadGroups(user.groups);
+  if (mustSetGroups(userns, user)) setThreadGroups(user.groups);
   setThreadResgid(user.gid);
   // From uid 0 to any other uid the kernel clears the permitted and effective sets.
   setThreadResuid(user.uid);

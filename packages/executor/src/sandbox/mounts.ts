@@ -12,7 +12,7 @@
  * device nodes are made in /dev and each is bind-mounted onto itself without `nodev`;
  * CAP_MKNOD stays (Docker's set), but a node made by the command cannot be opened.
  */
-import { existsSync, lstatSync, readdirSync, readSync, symlinkSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readSync, symlinkSync } from 'node:fs';
 import type { KernelFeatures } from '../features.js';
 import { AT, close, FSCONFIG, fsconfig, fsmount, fsopen, mkdirat, mknod, mount, MOUNT_ATTR, moveMount, MOVE_MOUNT, mountSetattr, MS, openTree, OPEN_TREE, umask } from '../libc.js';
 import type { MountSpec } from '../types.js';
@@ -119,23 +119,43 @@ export function setupSys(sysFd: number, targets: TargetMaker, files: StagedFiles
 }
 
 const DEVICES: Array<[string, number, number]> = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]];
+export const DEVICE_NAMES = DEVICES.map(([name]) => name);
 const S_IFCHR = 0o020000;
 
-export function setupDev(targets: TargetMaker): void {
+/**
+ * `hostNodes` (rootless, sandbox/rootless.ts): the host's nodes cloned before pivot_root,
+ * bound onto empty files instead of nodes made here (a user namespace cannot mknod), all
+ * taken (closed) here. `ttyGid`: devpts's gid for new terminals, when the namespace maps 5.
+ */
+export function setupDev(targets: TargetMaker, hostNodes?: Map<string, number>, ttyGid = true): void {
   attachAtDir(newMount('tmpfs', { mode: '755', size: '65536k' }, A.NOSUID | A.NODEV | A.STRICTATIME), '/dev', targets);
   const old = umask(0);
   try {
     for (const [name, major, minor] of DEVICES) {
       const p = `/dev/${name}`;
+      const host = hostNodes?.get(name);
+      if (host !== undefined) {
+        hostNodes!.delete(name);
+        try {
+          closeSync(openSync(p, 'wx', 0o666));
+        } catch (err) {
+          close(host);
+          throw err;
+        }
+        attach(host, p);
+        continue;
+      }
       mknod(p, S_IFCHR | 0o666, BigInt((major << 8) | minor));
       mount(p, p, null, MS.BIND);
       mount(null, p, null, MS.REMOUNT | MS.BIND | MS.NOSUID | MS.NOEXEC);
     }
   } finally {
     umask(old);
+    for (const fd of hostNodes?.values() ?? []) close(fd);
+    hostNodes?.clear();
   }
   for (const d of ['pts', 'shm', 'mqueue']) mkdirat(AT.FDCWD, `/dev/${d}`, 0o755);
-  attach(newMount('devpts', { newinstance: true, ptmxmode: '0666', mode: '0620', gid: '5' }, A.NOSUID | A.NOEXEC), '/dev/pts');
+  attach(newMount('devpts', { newinstance: true, ptmxmode: '0666', mode: '0620', ...(ttyGid ? { gid: '5' } : {}) }, A.NOSUID | A.NOEXEC), '/dev/pts');
   attach(newMount('tmpfs', { mode: '1777', size: '65536k' }, A.NOSUID | A.NODEV | A.NOEXEC), '/dev/shm');
   attach(newMount('mqueue', {}, A.NOSUID | A.NODEV | A.NOEXEC), '/dev/mqueue');
   symlinkSync('pts/ptmx', '/dev/ptmx');

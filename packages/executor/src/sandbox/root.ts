@@ -15,7 +15,9 @@ import type { SandboxPlan } from '../protocol.js';
 import * as libc from '../libc.js';
 import { fdSealer, type FdSealer } from './fds.js';
 import { filesMount, StagedFiles } from './files.js';
-import { attachMounts, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys, type PreparedMount } from './mounts.js';
+import { attachMounts, DEVICE_NAMES, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys, type PreparedMount } from './mounts.js';
+import { mapped } from '../rootless/namespace.js';
+import { hostDevices, hostSys } from './rootless.js';
 import { mountRootfs } from './rootfs.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { TargetMaker } from './targets.js';
@@ -37,17 +39,28 @@ export interface OpenRoot {
   filesFd?: number;
   sysFd?: number;
   procFd?: number;
+  /** Rootless: the host's device nodes to bind in /dev (sandbox/rootless.ts). */
+  devFds?: Map<string, number>;
+  /** Rootless without subordinate ids: gid 5 (tty) is not mapped, devpts gets no gid=. */
+  ttyGid?: boolean;
   prepared: PreparedMount[];
   fds?: FdSealer;
 }
 
 export function openRoot(plan: SandboxPlan, open: OpenRoot): void {
   const { kernel } = plan;
-  mountRootfs(plan.rootfs, plan.mountpoint, kernel);
+  mountRootfs(plan.rootfs, plan.mountpoint, kernel, plan.userns !== undefined);
   if (!plan.rootfs.throwaway) open.upperFd = step('upper dir', () => libc.open(plan.rootfs.upperdir, libc.O.PATH | libc.O.DIRECTORY));
   open.filesFd = step('/etc files', () => filesMount({ hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname }));
   for (const m of plan.mounts) open.prepared.push(prepareMount(m, kernel));
-  open.sysFd = step('sysfs', () => newMount('sysfs', {}, A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC));
+  const ns = plan.userns;
+  if (ns) {
+    open.devFds = step('/dev', () => hostDevices(DEVICE_NAMES, kernel.mountSetattr));
+    open.ttyGid = mapped(ns.gids, 5);
+  }
+  // sysfs is mounted for the sandbox's network namespace; a user namespace may do that
+  // only for a network namespace it owns.
+  open.sysFd = ns && plan.network === 'host' ? step('/sys', hostSys) : step('sysfs', () => newMount('sysfs', {}, A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC));
   open.fds = step('fd list', () => fdSealer(kernel));
 }
 
@@ -81,7 +94,9 @@ export function enterRoot(open: OpenRoot, targets: TargetMaker): void {
     setupEtcFiles(files, targets);
     files.unstage();
   });
-  step('/dev', () => setupDev(targets));
+  const devFds = open.devFds;
+  open.devFds = undefined;
+  step('/dev', () => setupDev(targets, devFds, open.ttyGid ?? true));
   const prepared = open.prepared.splice(0);
   step('mounts', () => attachMounts(prepared, targets));
   if (open.upperFd !== undefined) libc.close(open.upperFd);
@@ -90,10 +105,11 @@ export function enterRoot(open: OpenRoot, targets: TargetMaker): void {
 
 /** After a failure: close what is still open. */
 export function closeRoot(open: OpenRoot): void {
-  for (const fd of [open.upperFd, open.filesFd, open.sysFd, open.procFd, ...open.prepared.map((m) => m.fd)]) {
+  for (const fd of [open.upperFd, open.filesFd, open.sysFd, open.procFd, ...open.prepared.map((m) => m.fd), ...(open.devFds?.values() ?? [])]) {
     if (fd !== undefined) libc.close(fd);
   }
   open.upperFd = open.filesFd = open.sysFd = open.procFd = undefined;
   open.prepared = [];
+  open.devFds = undefined;
   open.fds?.close();
 }

@@ -25,11 +25,22 @@ export const MAX_LOWER_LAYERS = 500;
 
 type Rootfs = SandboxPlan['rootfs'];
 
-export function mountRootfs(r: Rootfs, mountpoint: string, kernel: Pick<KernelFeatures, 'overlayAppend'>): void {
+/**
+ * `userxattr`: in a user namespace (rootless) overlayfs cannot use trusted.* xattrs, so
+ * it reads and writes user.overlay.* (opaque dirs: user.overlay.opaque, as the store
+ * writes its snapshots there; Linux 5.11+, which is also when overlayfs can be mounted
+ * in a user namespace at all).
+ */
+export function mountRootfs(r: Rootfs, mountpoint: string, kernel: Pick<KernelFeatures, 'overlayAppend'>, userxattr = false): void {
   if (r.lowerdirs.length === 0) throw new SetupError('the rootfs needs at least one lower directory');
   if (r.lowerdirs.length > MAX_LOWER_LAYERS) throw new SetupError(`the rootfs has ${r.lowerdirs.length} layers; overlayfs stacks at most ${MAX_LOWER_LAYERS}`);
-  if (kernel.overlayAppend) appendOverlay(r, mountpoint);
-  else legacyOverlay(r, mountpoint);
+  try {
+    if (kernel.overlayAppend) appendOverlay(r, mountpoint, userxattr);
+    else legacyOverlay(r, mountpoint, userxattr);
+  } catch (err) {
+    if (!userxattr || (err as { cause?: { errno?: string } }).cause?.errno !== 'EPERM') throw err;
+    throw new UnsupportedError('this kernel refuses overlayfs in a user namespace (rootless needs Linux 5.11+ with overlayfs mountable by unprivileged users)', err);
+  }
 }
 
 /** Open each directory O_PATH (an error names the one that failed); all closed on failure. */
@@ -50,7 +61,7 @@ function openDirs(r: Rootfs): number[] {
   }
 }
 
-function appendOverlay(r: Rootfs, mountpoint: string): void {
+function appendOverlay(r: Rootfs, mountpoint: string, userxattr: boolean): void {
   const fds: number[] = [];
   /** A path fsconfig can take: itself, or when too long the magic link of an O_PATH fd. */
   const short = (p: string) => {
@@ -72,7 +83,10 @@ function appendOverlay(r: Rootfs, mountpoint: string): void {
     try {
       fsconfig(fs, FSCONFIG.SET_STRING, 'upperdir', short(r.upperdir));
       fsconfig(fs, FSCONFIG.SET_STRING, 'workdir', short(r.workdir));
-      for (const o of ['index', 'redirect_dir', 'metacopy']) fsconfig(fs, FSCONFIG.SET_STRING, o, 'off');
+      // userxattr refuses redirect_dir=off (which means "follow" when the module's
+      // redirect_always_follow is on): nofollow, which creates no redirects either.
+      for (const o of ['index', 'redirect_dir', 'metacopy']) fsconfig(fs, FSCONFIG.SET_STRING, o, o === 'redirect_dir' && userxattr ? 'nofollow' : 'off');
+      if (userxattr) fsconfig(fs, FSCONFIG.SET_FLAG, 'userxattr');
       fsconfig(fs, FSCONFIG.CMD_CREATE);
       fd = fsmount(fs, MOUNT_ATTR.NODEV);
     } catch (err) {
@@ -90,26 +104,26 @@ function appendOverlay(r: Rootfs, mountpoint: string): void {
 }
 
 const escape = (p: string) => p.replace(/([\\:,])/g, '\\$1');
-const options = (lower: string[], upper: string, work: string) =>
-  `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work},index=off,redirect_dir=off,metacopy=off`;
+const options = (lower: string[], upper: string, work: string, userxattr: boolean) =>
+  `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work},index=off,redirect_dir=${userxattr ? 'nofollow' : 'off'},metacopy=off${userxattr ? ',userxattr' : ''}`;
 
 /** The legacy option string: full paths if they fit in a page, else fd numbers (relative to /proc/self/fd). */
-export function legacyOptions(r: Rootfs, fds: number[]): { data: string; byFd: boolean } {
-  const full = options(r.lowerdirs.map(escape), escape(r.upperdir), escape(r.workdir));
+export function legacyOptions(r: Rootfs, fds: number[], userxattr = false): { data: string; byFd: boolean } {
+  const full = options(r.lowerdirs.map(escape), escape(r.upperdir), escape(r.workdir), userxattr);
   if (Buffer.byteLength(full) < MOUNT_DATA_MAX) return { data: full, byFd: false };
   const names = fds.map(String);
-  const data = options(names.slice(0, -2), names.at(-2)!, names.at(-1)!);
+  const data = options(names.slice(0, -2), names.at(-2)!, names.at(-1)!, userxattr);
   if (data.length >= MOUNT_DATA_MAX) {
     throw new UnsupportedError(`the rootfs's ${r.lowerdirs.length} layers do not fit in one page of overlayfs mount options on this kernel; Linux 6.8+ (overlayfs lowerdir+) has no such limit`);
   }
   return { data, byFd: true };
 }
 
-function legacyOverlay(r: Rootfs, mountpoint: string): void {
+function legacyOverlay(r: Rootfs, mountpoint: string, userxattr: boolean): void {
   const fds = openDirs(r);
   let cwd = -1;
   try {
-    const { data, byFd } = legacyOptions(r, fds);
+    const { data, byFd } = legacyOptions(r, fds, userxattr);
     if (byFd) {
       cwd = open('.', O.PATH | O.DIRECTORY);
       chdir('/proc/self/fd');

@@ -32,6 +32,7 @@ import { closeRoot, enterRoot, openRoot, step, targetMaker, type OpenRoot } from
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
 import type { TargetMaker } from './targets.js';
+import { checkCredentials } from './rootless.js';
 import { processUser, type ResolvedUser } from './user.js';
 import { UserResolutionError } from '../user/index.js';
 
@@ -176,6 +177,7 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
     if (err instanceof UserResolutionError) throw new SetupError(err.message);
     throw err;
   }
+  if (plan.userns) checkCredentials(plan.userns, user);
   enterWorkdir(proc.cwd, user);
   const env = environment(proc.env, user.home);
   if (plan.rootfs.readonly) {
@@ -191,7 +193,7 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
   const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
   try {
     step('close-on-exec', () => open.fds!.seal());
-    step('credentials', () => dropPrivileges(user));
+    step('credentials', () => dropPrivileges(user, plan.userns));
     const found = findExecutable(proc.args[0]!, env.PATH);
     if (typeof found !== 'string') {
       throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
