@@ -15,6 +15,10 @@ import { OutputGuard } from './cli/output-guard.js';
 import { CommandLineError, type Command, type CommandIo } from './cli/command.js';
 import { COMMANDS } from './cli/commands/index.js';
 import { describeError, exitStatus } from './cli/exit-status.js';
+import { reexecRootless, rootlessWanted } from './cli/rootless.js';
+import { watchRootlessParent, type ChildExit } from '@tsbuild/executor';
+import { isTsbuildError } from '@tsbuild/errors';
+import { constants } from 'node:os';
 
 async function main(fullArgv: string[]): Promise<number> {
   const { argv, containerArgs } = splitRunArgv(fullArgv);
@@ -98,7 +102,29 @@ async function main(fullArgv: string[]): Promise<number> {
   return status ?? 0;
 }
 
-main(hideBin(process.argv)).then(
+/**
+ * Rootless (cli/rootless.ts): a non-root tsbuild runs itself again as root of a user
+ * namespace and ends as that child ended (its status, or the same signal).
+ */
+async function entry(argv: string[]): Promise<number> {
+  if (!rootlessWanted(argv)) {
+    if (!watchRootlessParent()) return 130;
+    return main(argv);
+  }
+  let end: ChildExit;
+  try {
+    end = await reexecRootless(process.env);
+  } catch (err) {
+    if (!isTsbuildError(err)) throw err;
+    process.stderr.write(`ERROR: ${describeError(err)}\n`);
+    return exitStatus(err);
+  }
+  if (end.signal === null) return end.code;
+  process.kill(process.pid, end.signal);
+  return 128 + (constants.signals[end.signal] ?? 0);
+}
+
+entry(hideBin(process.argv)).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`tsbuild: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);

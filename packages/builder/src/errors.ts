@@ -25,7 +25,8 @@ export type BuildErrorCode =
   | 'TSBUILD_NOT_ALLOWED'
   | 'TSBUILD_USAGE'
   | 'TSBUILD_EXPORT_FAILED'
-  | 'TSBUILD_CANCELLED';
+  | 'TSBUILD_CANCELLED'
+  | 'TSBUILD_STORE_NOT_OWNED';
 
 export interface SourceLocation {
   file: string;

@@ -7,6 +7,8 @@ export type ExecutorErrorCode =
   | 'TSBUILD_SANDBOX_UNSUPPORTED'
   | 'TSBUILD_CGROUP_UNAVAILABLE'
   | 'TSBUILD_CANCELLED'
+  // rootless/: tsbuild cannot re-execute itself in a user namespace here
+  | 'TSBUILD_ROOTLESS_UNAVAILABLE'
   // user/: a USER or --chown spec the image's /etc/passwd and /etc/group cannot resolve
   | 'TSBUILD_USER_UNKNOWN'
   | 'TSBUILD_GROUP_UNKNOWN'

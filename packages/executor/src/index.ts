@@ -4,4 +4,5 @@ export type { Executor, Limits, MountSpec, NetworkMode, PortSpec, ProcessSpec, R
 export { createExecutor, type ExecutorOptions } from './executor.js';
 export { sandboxLayout, type Layout } from './network/layout.js';
 export * from './user/index.js';
+export * from './rootless/index.js';
 export * as libc from './libc.js';
