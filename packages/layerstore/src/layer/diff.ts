@@ -12,6 +12,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { TarHeader, TarWriteEntry } from '../tar/index.js';
 import { getXattr, listXattrs, majorOf, minorOf } from '../sys/libc.js';
+import { OWNER_XATTR, readOwnerRecord } from './owner-record.js';
 import { isOverlayXattr } from './rootfs.js';
 import { isOpaque, isWhiteout, OPAQUE_MARKER, whiteoutName, type OverlayXattrs } from './whiteout.js';
 import { hostPath, joinComponents, type Components } from './paths.js';
@@ -42,10 +43,11 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
       const st = await lstat(host, { bigint: true });
       const rel = joinComponents(cs);
       const mtime = clamp(Number(st.mtimeNs / 1_000_000_000n));
+      const recorded = readOwnerRecord(host);
       const base: Omit<TarHeader, 'type' | 'name'> = {
         mode: Number(st.mode & 0o7777n),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
+        uid: recorded?.uid ?? Number(st.uid),
+        gid: recorded?.gid ?? Number(st.gid),
         size: 0,
         mtime,
       };
@@ -105,7 +107,7 @@ function inodeKey(st: BigIntStats): string {
 function readXattrs(host: Buffer, skip: (name: string) => boolean): Map<string, Buffer> | undefined {
   let out: Map<string, Buffer> | undefined;
   for (const name of listXattrs(host).sort()) {
-    if (isOverlayXattr(name) || skip(name)) continue;
+    if (isOverlayXattr(name) || name === OWNER_XATTR || skip(name)) continue;
     const v = getXattr(host, name);
     if (v === undefined) continue;
     (out ??= new Map()).set(name, v);

@@ -1,14 +1,16 @@
 /**
  * The one metadata setter of layerstore, in the one order that keeps everything: owner,
  * then mode (chown clears setuid), extended attributes other than overlayfs's own, then
- * times (last, since nothing after them may touch the entry). A tar entry (apply.ts)
+ * times (last, since nothing after them may touch the entry). An owner a user namespace
+ * cannot give is recorded instead (owner-record.ts). A tar entry (apply.ts)
  * gives its header's; copy-up (rootfs.ts) and COPY (copy-tree.ts) copy a file's, COPY
  * with new owners and a mode if asked and without SELinux labels.
  */
 import type { Stats } from 'node:fs';
-import { chmodSync, lchownSync, lutimesSync } from 'node:fs';
+import { chmodSync, lutimesSync } from 'node:fs';
 import { getXattr, listXattrs, setXattr, SysError } from '../sys/libc.js';
 import { isOverlayXattr } from './overlay-view.js';
+import { chownOrRecord, OWNER_XATTR, readOwnerRecord } from './owner-record.js';
 
 export interface Meta {
   uid: number;
@@ -30,10 +32,10 @@ export interface SetMetaOptions {
 const UNSUPPORTED = ['ENOTSUP', 'EPERM', 'EOPNOTSUPP'];
 
 export function setMeta(to: Buffer, m: Meta, opts: SetMetaOptions = {}): void {
-  lchownSync(to, m.uid, m.gid);
+  chownOrRecord(to, m.uid, m.gid);
   if (m.mode !== undefined) chmodSync(to, m.mode);
   for (const [name, value] of m.xattrs) {
-    if (isOverlayXattr(name)) {
+    if (isOverlayXattr(name) || name === OWNER_XATTR) {
       opts.onSkipped?.(name);
       continue;
     }
@@ -56,11 +58,12 @@ export interface CopyMetaOptions {
   skipXattrs?: readonly string[];
 }
 
-/** Copy the metadata of `from` (whose lstat is `st`) onto `to`. */
+/** Copy the metadata of `from` (whose lstat is `st`) onto `to`; a recorded owner (owner-record.ts) is its owner. */
 export function copyMetaSync(from: Buffer, to: Buffer, st: Stats, opts: CopyMetaOptions = {}): void {
+  const recorded = opts.owner ? undefined : readOwnerRecord(from);
   setMeta(to, {
-    uid: opts.owner?.uid ?? st.uid,
-    gid: opts.owner?.gid ?? st.gid,
+    uid: opts.owner?.uid ?? recorded?.uid ?? st.uid,
+    gid: opts.owner?.gid ?? recorded?.gid ?? st.gid,
     mode: st.isSymbolicLink() ? undefined : opts.mode ?? st.mode & 0o7777,
     xattrs: readXattrs(from, (name) => !isOverlayXattr(name) && !opts.skipXattrs?.includes(name)),
     times: { atime: st.atime, mtime: st.mtime },
