@@ -18,6 +18,7 @@
 import { closeSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync, writevSync } from 'node:fs';
 import { TarError, LayerstoreError } from '../errors.js';
 import { mknod, makedev, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
+import { inInitialUserNamespace } from '../sys/userns.js';
 import type { TarEntry, TarHeader } from '../tar/index.js';
 import { entryComponents, key, show, type Components } from './paths.js';
 import { setMeta } from './meta.js';
@@ -27,7 +28,7 @@ import { isWhiteoutName, whiteoutMeaning } from './whiteout.js';
 export interface ApplyOptions {
   /** Treat `.wh.` names as whiteouts (layers) rather than files (ADD archives). */
   whiteouts: boolean;
-  /** Create device nodes (default: only when running as root; skipped with a warning otherwise). */
+  /** Create device nodes (default: only as root of the initial user namespace, not rootless; skipped with a warning otherwise). */
   devices?: boolean;
   /** Extract below this canonical directory instead of the root. */
   at?: Components;
@@ -49,7 +50,8 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
   const created: Created = { entries: new Set(), holders: root.whiteoutMode === 'delete' ? new Set() : undefined };
   const dirTimes: Array<{ cs: Components; mtime: number }> = [];
   const warn = opts.onWarning ?? (() => {});
-  const devices = opts.devices ?? process.getuid?.() === 0;
+  // Root of a user namespace (rootless) cannot make device nodes either, as in moby's archive code.
+  const devices = opts.devices ?? (process.getuid?.() === 0 && inInitialUserNamespace());
   let count = 0;
 
   for await (const { header, body } of entries) {
@@ -111,7 +113,7 @@ export async function applyTar(root: RootFs, entries: AsyncIterable<TarEntry>, o
         case 'fifo': {
           await drain(body, header);
           if (header.type !== 'fifo' && !devices) {
-            warn(`skipping device node ${show(header.name)}: not running as root`);
+            warn(`skipping device node ${show(header.name)}: ${process.getuid?.() === 0 ? 'a user namespace (rootless) cannot make device nodes' : 'not running as root'}`);
             break;
           }
           const major = header.devmajor ?? 0;
