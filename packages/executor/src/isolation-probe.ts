@@ -34,6 +34,7 @@ if (!out.mountNamespace) {
     }
   });
 }
-out.kernel = attempt('kernel', () => kernelFeatures({}));
+// The feature probes open filesystem contexts, which takes what the namespaces took.
+out.kernel = out.mountNamespace ? 'not tried: no mount namespace' : attempt('kernel', () => kernelFeatures({}));
 // eslint-disable-next-line no-restricted-syntax -- a child program: its stdout is its answer to isolation.ts
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -118,7 +118,7 @@ export function probeIsolation(): IsolationReport {
   const root = uid === 0 ? yes('uid 0') : no(`running as uid ${uid}`);
   const capSysAdmin = capCheck(caps, CAP_SYS_ADMIN, 'CAP_SYS_ADMIN');
   const capSysChroot = capCheck(caps, CAP_SYS_CHROOT, 'CAP_SYS_CHROOT');
-  const p: ProbeAnswer = uid === 0 ? sandboxProbe() : { mountNamespace: 'not tried: not root', namespaces: '', overlay: '', kernel: '' };
+  const p: ProbeAnswer = uid === 0 ? sandboxProbe() : { mountNamespace: 'not tried: not root', namespaces: '', overlay: '', kernel: 'not tried: not root' };
   const mountns = p.mountNamespace ? no(p.mountNamespace) : yes();
   const machine: MachineReport = {
     root,
@@ -133,7 +133,7 @@ export function probeIsolation(): IsolationReport {
   const sandbox = sandboxCheck(machine);
   const chroot = !root.ok ? no(`needs root (${root.detail})`) : !capSysChroot.ok ? no(capSysChroot.detail) : yes();
   const auto = sandbox.ok ? 'sandbox' : chroot.ok ? 'chroot' : undefined;
-  const autoReason = sandbox.ok ? 'the sandbox can start' : chroot.ok ? `this machine cannot run the sandbox: ${sandbox.detail}` : nothingRuns(machine, sandbox, chroot);
+  const autoReason = sandbox.ok ? 'the sandbox can start' : chroot.ok ? `this machine ${sandbox.detail}` : nothingRuns(machine, sandbox, chroot);
   cached = { machine, modes: { sandbox, chroot }, auto, autoReason };
   return cached;
 }

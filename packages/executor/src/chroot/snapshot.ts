@@ -2,8 +2,15 @@
  * The copying snapshotter of the chroot mode: the merged view of overlay lower
  * directories (topmost first, whiteouts and opaque directories honoured) written out as
  * one plain directory tree, with owners, modes, nanosecond times, extended attributes,
- * hardlinks (within the tree), device nodes, FIFOs and symlinks (copied as links, never
- * followed). File contents go kernel to kernel: a reflink where the filesystem shares
+ * device nodes, FIFOs and symlinks (copied as links, never followed).
+ *
+ * Hardlinks of the layers are copied as separate files, on purpose: overlayfs as docker
+ * and the sandbox mount it (no `index`) breaks a hardlink when one of its names is
+ * written (only that name is copied up), so `echo x >> /a` leaves the other name of /a
+ * as it was, and removing one name leaves the other alone. The result must be theirs.
+ * Hardlinks the command makes are kept (changes.ts).
+ *
+ * File contents go kernel to kernel: a reflink where the filesystem shares
  * extents (btrfs, XFS), else copy_file_range (libuv's copyfile). Sockets are skipped,
  * as a layer's diff skips them.
  *
@@ -31,6 +38,7 @@ export type Baseline = Map<string, Stamp>;
 
 const S_IFMT = 0o170000n;
 
+
 export function stamp(st: BigIntStats): Stamp {
   return { ino: st.ino, birthtimeNs: st.birthtimeNs, nlink: st.nlink, ctimeNs: st.ctimeNs };
 }
@@ -41,8 +49,6 @@ export function stamp(st: BigIntStats): Stamp {
  */
 export function materialise(lowerdirs: readonly string[], dest: string): Baseline {
   const baseline: Baseline = new Map();
-  const links = new Map<string, Buffer>();
-  const linked: string[] = [];
   const root = Buffer.from(dest);
   const dirs = lowerdirs.map((d) => Buffer.from(d));
 
@@ -50,13 +56,12 @@ export function materialise(lowerdirs: readonly string[], dest: string): Baselin
     for (const [key, e] of mergedChildren(from)) {
       const target = child(to, Buffer.from(key, 'latin1'));
       const r = rel ? `${rel}/${key}` : key;
-      if (!copyEntry(e.host, e.st, target, links)) continue;
+      if (!copyEntry(e.host, e.st, target)) continue;
       if (e.st.isDirectory()) {
         copyDir(e.dirs, target, r);
         copyTimes(target, e.st);
       }
       baseline.set(r, stamp(lstatSync(target, { bigint: true })));
-      if (e.st.isFile() && e.st.nlink > 1n) linked.push(r);
     }
   };
   if (dirs.length > 0) {
@@ -64,17 +69,15 @@ export function materialise(lowerdirs: readonly string[], dest: string): Baselin
     const st = lstatSync(dirs[0]!, { bigint: true });
     copyMeta(dirs[0]!, root, st);
   }
-  // Files with several names: each later name moved the link count and ctime of the first.
-  for (const r of linked) baseline.set(r, stamp(lstatSync(Buffer.concat([root, Buffer.from(`/${r}`, 'latin1')]), { bigint: true })));
   return baseline;
 }
 
 /**
  * Copy one entry (a directory without its children, whose times the caller sets once
- * they are in). False when it is not copied (a socket). `links` maps a source inode with
+ * they are in). False when it is not copied (a socket). `links`, when given, maps a source inode with
  * several names to its first copy, which later names link to.
  */
-export function copyEntry(from: Buffer, st: BigIntStats, to: Buffer, links: Map<string, Buffer>): boolean {
+export function copyEntry(from: Buffer, st: BigIntStats, to: Buffer, links?: Map<string, Buffer>): boolean {
   if (st.isDirectory()) {
     mkdirSync(to, { mode: 0o700 });
     copyMeta(from, to, st, { times: false });
@@ -82,13 +85,13 @@ export function copyEntry(from: Buffer, st: BigIntStats, to: Buffer, links: Map<
   }
   if (st.isFile()) {
     const id = `${st.dev}:${st.ino}`;
-    const first = st.nlink > 1n ? links.get(id) : undefined;
+    const first = st.nlink > 1n ? links?.get(id) : undefined;
     if (first) {
       linkSync(first, to);
       return true;
     }
     copyFileSync(from, to, fsc.COPYFILE_FICLONE);
-    if (st.nlink > 1n) links.set(id, to);
+    if (st.nlink > 1n) links?.set(id, to);
   } else if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(from, { encoding: 'buffer' }), to);
   } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
