@@ -84,8 +84,9 @@ asRoot('with subordinate ids: busybox and Debian build, a chown to 1000 in a RUN
 
   const ctx = await context(user, 'chown', { Dockerfile: `FROM busybox\n${CHOWN_STEP}` });
   const out = join(await userDir(user, 'out'), 'image.tar');
-  const res = await user.tsbuild(['build', '-q', '-t', 'chowned', '-o', `type=oci,dest=${out}`, ctx]);
+  const res = await user.tsbuild(['build', '--progress', 'plain', '-t', 'chowned', '-o', `type=oci,dest=${out}`, ctx]);
   t.is(res.code, 0, res.stderr);
+  t.is(res.stderr.match(/isolation: rootless \(a user namespace with 65537 ids\)/g)?.length, 1, 'the build says once that it is rootless');
   const owners = await layerOwners(out);
   t.is(owners.get('owned'), '1000/1000', 'owned by 1000 in the layer, though on disk it is a subordinate id');
   t.is(owners.get('o/.wh..wh..opq'), '0/0', 'the replaced directory is opaque in the layer (user.overlay.opaque read back)');
@@ -178,4 +179,9 @@ asRoot('bad input: a missing newuidmap, too few subordinate ids, a store of anot
   t.is(foreign.code, 1);
   t.regex(foreign.stderr, new RegExp(`the store ${FIXTURES} belongs to root \\(uid 0\\), not to you \\(uid ${user.uid}\\).*set TSBUILD_ROOT`));
   t.is((await user.tsbuild(['--version'])).code, 0, '--version needs no user namespace');
+  const info = await user.tsbuild(['info']);
+  t.regex(info.stdout, /rootless available\n/);
+  t.regex(info.stdout, /auto {5}picks rootless \(not root: a user namespace with your subordinate ids \(newuidmap\)\)/);
+  const chroot = await user.tsbuild(['run', '--isolation', 'chroot', 'busybox', 'true']);
+  t.regex(chroot.stderr, /chroot isolation needs root \(running as uid \d+\)/, 'a non-root user asking for chroot is not re-executed');
 });

@@ -107,7 +107,7 @@ async function main(fullArgv: string[]): Promise<number> {
  * namespace and ends as that child ended (its status, or the same signal).
  */
 async function entry(argv: string[]): Promise<number> {
-  if (!rootlessWanted(argv)) {
+  if (!rootlessWanted(argv, process.env)) {
     if (!watchRootlessParent()) return 130;
     return main(argv);
   }

@@ -96,7 +96,8 @@ export interface ExecutorOptions {
 }
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
-  const mode = resolveIsolation(opts.isolation ?? 'sandbox').mode;
+  // `rootless` is the sandbox, run as root of tsbuild's user namespace (makePlan says so).
+  const mode = resolveIsolation(opts.isolation ?? (userNamespace() ? 'rootless' : 'sandbox')).mode;
   if (mode === 'chroot') return createChrootExecutor({ poolSize: opts.poolSize ?? 2, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) });
   return new SandboxExecutor(opts.poolSize ?? 2, opts.cgroups ?? hostCgroups(), opts.networkHelper, opts.prewarmNetwork ?? false);
 }

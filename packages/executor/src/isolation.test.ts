@@ -26,7 +26,10 @@ test('as root with every capability the sandbox can start, and auto picks it', (
   t.is(r.auto, 'sandbox');
   t.is(resolveIsolation('auto').mode, 'sandbox');
   t.is(resolveIsolation('chroot').mode, 'chroot');
-  t.deepEqual(ISOLATIONS, ['auto', 'sandbox', 'chroot']);
+  t.deepEqual(ISOLATIONS, ['auto', 'sandbox', 'rootless', 'chroot']);
+  t.false(r.modes.rootless.ok);
+  t.is(r.modes.rootless.detail, 'for non-root users; root has the sandbox');
+  t.throws(() => resolveIsolation('rootless'), { code: 'TSBUILD_SANDBOX_UNSUPPORTED', message: /rootless isolation is for non-root users.*as root, use sandbox/ });
   t.is(probeIsolation(), r, 'probed once per process');
 });
 
@@ -53,5 +56,5 @@ try { resolveIsolation('auto'); console.log('no error'); } catch (e) { console.l
   const file = join(fx.path('script'), 'nothing.mjs');
   writeFileSync(file, script);
   const { stdout } = await promisify(execFile)('setpriv', [`--inh-caps=${dropped}`, `--bounding-set=${dropped}`, process.execPath, file]);
-  t.regex(stdout, /^TSBUILD_SANDBOX_UNSUPPORTED no isolation can run here: sandbox: cannot create namespaces: unshare\(CLONE_NEWNS\): EPERM; chroot: CAP_SYS_CHROOT is not in the effective capability set/);
+  t.regex(stdout, /^TSBUILD_SANDBOX_UNSUPPORTED no isolation can run here: sandbox: cannot create namespaces: unshare\(CLONE_NEWNS\): EPERM; rootless: for non-root users; root has the sandbox; chroot: CAP_SYS_CHROOT is not in the effective capability set/);
 });

@@ -6,8 +6,11 @@
  *   and overlayfs;
  * - `chroot`: a copied root and chroot(2) (chroot/): needs root with CAP_SYS_CHROOT, as
  *   in a container started with docker's default capabilities;
+ * - `rootless`: the same sandbox run by a non-root user, as root of a user namespace
+ *   tsbuild re-executes itself into (rootless/): needs unprivileged user namespaces and,
+ *   for ids other than the user's own, subordinate ids with newuidmap/newgidmap;
  * - `auto`: the sandbox where it can start, else chroot, else an
- *   IsolationUnavailableError naming what is missing.
+ *   IsolationUnavailableError naming what is missing; for a non-root user, rootless.
  *
  * The probe tries things rather than guessing: the namespaces and an overlayfs context in a
  * throwaway child process (isolation-probe.ts: it cannot be done in tsbuild itself, whose
@@ -19,10 +22,12 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants as fsc, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExecutorError } from './errors.js';
+import { userNamespace, type UserNamespace } from './rootless/namespace.js';
+import { planMapping, thisHost } from './rootless/preflight.js';
 
-export type Isolation = 'auto' | 'sandbox' | 'chroot';
+export type Isolation = 'auto' | 'sandbox' | 'rootless' | 'chroot';
 export type IsolationMode = Exclude<Isolation, 'auto'>;
-export const ISOLATIONS: readonly Isolation[] = ['auto', 'sandbox', 'chroot'];
+export const ISOLATIONS: readonly Isolation[] = ['auto', 'sandbox', 'rootless', 'chroot'];
 
 /** One thing this machine allows or not; `detail` says why not (or, when ok, what was found). */
 export interface Check {
@@ -132,10 +137,28 @@ export function probeIsolation(): IsolationReport {
   };
   const sandbox = sandboxCheck(machine);
   const chroot = !root.ok ? no(`needs root (${root.detail})`) : !capSysChroot.ok ? no(capSysChroot.detail) : yes();
-  const auto = sandbox.ok ? 'sandbox' : chroot.ok ? 'chroot' : undefined;
-  const autoReason = sandbox.ok ? 'the sandbox can start' : chroot.ok ? `this machine ${sandbox.detail}` : nothingRuns(machine, sandbox, chroot);
-  cached = { machine, modes: { sandbox, chroot }, auto, autoReason };
+  const rootless = rootlessCheck(machine);
+  const auto = sandbox.ok ? 'sandbox' : rootless.ok ? 'rootless' : chroot.ok ? 'chroot' : undefined;
+  const autoReason = sandbox.ok ? 'the sandbox can start' : rootless.ok ? `not root: ${rootless.detail}` : chroot.ok ? `this machine ${sandbox.detail}` : nothingRuns(machine, sandbox, chroot, rootless);
+  cached = { machine, modes: { sandbox, rootless, chroot }, auto, autoReason };
   return cached;
+}
+
+/** Rootless from outside: a non-root user whose user namespaces and id maps are possible (rootless/preflight.ts). */
+function rootlessCheck(m: MachineReport): Check {
+  if (userNamespace()) return yes(rootlessReason(userNamespace()!));
+  if (m.root.ok) return no('for non-root users; root has the sandbox');
+  if (!m.userNamespaces.ok) return no(`cannot create a user namespace: ${m.userNamespaces.detail}`);
+  try {
+    const mapping = planMapping(thisHost());
+    return yes(mapping.kind === 'subids' ? 'a user namespace with your subordinate ids (newuidmap)' : 'a user namespace mapping only your own id (no subordinate ids in /etc/subuid)');
+  } catch (err) {
+    return no((err as Error).message);
+  }
+}
+
+function rootlessReason(ns: UserNamespace): string {
+  return ns.ownIdOnly ? 'a user namespace mapping only your own id' : `a user namespace with ${ns.uids.reduce((n, r) => n + r.count, 0)} ids`;
 }
 
 function sandboxCheck(m: MachineReport): Check {
@@ -146,14 +169,22 @@ function sandboxCheck(m: MachineReport): Check {
   return yes();
 }
 
-function nothingRuns(m: MachineReport, sandbox: Check, chroot: Check): string {
-  const base = `no isolation can run here: sandbox: ${sandbox.detail}; chroot: ${chroot.detail}`;
-  if (!m.root.ok) return `${base}. Builds as a non-root user need rootless mode, which this tsbuild does not have: run tsbuild as root (or in a container)`;
+function nothingRuns(m: MachineReport, sandbox: Check, chroot: Check, rootless: Check): string {
+  const base = `no isolation can run here: sandbox: ${sandbox.detail}; rootless: ${rootless.detail}; chroot: ${chroot.detail}`;
+  if (!m.root.ok) return `${base}. Run tsbuild as root, or make rootless possible (above)`;
   return `${base}. Run tsbuild as root with CAP_SYS_ADMIN for the sandbox, or keep CAP_SYS_CHROOT for chroot isolation`;
 }
 
 /** The mode to run with for `wanted`, and why (for the once-printed notice). Throws IsolationUnavailableError. */
 export function resolveIsolation(wanted: Isolation): { mode: IsolationMode; reason: string } {
+  // Re-executed rootless (rootless/reexec.ts): root of a user namespace runs the sandbox in it.
+  const ns = userNamespace();
+  if (ns && (wanted === 'auto' || wanted === 'rootless')) return { mode: 'rootless', reason: rootlessReason(ns) };
+  if (wanted === 'rootless') {
+    throw new IsolationUnavailableError(wanted, (process.getuid?.() ?? -1) === 0
+      ? 'rootless isolation is for non-root users (tsbuild re-executes itself in a user namespace when started by one); as root, use sandbox'
+      : 'rootless isolation starts when tsbuild is started by a non-root user: it re-executes itself in a user namespace (its entry point did not)');
+  }
   if (wanted === 'sandbox') return { mode: 'sandbox', reason: 'asked for' };
   if (wanted === 'chroot') {
     const uid = process.getuid?.() ?? -1;

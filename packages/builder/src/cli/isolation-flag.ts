@@ -1,5 +1,5 @@
 /**
- * `--isolation auto|sandbox|chroot` of `build` and `run`, and $TSBUILD_ISOLATION when the
+ * `--isolation auto|sandbox|rootless|chroot` of `build` and `run`, and $TSBUILD_ISOLATION when the
  * flag is not given: how RUN steps and containers are isolated (the executor's
  * isolation.ts). A value outside the list is a usage error naming where it came from.
  */
@@ -12,7 +12,7 @@ export const ISOLATION_ENV = 'TSBUILD_ISOLATION';
 export const ISOLATION_OPTION = {
   isolation: {
     type: 'string',
-    describe: 'How commands are isolated: auto (the sandbox where it can start, else chroot; the default, or $TSBUILD_ISOLATION), sandbox or chroot',
+    describe: 'How commands are isolated: auto (the sandbox where it can start, rootless for a non-root user, else chroot; the default, or $TSBUILD_ISOLATION), sandbox, rootless or chroot',
   },
 } as const satisfies Record<string, Options>;
 
@@ -22,4 +22,16 @@ export function parseIsolation(flag: unknown, env: NodeJS.ProcessEnv): Isolation
   if ((ISOLATIONS as readonly string[]).includes(value)) return value as Isolation;
   const where = given !== undefined ? '--isolation' : `$${ISOLATION_ENV}`;
   throw new UsageError(`${where} ${JSON.stringify(value)}: want ${ISOLATIONS.slice(0, -1).join(', ')} or ${ISOLATIONS.at(-1)}`);
+}
+
+/** The isolation asked for on a raw command line (before parsing: the rootless re-exec decides on it), or undefined when none is. */
+export function isolationInArgv(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--isolation') found = argv[++i];
+    else if (a.startsWith('--isolation=')) found = a.slice('--isolation='.length);
+  }
+  return found ?? env[ISOLATION_ENV];
 }

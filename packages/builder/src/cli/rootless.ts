@@ -10,19 +10,24 @@
  * its files would belong to nobody).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { defaultStoreRoot } from '@tsbuild/layerstore';
 import { planMapping, reexecInUserNamespace, thisHost, userNamespace, type ChildExit } from '@tsbuild/executor';
 import { BuildError } from '../errors.js';
+import { isolationInArgv } from './isolation-flag.js';
 
-/** Commands that never touch the store or the sandbox stay outside. */
+/** Commands that never touch the store or the sandbox stay outside (`info` reports on the machine as the user sees it). */
 function needsNamespace(argv: readonly string[]): boolean {
-  return !argv.some((a) => a === '--help' || a === '-h' || a === '--version') && argv[0] !== 'help';
+  return !argv.some((a) => a === '--help' || a === '-h' || a === '--version') && argv[0] !== 'help' && argv[0] !== 'info';
 }
 
-/** Whether tsbuild should re-execute itself: not root, not yet in a user namespace, and a command that needs it. */
-export function rootlessWanted(argv: readonly string[], uid = process.getuid?.() ?? 0): boolean {
-  return uid !== 0 && userNamespace() === null && needsNamespace(argv);
+/**
+ * Whether tsbuild should re-execute itself: not root, not yet in a user namespace, a
+ * command that needs it, and an isolation of auto or rootless (`--isolation chroot` or
+ * `sandbox` by a non-root user stays outside, where it fails naming what it needs).
+ */
+export function rootlessWanted(argv: readonly string[], env: NodeJS.ProcessEnv, uid = process.getuid?.() ?? 0): boolean {
+  const isolation = isolationInArgv(argv, env) ?? 'auto';
+  return uid !== 0 && userNamespace() === null && needsNamespace(argv) && (isolation === 'auto' || isolation === 'rootless');
 }
 
 /** Refuse a store root another user owns (a missing one is made by the user inside). */
@@ -39,19 +44,11 @@ export function checkStoreOwner(root: string, uid: number): void {
   throw new BuildError('TSBUILD_STORE_NOT_OWNED', `the store ${root} belongs to ${owner}, not to you (uid ${uid}); rootless tsbuild keeps its own store: set TSBUILD_ROOT to a directory of yours (default $XDG_DATA_HOME/tsbuild)`);
 }
 
-function userName(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Re-execute this tsbuild (same node, same arguments) as root of a new user namespace and return how it ended. */
 export async function reexecRootless(env: NodeJS.ProcessEnv): Promise<ChildExit> {
   const uid = process.getuid!();
   const root = defaultStoreRoot(env);
   checkStoreOwner(root, uid);
-  const mapping = planMapping(thisHost(env, userName()));
+  const mapping = planMapping(thisHost(env));
   return reexecInUserNamespace({ argv: [process.execPath, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], env: { ...env, TSBUILD_ROOT: root }, mapping });
 }

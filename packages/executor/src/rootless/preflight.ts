@@ -4,6 +4,7 @@
  * is a RootlessError naming what is missing and how to get it.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { RootlessError } from './errors.js';
 import { idMap, readSubidFile, subordinateRanges, total, type SubRange } from './subids.js';
@@ -72,8 +73,8 @@ export function planMapping(host: Host): Mapping {
   return { kind: 'subids', uids: idMap(host.uid, sub.uid), gids: idMap(host.gid, sub.gid), newuidmap: tools.newuidmap!, newgidmap: tools.newgidmap! };
 }
 
-/** The real host: this process's ids, /proc/sys, /etc/subuid, /etc/subgid, the PATH. */
-export function thisHost(env: NodeJS.ProcessEnv = process.env, user?: string): Host {
+/** The real host: this process's ids and user name, /proc/sys, /etc/subuid, /etc/subgid, the PATH. */
+export function thisHost(env: NodeJS.ProcessEnv = process.env, user = userName()): Host {
   return {
     uid: process.getuid!(),
     gid: process.getgid!(),
@@ -89,6 +90,14 @@ export function thisHost(env: NodeJS.ProcessEnv = process.env, user?: string): H
     subgid: readSubidFile('/etc/subgid'),
     which: (name) => which(name, env.PATH ?? ''),
   };
+}
+
+function userName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined; // no /etc/passwd entry: /etc/subuid can still name the uid
+  }
 }
 
 export function which(name: string, path: string): string | undefined {

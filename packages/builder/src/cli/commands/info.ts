@@ -25,7 +25,7 @@ export function infoText(r: IsolationReport): string {
   const width = Math.max(...FACTS.map(([, label]) => label.length));
   const lines = [
     'Isolation modes:',
-    ...(['sandbox', 'chroot'] as const).map((m) => `  ${m.padEnd(8)} ${r.modes[m].ok ? 'available' : `not available: ${r.modes[m].detail}`}`),
+    ...(['sandbox', 'rootless', 'chroot'] as const).map((m) => `  ${m.padEnd(8)} ${r.modes[m].ok ? 'available' : `not available: ${r.modes[m].detail}`}`),
     r.auto ? `  auto     picks ${r.auto} (${r.autoReason})` : `  auto     nothing: ${r.autoReason}`,
     '',
     'This machine:',
