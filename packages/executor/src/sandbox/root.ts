@@ -60,7 +60,7 @@ export function openRoot(plan: SandboxPlan, open: OpenRoot): void {
   }
   // sysfs is mounted for the sandbox's network namespace; a user namespace may do that
   // only for a network namespace it owns.
-  open.sysFd = ns && plan.network === 'host' ? step('/sys', hostSys) : step('sysfs', () => newMount('sysfs', {}, A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC));
+  open.sysFd = ns && plan.network === 'host' ? step('/sys', () => hostSys(kernel.mountSetattr)) : step('sysfs', () => newMount('sysfs', {}, A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC));
   open.fds = step('fd list', () => fdSealer(kernel));
 }
 

@@ -41,9 +41,14 @@ export function hostDevices(names: readonly string[], canSetattr: boolean): Map<
   }
 }
 
-/** The host's /sys, read-only, for a sandbox on the host's network (sysfs cannot be mounted for it). */
-export function hostSys(): number {
+/**
+ * The host's /sys, read-only, for a sandbox on the host's network (sysfs cannot be mounted
+ * for it). Without mount_setattr (before 5.12) it stays as the host has it: its files
+ * check privileges of the initial user namespace, which the sandbox has not.
+ */
+export function hostSys(canSetattr: boolean): number {
   const fd = openTree(AT.FDCWD, '/sys', OPEN_TREE.CLONE | AT.RECURSIVE);
+  if (!canSetattr) return fd;
   try {
     mountSetattr(fd, '', AT.EMPTY_PATH | AT.RECURSIVE, { set: A.RDONLY | A.NOSUID | A.NODEV | A.NOEXEC });
   } catch (err) {
