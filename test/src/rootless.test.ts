@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { run } from './helpers/cli.js';
 import { FIXTURES, prepareFixture, removeDir } from './helpers/fixtures.js';
 import { debianMirror, debianStore, reachable } from './helpers/debian.js';
-import { createUser, processesOf, userDir, type TestUser } from './helpers/rootless-user.js';
+import { CLI } from './helpers/cli.js';
+import { createUser, processesOf, spawnAsUser, userDir, type TestUser } from './helpers/rootless-user.js';
 
 const asRoot = process.getuid?.() === 0 ? test.serial : test.serial.skip;
 const DEBIAN_ROOTFS = '/var/tmp/tsbuild-test-debian-bookworm';
@@ -184,4 +185,34 @@ asRoot('bad input: a missing newuidmap, too few subordinate ids, a store of anot
   t.regex(info.stdout, /auto {5}picks rootless \(not root: a user namespace with your subordinate ids \(newuidmap\)\)/);
   const chroot = await user.tsbuild(['run', '--isolation', 'chroot', 'busybox', 'true']);
   t.regex(chroot.stderr, /chroot isolation needs root \(running as uid \d+\)/, 'a non-root user asking for chroot is not re-executed');
+});
+
+asRoot('signals pass through the re-exec: SIGTERM and SIGINT to tsbuild end the container inside, and nothing of the user is left', async (t) => {
+  const user = await createUser(65536);
+  t.teardown(() => user.remove());
+  t.is((await user.tsbuild(['build', '-q', '-t', 'busybox:latest', await context(user, 'busybox', {}, 'busybox')])).code, 0);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    const marker = `${sig === 'SIGTERM' ? 3141 : 2718}`;
+    const child = spawnAsUser(user, [process.execPath, CLI, 'run', 'busybox', 'sleep', marker]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    // Wait for the container's command itself (an observable state, not a delay).
+    const sleeping = async () => {
+      for (const pid of await readdir('/proc')) {
+        if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) === `sleep\0${marker}\0`) return true;
+      }
+      return false;
+    };
+    let seen = false;
+    const started = Date.now();
+    while (!(seen = await sleeping()) && Date.now() - started < 60_000) await new Promise((r) => setImmediate(r));
+    t.true(seen, `the container's sleep started: ${stderr}`);
+    child.kill(sig);
+    const end = await closed;
+    t.deepEqual(end, { code: 125, signal: null }, `${sig}: ${stderr}`);
+    t.regex(stderr, /ERROR: run cancelled\n$/, 'tsbuild inside got the signal and cancelled, as tsbuild run as root does');
+    t.false(await sleeping(), `${sig}: the container's command is gone`);
+  }
+  await nothingLeft(t, user, 65536);
 });

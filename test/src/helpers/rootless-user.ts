@@ -4,7 +4,8 @@
  * and removed again with its files. Commands run as it with setpriv, in a fresh HOME and
  * XDG_DATA_HOME, with a clean environment.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI, NO_HOST_REGISTRY_CONFIG, run, type CliResult } from './cli.js';
@@ -87,8 +88,8 @@ export async function userDir(user: TestUser, name: string): Promise<string> {
   return d;
 }
 
-/** Run `argv` as the user (setpriv: its uid, gid and groups), in its home, with a clean environment. */
-export function asUser(user: TestUser, argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Start `argv` as the user (setpriv: its uid, gid and groups, then exec), in its home, with a clean environment. */
+export function spawnAsUser(user: TestUser, argv: string[], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
   const fullEnv = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: user.home,
@@ -96,8 +97,13 @@ export function asUser(user: TestUser, argv: string[], env: Record<string, strin
     ...NO_HOST_REGISTRY_CONFIG,
     ...env,
   };
+  return spawn('/usr/bin/setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', ...argv], { cwd: user.home, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Run `argv` as the user (spawnAsUser) to its end. */
+export function asUser(user: TestUser, argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', ...argv], { cwd: user.home, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnAsUser(user, argv, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
