@@ -216,3 +216,29 @@ asRoot('signals pass through the re-exec: SIGTERM and SIGINT to tsbuild end the 
   }
   await nothingLeft(t, user, 65536);
 });
+
+asRoot('where overlayfs cannot be mounted in the user namespace (forced here), a copied root gives the same layers', async (t) => {
+  const user = await createUser(65536);
+  t.teardown(() => user.remove());
+  const env = { TSBUILD_SANDBOX_FALLBACKS: 'userns_overlay' };
+  t.is((await user.tsbuild(['build', '-q', '-t', 'busybox:latest', await context(user, 'busybox', {}, 'busybox')], env)).code, 0);
+  const ctx = await context(user, 'chown', { Dockerfile: `FROM busybox\n${CHOWN_STEP}RUN rm /bin/vi\n` });
+  const out = join(await userDir(user, 'out'), 'image.tar');
+  const res = await user.tsbuild(['build', '-q', '-t', 'chowned', '-o', `type=oci,dest=${out}`, ctx], env);
+  t.is(res.code, 0, res.stderr);
+  const owners = await layerOwners(out);
+  t.is(owners.get('owned'), '1000/1000');
+  t.is(owners.get('o/.wh..wh..opq'), '0/0', 'the replaced directory is opaque');
+  t.is(owners.get('o/new'), '0/0');
+  t.is(owners.get('bin/.wh.vi'), '0/0', 'a removed file is a whiteout');
+  const rootFstype = `awk '$5 == "/" { for (i = 6; i <= NF; i++) if ($i == "-") print $(i + 1) }' /proc/self/mountinfo`;
+  const ran = await user.tsbuild(['run', 'chowned', 'sh', '-c', `ls /o; ${rootFstype}`], env);
+  t.is(ran.code, 0, ran.stderr);
+  const [listing, fstype] = ran.stdout.split('\n');
+  t.is(listing, 'new');
+  t.not(fstype, 'overlay', 'the root is the copy, not an overlay');
+  t.truthy(fstype, 'the root is in the mount table');
+  const usual = await user.tsbuild(['run', 'chowned', 'sh', '-c', rootFstype]);
+  t.is(usual.stdout, 'overlay\n', 'without the switch the root is an overlay');
+  await nothingLeft(t, user, 65536);
+});

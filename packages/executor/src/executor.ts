@@ -29,6 +29,7 @@ import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
 import { userNamespace } from './rootless/namespace.js';
 import { removeStubs } from './stubs.js';
+import { copyRoot, finishCopiedRoot, type CopiedRoot } from './sandbox/copied-root.js';
 import { pipeStdin } from './stdin.js';
 import type { Executor, RunRequest, RunResult } from './types.js';
 
@@ -141,7 +142,10 @@ class SandboxExecutor implements Executor {
     this.mountpoint ??= sandboxMountpoint();
     const plan = makePlan(req, this.mountpoint, throwaway, helper);
     let cgroup: RunCgroup | undefined;
+    let copied: CopiedRoot | undefined;
     try {
+      // Rootless where overlayfs cannot be mounted in a user namespace: a copied root (sandbox/copied-root.ts).
+      if (plan.userns && !plan.kernel.overlayInUserns) live.dirs.add((plan.rootfs.copied = (copied = copyRoot(plan.rootfs.lowerdirs)).dir));
       try {
         cgroup = this.cgroups.create(id, req.limits);
       } catch (err) {
@@ -169,17 +173,18 @@ class SandboxExecutor implements Executor {
       }
       const prewarmed = claimPrewarmed(taken, helper, req.ports);
       plan.netPrewarmed = prewarmed !== undefined;
-      return await this.supervise(worker, tid, plan, req, cgroup, started, helper, prewarmed);
+      return await this.supervise(worker, tid, plan, req, cgroup, started, helper, prewarmed, copied);
     } finally {
       await cgroup?.remove().catch(() => {});
-      if (throwaway) {
-        await rm(throwaway, { recursive: true, force: true }).catch(() => {});
-        live.dirs.delete(throwaway);
+      for (const dir of [throwaway, copied?.dir]) {
+        if (dir === undefined) continue;
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        live.dirs.delete(dir);
       }
     }
   }
 
-  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: RunCgroup | undefined, started: number, helper: Helper | undefined, prewarmed: UserNetwork | undefined): Promise<RunResult> {
+  private supervise(worker: Worker, tid: number, plan: SandboxPlan, req: RunRequest, cgroup: RunCgroup | undefined, started: number, helper: Helper | undefined, prewarmed: UserNetwork | undefined, copied: CopiedRoot | undefined): Promise<RunResult> {
     let network = prewarmed;
     let initPidfd: number | undefined;
     let commandPid: number | undefined;
@@ -286,9 +291,10 @@ class SandboxExecutor implements Executor {
       }
       if (!plan.rootfs.throwaway) {
         try {
-          removeStubs(plan.rootfs.upperdir, stubs);
+          if (copied) finishCopiedRoot(copied, plan.rootfs.lowerdirs, plan.rootfs.upperdir, stubs);
+          else removeStubs(plan.rootfs.upperdir, stubs);
         } catch (err) {
-          throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `removing mount points from ${plan.rootfs.upperdir}`, { cause: err });
+          throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `${copied ? 'writing the changes into' : 'removing mount points from'} ${plan.rootfs.upperdir}`, { cause: err });
         }
       }
       if (cancelled) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled', { cause: req.signal?.reason });

@@ -12,7 +12,11 @@
  * FEATURES) makes the sandbox take the fallback even where the kernel has the feature,
  * so every path is tested at full speed on a new kernel too.
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExecutorError } from './errors.js';
+import { userNamespace } from './rootless/namespace.js';
 import * as libc from './libc.js';
 import { UnsupportedError } from './sandbox/setup-error.js';
 
@@ -25,6 +29,12 @@ export interface KernelFeatures {
   mountSetattr: boolean;
   /** close_range(2) with CLOSE_RANGE_CLOEXEC (5.11): every fd of tsbuild close-on-exec at once. Else one fcntl per fd. */
   closeRangeCloexec: boolean;
+  /**
+   * Rootless only: overlayfs mountable in tsbuild's user namespace (5.11, `userxattr`).
+   * Else the lower view is copied into a directory and the changes written back
+   * (chroot/snapshot.ts, chroot/changes.ts). Always true outside a user namespace.
+   */
+  overlayInUserns: boolean;
 }
 
 /** The switch's key for each feature (`TSBUILD_SANDBOX_FALLBACKS=lowerdir+,pidns`). */
@@ -33,6 +43,7 @@ export const FALLBACK_KEYS: Record<string, keyof KernelFeatures> = {
   pidns: 'procPidns',
   mount_setattr: 'mountSetattr',
   close_range_cloexec: 'closeRangeCloexec',
+  userns_overlay: 'overlayInUserns',
 };
 
 export const FALLBACKS_ENV = 'TSBUILD_SANDBOX_FALLBACKS';
@@ -82,6 +93,7 @@ function detect(): KernelFeatures {
     procPidns: configures('proc', (fs) => libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'pidns', '/proc/self/ns/pid'), ['EPERM']),
     mountSetattr: libc.mountSetattrProbe() !== 'ENOSYS',
     closeRangeCloexec: libc.closeRangeProbe(0xfffffffe, 0xffffffff, libc.CLOSE_RANGE_CLOEXEC) === 0,
+    overlayInUserns: userNamespace() === null || overlayInUserns(),
   };
 }
 
@@ -95,6 +107,34 @@ function overlayAppend(): boolean {
   const appends = configures('overlay', (fs) => libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'lowerdir+', '/'));
   const takesAnything = configures('overlay', (fs) => libc.fsconfig(fs, libc.FSCONFIG.SET_FLAG, 'x-tsbuild-no-such-option'));
   return appends && !takesAnything;
+}
+
+/**
+ * Whether overlayfs with `userxattr` can be created here (in tsbuild's user namespace):
+ * a superblock over empty directories, created and released without being mounted.
+ */
+function overlayInUserns(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbuild-probe-'));
+  try {
+    for (const d of ['lower', 'upper', 'work']) mkdirSync(join(dir, d));
+    const fs = libc.fsopen('overlay');
+    try {
+      libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'lowerdir', join(dir, 'lower'));
+      libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'upperdir', join(dir, 'upper'));
+      libc.fsconfig(fs, libc.FSCONFIG.SET_STRING, 'workdir', join(dir, 'work'));
+      libc.fsconfig(fs, libc.FSCONFIG.SET_FLAG, 'userxattr');
+      libc.fsconfig(fs, libc.FSCONFIG.CMD_CREATE);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      libc.close(fs);
+    }
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Whether `set` succeeds on a fresh context of `fstype` (false on EINVAL and the errnos of `alsoFalse`; other errors are thrown). */

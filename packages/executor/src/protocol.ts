@@ -21,7 +21,12 @@ import type { MountSpec, NetworkMode, UserSpec } from './types.js';
 export interface SandboxPlan {
   /** An empty host directory: the rootfs is mounted on it in the sandbox's own mount namespace. */
   mountpoint: string;
-  rootfs: { lowerdirs: string[]; upperdir: string; workdir: string; readonly: boolean; throwaway: boolean };
+  /**
+   * `copied` (rootless where overlayfs cannot be mounted in a user namespace): the lower
+   * view already copied into this directory, bound as the root; the main thread writes
+   * the changes back into `upperdir` afterwards (sandbox/copied-root.ts).
+   */
+  rootfs: { lowerdirs: string[]; upperdir: string; workdir: string; readonly: boolean; throwaway: boolean; copied?: string };
   process: { args: string[]; env: string[]; cwd: string; user: UserSpec; hostname: string };
   mounts: MountSpec[];
   network: NetworkMode;

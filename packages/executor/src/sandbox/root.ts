@@ -18,6 +18,7 @@ import { filesMount, StagedFiles } from './files.js';
 import { attachMounts, DEVICE_NAMES, newMount, prepareMount, setupDev, setupEtcFiles, setupProc, setupSys, type PreparedMount } from './mounts.js';
 import { mapped } from '../rootless/namespace.js';
 import { hostDevices, hostSys } from './rootless.js';
+import { bindCopiedRoot } from './copied-root.js';
 import { mountRootfs } from './rootfs.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
 import { TargetMaker } from './targets.js';
@@ -49,8 +50,11 @@ export interface OpenRoot {
 
 export function openRoot(plan: SandboxPlan, open: OpenRoot): void {
   const { kernel } = plan;
-  mountRootfs(plan.rootfs, plan.mountpoint, kernel, plan.userns !== undefined);
-  if (!plan.rootfs.throwaway) open.upperFd = step('upper dir', () => libc.open(plan.rootfs.upperdir, libc.O.PATH | libc.O.DIRECTORY));
+  const copied = plan.rootfs.copied;
+  if (copied !== undefined) step('root', () => bindCopiedRoot(copied, plan.mountpoint, kernel.mountSetattr));
+  else mountRootfs(plan.rootfs, plan.mountpoint, kernel, plan.userns !== undefined);
+  // The stubs are recorded against the directory that receives the writes.
+  if (!plan.rootfs.throwaway) open.upperFd = step('upper dir', () => libc.open(copied ?? plan.rootfs.upperdir, libc.O.PATH | libc.O.DIRECTORY));
   open.filesFd = step('/etc files', () => filesMount({ hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname }));
   for (const m of plan.mounts) open.prepared.push(prepareMount(m, kernel));
   const ns = plan.userns;
