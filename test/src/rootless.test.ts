@@ -183,6 +183,13 @@ asRoot('bad input: a missing newuidmap, too few subordinate ids, a store of anot
   const info = await user.tsbuild(['info']);
   t.regex(info.stdout, /rootless available\n/);
   t.regex(info.stdout, /auto {5}picks rootless \(not root: a user namespace with your subordinate ids \(newuidmap\)\)/);
+  // /proc partly covered (as in a container with masked paths): the kernel refuses proc in a user namespace.
+  t.is((await user.tsbuild(['build', '-q', '-t', 'busybox:latest', await context(user, 'busybox', {}, 'busybox')])).code, 0);
+  const env = `PATH=/usr/bin:/bin HOME=${user.home} XDG_DATA_HOME=${join(user.home, '.local/share')}`;
+  const covered = await run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c',
+    `mount --bind /dev/null /proc/uptime && exec /usr/bin/setpriv --reuid ${user.uid} --regid ${user.gid} --init-groups -- env -i ${env} ${process.execPath} ${CLI} run busybox true`], { allowFail: true, cwd: user.home });
+  t.is(covered.code, 125);
+  t.regex(covered.stderr, /cannot mount \/proc in the user namespace: the kernel allows that only where this machine's \/proc is fully visible/);
   const chroot = await user.tsbuild(['run', '--isolation', 'chroot', 'busybox', 'true']);
   t.regex(chroot.stderr, /chroot isolation needs root \(running as uid \d+\)/, 'a non-root user asking for chroot is not re-executed');
 });

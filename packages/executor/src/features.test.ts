@@ -24,5 +24,5 @@ test('an unknown name in the switch is an error naming the known ones', (t) => {
   if (!root) return t.pass('the probes need root');
   const err = t.throws(() => kernelFeatures({ [FALLBACKS_ENV]: 'pidns,overlay' }));
   t.is((err as { code?: string }).code, 'TSBUILD_SANDBOX_SETUP');
-  t.regex(err!.message, /TSBUILD_SANDBOX_FALLBACKS: unknown feature "overlay" \(known: all, lowerdir\+, pidns, mount_setattr, close_range_cloexec\)/);
+  t.regex(err!.message, /TSBUILD_SANDBOX_FALLBACKS: unknown feature "overlay" \(known: all, lowerdir\+, pidns, mount_setattr, close_range_cloexec, userns_overlay\)/);
 });

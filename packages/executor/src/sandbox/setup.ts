@@ -114,7 +114,7 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
   // cgroup v2: the init joins the run's cgroup before anything else of the sandbox exists.
   if (plan.cgroup) step("joining the run's cgroup", () => joinCgroup(plan.cgroup!.procsFd, initPid));
   try {
-    open.procFd = procPipe ? step('/proc', () => procFromInit(sb.init!.pidfd, procPipe[0])) : procWithPidns();
+    open.procFd = procPipe ? step('/proc', () => rootlessProc(plan, () => procFromInit(sb.init!.pidfd, procPipe[0]))) : procWithPidns();
   } finally {
     if (procPipe) libc.close(procPipe[0]);
   }
@@ -167,6 +167,21 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
     throw err;
   } finally {
     for (const fd of [outWrite, errWrite, inRead]) if (fd !== undefined) libc.close(fd);
+  }
+}
+
+/**
+ * The kernel lets a user namespace mount proc only where the host's /proc is fully
+ * visible (nothing mounted over any of it, as in a container with masked /proc paths):
+ * say so when rootless gets EPERM.
+ */
+function rootlessProc(plan: SandboxPlan, fn: () => number): number {
+  try {
+    return fn();
+  } catch (err) {
+    const errno = (err as { errno?: string; cause?: { errno?: string } }).errno ?? (err as { cause?: { errno?: string } }).cause?.errno;
+    if (!plan.userns || errno !== 'EPERM') throw err;
+    throw new SetupError("cannot mount /proc in the user namespace: the kernel allows that only where this machine's /proc is fully visible, with nothing mounted over parts of it (a container's masked /proc paths prevent it)", err);
   }
 }
 
