@@ -110,7 +110,8 @@ class ChrootExecutor implements Executor {
       if (upperdir !== undefined) writeChanges(root, req.rootfs.lowerdirs, upperdir, baseline, ignored);
       return { ...outcome, durationMs: performance.now() - started };
     } finally {
-      if (state.pid !== undefined) sweep(state.pid, real);
+      // The command is reaped by now: its pid no longer names the run, its root still does.
+      if (state.pid !== undefined) sweep(undefined, real);
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       live.delete(real);
     }
