@@ -23,6 +23,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { CgroupUnavailableError, ExecutorError } from '../errors.js';
+import { fallbacksFrom, FALLBACKS_ENV } from '../features.js';
 import { closeRangeProbe, CLOSE_RANGE_CLOEXEC, P, W, waitid } from '../libc.js';
 import { discard, WorkerPool } from '../pool.js';
 import { pipeStdin } from '../stdin.js';
@@ -54,6 +55,15 @@ function onExit(): void {
 }
 
 let cloexecProbe: boolean | undefined;
+
+/**
+ * close_range(CLOSE_RANGE_CLOEXEC) works here, unless TSBUILD_SANDBOX_FALLBACKS turns it
+ * off (features.ts: the other kernel features are the sandbox's, which this mode cannot probe).
+ */
+function closeRangeCloexec(): boolean {
+  cloexecProbe ??= closeRangeProbe(0xfffffffe, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0;
+  return cloexecProbe && !fallbacksFrom(process.env[FALLBACKS_ENV]).includes('closeRangeCloexec');
+}
 
 export function createChrootExecutor(opts: ChrootOptions = {}): Executor {
   return new ChrootExecutor(opts);
@@ -98,7 +108,7 @@ class ChrootExecutor implements Executor {
         cancel: new SharedArrayBuffer(4),
         process: { args: req.process.args, env: req.process.env, cwd: req.process.cwd, user: req.process.user },
         stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
-        closeRangeCloexec: (cloexecProbe ??= closeRangeProbe(0xfffffffe, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0),
+        closeRangeCloexec: closeRangeCloexec(),
       };
       const taken = await this.pool.take();
       if (this.closed || req.signal?.aborted) {
