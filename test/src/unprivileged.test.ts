@@ -75,6 +75,9 @@ const build = (tag: string, ctx: string, extra: string[] = []): string[] => ['ts
 
 // --- no network: the premise, busybox with RUN steps, the fixture sample ----------------------
 
+/** Times clamped, so the same build in the container and on the host gives the same image, bit for bit. */
+const EPOCH = ['--build-arg', 'SOURCE_DATE_EPOCH=1000000000'];
+
 const CHOWN_DOCKERFILE = `FROM busybox
 RUN mkdir -p /made/sub /data/old && echo made > /made/file && ln -s file /made/link \\
  && chown -R 1000:1000 /made && chmod 0640 /made/file && echo old > /data/old/x
@@ -104,9 +107,9 @@ async function runOffline() {
   const steps: Step[] = [
     { name: 'status', argv: ['cat', '/proc/self/status'] },
     { name: 'unshare', argv: ['unshare', '--mount', 'true'] },
-    { name: 'busybox', argv: build('busybox:latest', '/ctx/busybox') },
+    { name: 'busybox', argv: build('busybox:latest', '/ctx/busybox', EPOCH) },
     { name: 'sandbox', argv: ['tsbuild', 'build', '--progress', 'plain', '--isolation', 'sandbox', '/ctx/run-chown'] },
-    { name: 'run-chown', argv: build('chowned:test', '/ctx/run-chown', ['-o', 'type=oci,dest=/out/chowned.tar']) },
+    { name: 'run-chown', argv: build('chowned:test', '/ctx/run-chown', [...EPOCH, '-o', 'type=oci,dest=/out/chowned.tar']) },
   ];
   for (const name of SAMPLE) {
     await prepared(name, join(ctx, name));
@@ -122,7 +125,7 @@ async function runOffline() {
     env: { TSBUILD_ROOT: '/var/lib/tsbuild-in-container' },
     steps,
   });
-  return { ...res, out, work, seconds: Math.round((Date.now() - started) / 1000) };
+  return { ...res, ctx, out, work, seconds: Math.round((Date.now() - started) / 1000) };
 }
 test.after.always(async () => {
   const o = await offlineRun?.catch(() => undefined);
@@ -145,7 +148,7 @@ test('the container is unprivileged: default capabilities, a seccomp filter, no 
   t.notRegex(sandbox.stderr, /^\s+at /m, 'an error, not a stack trace');
 });
 
-test('busybox with RUN steps in the container: chown, deletions and a replaced directory come out right on the host', async (t) => {
+test('busybox with RUN steps in the container: chown, deletions and a replaced directory; the same image as the sandbox builds on the host', async (t) => {
   if (!(await image(t))) return;
   const o = (await offline())!;
   assertBuilt(t, 'the busybox fixture', o.steps.get('busybox'));
@@ -154,6 +157,16 @@ test('busybox with RUN steps in the container: chown, deletions and a replaced d
   const res = await tsbuild(['run', 'chowned:test', 'sh', '-c', 'stat -c "%u:%g %a %n" /made /made/sub /made/file; ls -A /data /made; cat /data/new'], { root });
   t.is(res.code, 0, res.stderr);
   t.is(res.stdout, ['1000:1000 755 /made', '1000:1000 755 /made/sub', '1000:1000 640 /made/file', '/data:', 'new', '', '/made:', 'file', 'sub', 'new', ''].join('\n'));
+
+  // The same two builds on the host, in the sandbox: the same layers, the same image.
+  const host = join(await tempDir('unpriv-sandbox', t), 'store');
+  for (const [tag, dir] of [['busybox:latest', 'busybox'], ['chowned:test', 'run-chown']] as const) {
+    const b = await tsbuild(['build', '-q', '-t', tag, ...EPOCH, join(o.ctx, dir)], { root: host });
+    t.is(b.code, 0, b.stderr);
+  }
+  const [inContainer, onHost] = await Promise.all([root, host].map(async (r) => JSON.parse((await tsbuild(['inspect', 'chowned:test'], { root: r })).stdout) as Array<{ Id: string; RootFS: { Layers: string[] } }>));
+  t.deepEqual(inContainer![0]!.RootFS.Layers, onHost![0]!.RootFS.Layers, 'the layers (diff ids) equal those the sandbox makes');
+  t.is(inContainer![0]!.Id, onHost![0]!.Id, 'the image equals the one the sandbox makes');
 });
 
 for (const name of SAMPLE) {
