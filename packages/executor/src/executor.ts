@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { enterMemfd } from './cgroup/enter.js';
 import { hostCgroups, type CgroupManager, type RunCgroup } from './cgroups.js';
+import { createChrootExecutor } from './chroot/executor.js';
 import { ExecutorError } from './errors.js';
 import { kernelFeatures } from './features.js';
 import { initMemfd } from './init.js';
+import { resolveIsolation, type Isolation } from './isolation.js';
 import { close, P, pidfdSendSignal, W, waitid } from './libc.js';
 import { chooseHelper, type Helper } from './network/helpers.js';
 import { sandboxLayout } from './network/layout.js';
@@ -26,6 +28,7 @@ import { helpersReaped, UserNetwork } from './network/user-network.js';
 import { discard, WorkerPool } from './pool.js';
 import type { FromWorker, SandboxPlan, StubRecord, ToWorker } from './protocol.js';
 import { removeStubs } from './stubs.js';
+import { pipeStdin } from './stdin.js';
 import type { Executor, RunRequest, RunResult } from './types.js';
 
 const SIGKILL = 9;
@@ -81,9 +84,19 @@ export interface ExecutorOptions {
    * sandbox/network.ts). Ignored when no helper is installed.
    */
   prewarmNetwork?: boolean;
+  /**
+   * How runs are isolated (isolation.ts): `sandbox` (the default), `chroot`, or `auto`
+   * (the sandbox where it can start, else chroot; probed once per process). Throws an
+   * IsolationUnavailableError when the mode cannot run here.
+   */
+  isolation?: Isolation;
+  /** Told once what a mode other than the sandbox does differently for a request (chroot: the network). */
+  onNotice?: (message: string) => void;
 }
 
 export function createExecutor(opts: ExecutorOptions = {}): Executor {
+  const mode = resolveIsolation(opts.isolation ?? 'sandbox').mode;
+  if (mode === 'chroot') return createChrootExecutor({ poolSize: opts.poolSize ?? 2, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) });
   return new SandboxExecutor(opts.poolSize ?? 2, opts.cgroups ?? hostCgroups(), opts.networkHelper, opts.prewarmNetwork ?? false);
 }
 
@@ -363,17 +376,5 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
     initFd: initMemfd(),
     kernel: kernelFeatures(),
-  };
-}
-
-function pipeStdin(stdin: RunRequest['stdin'], send: (m: ToWorker) => void): () => void {
-  if (!stdin || stdin === 'ignore') return () => {};
-  const onData = (chunk: Buffer | string) => send({ type: 'stdin', data: typeof chunk === 'string' ? Buffer.from(chunk) : chunk });
-  const onEnd = () => send({ type: 'stdin-end' });
-  stdin.on('data', onData);
-  stdin.once('end', onEnd);
-  return () => {
-    stdin.off('data', onData);
-    stdin.off('end', onEnd);
   };
 }

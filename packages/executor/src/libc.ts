@@ -9,3 +9,4 @@ export * from './libc/mounts.js';
 export * from './libc/credentials.js';
 export * from './libc/files.js';
 export * from './libc/processes.js';
+export * from './libc/xattrs.js';

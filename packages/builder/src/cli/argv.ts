@@ -4,6 +4,7 @@
  * read from the same option definitions yargs is given, so the two cannot drift apart.
  */
 import type { Options } from 'yargs';
+import { ISOLATION_OPTION } from './isolation-flag.js';
 import { RUN_LIMIT_OPTIONS } from './limit-flags.js';
 
 /** Options of every command, before or after the command word. */
@@ -25,6 +26,7 @@ export const RUN_OPTIONS = {
   user: { alias: 'u', type: 'string', describe: 'USER[:GROUP] (names or ids)' },
   entrypoint: { type: 'string', describe: 'Override the image\'s ENTRYPOINT' },
   hostname: { type: 'string', describe: 'Container host name' },
+  ...ISOLATION_OPTION,
 } as const satisfies Record<string, Options>;
 
 /** `--name` and `-a` (each alias) of every option that is not a boolean. */

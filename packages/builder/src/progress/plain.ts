@@ -35,6 +35,9 @@ export class PlainRenderer implements Renderer {
       case 'warning':
         this.out.write(`WARNING: ${e.location ? `${e.location.file}:${e.location.startLine}: ` : ''}${e.message}\n`);
         break;
+      case 'notice':
+        this.out.write(`#0 ${e.message}\n`);
+        break;
       case 'export':
         this.out.write(`#E ${e.message}\n`);
         break;

@@ -47,6 +47,7 @@ export class TtyRenderer implements Renderer {
       case 'warning':
         this.print(` WARNING: ${e.location ? `${e.location.file}:${e.location.startLine}: ` : ''}${e.message}`);
         break;
+      case 'notice':
       case 'export':
         this.print(` => ${e.message}`);
         break;

@@ -5,7 +5,7 @@
  * created, so a failed build leaves the store as it found it.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { createExecutor, type Executor, type Limits } from '@tsbuild/executor';
+import { createExecutor, resolveIsolation, type Executor, type Isolation, type Limits } from '@tsbuild/executor';
 import { resolve } from 'node:path';
 import { familiarString, formatPlatform, hostPlatform, isHostPlatform, parseTag, trackChanges, LayerstoreError, type Platform, type RegistryClient, type Store, type StoredImage } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
@@ -36,8 +36,10 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   signal?: AbortSignal;
   onEvent?: EventSink;
-  /** Runs RUN steps (default: the namespace sandbox, created on first RUN). */
+  /** Runs RUN steps (default: the executor of `isolation`, created on first RUN). */
   executor?: Executor;
+  /** How RUN steps are isolated (default `auto`: the sandbox where it can start, else chroot); said once when not the sandbox. */
+  isolation?: Isolation;
   /** Network of RUN steps unless a step says otherwise (default: `default`, a network of its own, like BuildKit). */
   network?: RunNetwork;
   /** BuildKit's entitlements (`--allow network.host`): RUN --network=host needs network.host. */
@@ -112,7 +114,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const runSteps = plan.needed.reduce((n, s) => n + s.instructions.filter((i) => i.kind === 'RUN').length, 0);
   // Pooled workers prepare the default network of the RUN steps ahead (its helper starts while they idle).
   const prewarmNetwork = (opts.network ?? 'default') === 'default';
-  const executor = () => opts.executor ?? (ownExecutor ??= createExecutor({ poolSize: Math.min(4, Math.max(1, runSteps)), prewarmNetwork }));
+  const executor = () => opts.executor ?? (ownExecutor ??= isolatedExecutor(opts.isolation ?? 'auto', emit, { poolSize: Math.min(4, Math.max(1, runSteps)), prewarmNetwork }));
   try {
     const solver = new Solver({
       store,
@@ -171,6 +173,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     await ownExecutor?.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** The executor of the isolation asked for, said once (as a notice) when it is not the full sandbox. */
+function isolatedExecutor(isolation: Isolation, emit: EventSink, opts: { poolSize: number; prewarmNetwork: boolean }): Executor {
+  const { mode, reason } = resolveIsolation(isolation);
+  if (mode === 'sandbox') return createExecutor({ ...opts, isolation: mode });
+  emit({ type: 'notice', message: `isolation: ${mode} (${reason})` });
+  return createExecutor({ poolSize: opts.poolSize, isolation: mode, onNotice: (message) => emit({ type: 'notice', message }) });
 }
 
 /** Build args BuildKit accepts without an ARG: the proxy variables and SOURCE_DATE_EPOCH. */

@@ -17,6 +17,8 @@ export type BuildEvent =
   | { type: 'step-done'; step: StepInfo; durationMs: number; cached: boolean }
   | { type: 'step-error'; step: StepInfo; durationMs: number; message: string }
   | { type: 'warning'; message: string; location?: { file: string; startLine: number } }
+  /** Said once: how RUN steps are isolated when it is not the full sandbox, and what that changes. */
+  | { type: 'notice'; message: string }
   | { type: 'export'; message: string }
   | { type: 'build-done'; imageId: string; durationMs: number };
 

@@ -5,7 +5,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CgroupUnavailableError, type RunResult } from '@tsbuild/executor';
+import { CgroupUnavailableError, ExecutorError, type RunResult } from '@tsbuild/executor';
 import { BuildError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions/index.js';
 import type { RunNetwork, RunStepContext } from './context.js';
@@ -108,7 +108,10 @@ async function runInSandbox(
           onStderr: (b) => ctx.emitLog('stderr', b),
         })
         .catch((err: unknown) => {
-          throw err instanceof CgroupUnavailableError ? limitError(err, ins.location) : err;
+          if (err instanceof CgroupUnavailableError) throw limitError(err, ins.location);
+          // What this isolation cannot do (chroot: RUN --network=none), named at the step.
+          if (err instanceof ExecutorError && err.code === 'TSBUILD_SANDBOX_UNSUPPORTED') throw new BuildError('TSBUILD_UNSUPPORTED', err.message, { location: ins.location, cause: err });
+          throw err;
         });
       if (result.setupError !== undefined) {
         throw new BuildError('TSBUILD_STEP_FAILED', `RUN could not start ${JSON.stringify(args.join(' '))}: ${result.setupError}`, { location: ins.location });

@@ -19,8 +19,6 @@
  * Where the kernel lacks a feature newer than Linux 5.10 the plan says so
  * (features.ts) and the step takes its fallback: rootfs.ts, proc.ts, remount.ts, fds.ts.
  */
-import { chownSync, closeSync, constants as fsc, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { posix } from 'node:path';
 import * as libc from '../libc.js';
 import type { SandboxPlan } from '../protocol.js';
 import { EnterError, joinCgroup, spawnInCgroup } from '../cgroup/enter.js';
@@ -34,6 +32,7 @@ import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } fro
 import type { TargetMaker } from './targets.js';
 import { processUser, type ResolvedUser } from './user.js';
 import { UserResolutionError } from '../user/index.js';
+import { enterWorkdir, environment, readRootFile } from './command-env.js';
 
 const A = libc.MOUNT_ATTR;
 
@@ -52,53 +51,6 @@ function whileBusy(fn: () => void): void {
       Atomics.wait(pause, 0, 0, 1);
     }
   }
-}
-
-/** A small regular file of the rootfs, or null (missing, a FIFO, a device, too big). */
-function readRootFile(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() && st.size <= 4 << 20 ? readFileSync(fd, 'utf8') : null;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function enterWorkdir(cwd: string, user: ResolvedUser): void {
-  if (!cwd.startsWith('/')) throw new SetupError(`workdir ${JSON.stringify(cwd)} is not an absolute path`);
-  step(`workdir ${cwd}`, () => {
-    const first = mkdirSync(cwd, { recursive: true, mode: 0o755 });
-    if (first !== undefined) {
-      const rest = posix.relative(first, posix.resolve(cwd)).split('/').filter(Boolean);
-      let p = first;
-      chownSync(p, user.uid, user.gid);
-      for (const part of rest) chownSync((p = posix.join(p, part)), user.uid, user.gid);
-    }
-    libc.chdir(cwd);
-  });
-  let real: string;
-  try {
-    real = libc.getcwd();
-  } catch (err) {
-    throw new SetupError(`workdir ${cwd} is outside the container root`, err);
-  }
-  if (!real.startsWith('/')) throw new SetupError(`workdir ${cwd} is outside the container root (${real})`);
-}
-
-function environment(env: string[], home: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of env) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  if (!('HOME' in out)) out.HOME = home;
-  return out;
 }
 
 export interface Sandbox {

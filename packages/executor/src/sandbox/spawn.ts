@@ -23,7 +23,7 @@ export function aboveStdio(fd: number): number {
   return moved;
 }
 
-function spawnWith(path: string, argv: readonly string[], envp: readonly string[], setActions: (fa: Buffer) => void): Spawned {
+export function spawnWith(path: string, argv: readonly string[], envp: readonly string[], setActions: (fa: Buffer) => void): Spawned {
   const fa = libc.spawnFileActions();
   const attr = libc.spawnAttr();
   try {

@@ -15,6 +15,8 @@ import { CommandLineError, list, registryFlags, type Command } from '../command.
 import type { Io } from '../io.js';
 import { BUILD_LIMIT_OPTIONS, limitFlags, parseLimits, type LimitFlags } from '../limit-flags.js';
 import { parsePlatform } from '../platform-flag.js';
+import { ISOLATION_OPTION, parseIsolation } from '../isolation-flag.js';
+import type { Isolation } from '@tsbuild/executor';
 
 export const buildCommand: Command = {
   command: ['build [context]', '$0 [context]'],
@@ -41,7 +43,8 @@ export const buildCommand: Command = {
       .option('platform', { type: 'string', describe: 'Platform of the image: this machine\'s (another one, or a list, is not supported yet)' })
       .option('metadata-file', { type: 'string', describe: 'Write the image digests and names as JSON' })
       .option('reproducible-check', { type: 'boolean', default: false, describe: 'Build twice in fresh stores; fail, naming the first difference, unless the images are identical' })
-      .options(BUILD_LIMIT_OPTIONS),
+      .options(BUILD_LIMIT_OPTIONS)
+      .options(ISOLATION_OPTION),
   handler: async (a, io) => {
     if (a.version) return 0; // `tsbuild --version`: the entry prints it
     const context = a.context === undefined ? undefined : contextArg(a.context as string, io.argv);
@@ -62,6 +65,7 @@ export const buildCommand: Command = {
       allow: list(a.allow),
       ...registryFlags(a),
       limits: limitFlags(a),
+      isolation: parseIsolation(a.isolation, io.env),
       ...(a.platform !== undefined ? { platform: a.platform as string } : {}),
       ...(a['metadata-file'] !== undefined ? { metadataFile: a['metadata-file'] as string } : {}),
       ...(a.file !== undefined ? { file: a.file as string } : {}),
@@ -104,6 +108,8 @@ interface BuildArgs {
   insecureRegistry: string[];
   /** `--memory`, `--cpu-shares`, ...: the budget of each RUN step. */
   limits?: LimitFlags;
+  /** `--isolation` (or $TSBUILD_ISOLATION). */
+  isolation?: Isolation;
 }
 
 /** `K=V` flags (or `K` meaning: take the value from the environment). */
@@ -208,6 +214,7 @@ async function runBuild(args: BuildArgs, io: Io): Promise<void> {
       ...(args.target !== undefined ? { target: args.target } : {}),
       ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
+      ...(args.isolation !== undefined ? { isolation: args.isolation } : {}),
       signal: io.signal,
       onEvent: (e) => renderer.event(e),
     };

@@ -15,5 +15,6 @@ import { inspect } from './inspect.js';
 import { prune } from './prune.js';
 import { store } from './store.js';
 import { history } from './history.js';
+import { info } from './info.js';
 
-export const COMMANDS: readonly Command[] = [buildCommand, run, pull, push, login, logout, images, load, save, tag, rmi, inspect, prune, store, history];
+export const COMMANDS: readonly Command[] = [buildCommand, run, pull, push, login, logout, images, load, save, tag, rmi, inspect, prune, store, history, info];

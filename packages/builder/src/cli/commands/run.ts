@@ -1,6 +1,6 @@
 /** `tsbuild run [options] IMAGE [ARG...]`: run an image in the sandbox; exit with its status. */
 import { Store, defaultStoreRoot, ensureSnapshots, resolveImage, transaction } from '@tsbuild/layerstore';
-import { CgroupUnavailableError, createExecutor, ExecutorError, type MountSpec } from '@tsbuild/executor';
+import { CgroupUnavailableError, createExecutor, ExecutorError, resolveIsolation, type Isolation, type MountSpec } from '@tsbuild/executor';
 import { BuildError, UsageError } from '../../errors.js';
 import { limitError } from '../../solve/index.js';
 import { parseTmpfs, parseVolume, runContainer } from '../../run/container.js';
@@ -11,6 +11,7 @@ import { list, registryFlags, type Command } from '../command.js';
 import type { Io } from '../io.js';
 import { limitFlags, parseLimits, type LimitFlags } from '../limit-flags.js';
 import { openRegistry, type RegistryFlags } from '../registry.js';
+import { parseIsolation } from '../isolation-flag.js';
 
 export const run: Command = {
   command: 'run <image> [args..]',
@@ -31,6 +32,7 @@ export const run: Command = {
         publish: list(a.publish),
         ...registryFlags(a),
         limits: limitFlags(a),
+        isolation: parseIsolation(a.isolation, io.env),
         ...(a.workdir !== undefined ? { workdir: a.workdir as string } : {}),
         ...(a.user !== undefined ? { user: a.user as string } : {}),
         ...(a.entrypoint !== undefined ? { entrypoint: a.entrypoint as string } : {}),
@@ -57,6 +59,7 @@ interface RunArgs extends RegistryFlags {
   user?: string;
   entrypoint?: string;
   hostname?: string;
+  isolation: Isolation;
 }
 
 /** Returns the container's exit status (0-255), which the CLI exits with. */
@@ -76,9 +79,18 @@ async function runImage(a: RunArgs, io: Io): Promise<number> {
     const v = io.env[kv];
     return v === undefined ? undefined : `${kv}=${v}`;
   }).filter((x): x is string => x !== undefined);
+  const { mode, reason } = (() => {
+    try {
+      return resolveIsolation(a.isolation);
+    } catch (err) {
+      throw err instanceof ExecutorError ? new BuildError('TSBUILD_UNSUPPORTED', err.message, { cause: err }) : err;
+    }
+  })();
+  const notice = (m: string) => io.stderr.write(`tsbuild run: ${m}\n`);
+  if (mode !== 'sandbox') notice(`isolation: ${mode} (${reason})`);
   const store = await Store.open(defaultStoreRoot(io.env));
   // The one worker makes the network and starts its helper while the image is resolved (not with -p: ports go to a helper when it starts).
-  const executor = createExecutor({ poolSize: 1, prewarmNetwork: network === 'private' && ports.length === 0 });
+  const executor = createExecutor({ poolSize: 1, isolation: mode, prewarmNetwork: mode === 'sandbox' && network === 'private' && ports.length === 0, onNotice: notice });
   const reg = await openRegistry(io, a, pullRenderer(io.stderr, false));
   const registry = reg.client;
   try {

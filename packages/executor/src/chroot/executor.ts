@@ -1,0 +1,240 @@
+/**
+ * The chroot executor: the isolation that needs neither namespaces nor mounts, for
+ * containers started with docker's default capabilities (CAP_SYS_CHROOT, CAP_SETUID,
+ * CAP_SETGID, CAP_CHOWN, CAP_MKNOD, CAP_FOWNER, CAP_DAC_OVERRIDE) and seccomp profile.
+ *
+ * One run: the lower directories are copied into a private root (snapshot.ts) in the
+ * request's work dir (on the upper dir's filesystem, so changes move by rename), the
+ * run's own files are put in (root-files.ts), the command runs chrooted there on a
+ * single-use worker thread (worker.ts), every process it left is killed (sweep.ts), its
+ * changes are written into the upper dir in overlay form (changes.ts), and the private
+ * root is removed. The Executor contract holds, except:
+ *
+ * - network: the host's (the container's). `private` (BuildKit's default for RUN) runs
+ *   there too, told once through `onNotice`; `none` and published ports are refused;
+ * - limits: refused with a CgroupUnavailableError (no cgroups are used);
+ * - mounts: read-only binds are copies, tmpfs an empty directory, writable binds refused;
+ * - no /proc, /sys, /dev/pts or hostname of its own; a read-only root is refused.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { CgroupUnavailableError, ExecutorError } from '../errors.js';
+import { closeRangeProbe, CLOSE_RANGE_CLOEXEC, P, W, waitid } from '../libc.js';
+import { discard, WorkerPool } from '../pool.js';
+import { pipeStdin } from '../stdin.js';
+import type { Executor, Limits, RunRequest, RunResult } from '../types.js';
+import { writeChanges } from './changes.js';
+import type { ChrootPlan, FromChroot, ToChroot } from './protocol.js';
+import { placeRootFiles } from './root-files.js';
+import { materialise } from './snapshot.js';
+import { sweep } from './sweep.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export interface ChrootOptions {
+  poolSize?: number;
+  /** Told once per executor what the mode changes for a request (the network). */
+  onNotice?: (message: string) => void;
+}
+
+/** Runs in progress, killed and their roots removed if tsbuild exits meanwhile. */
+const live = new Map<string, { pid?: number }>();
+let exitHook = false;
+function onExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const [root, run] of live) {
+      if (run.pid !== undefined) sweep(run.pid, root);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}
+
+let cloexecProbe: boolean | undefined;
+
+export function createChrootExecutor(opts: ChrootOptions = {}): Executor {
+  return new ChrootExecutor(opts);
+}
+
+class ChrootExecutor implements Executor {
+  private readonly pool: WorkerPool;
+  private readonly running = new Set<{ kill(): void; finished: Promise<unknown> }>();
+  private closed = false;
+  private noticed = false;
+
+  constructor(private readonly opts: ChrootOptions) {
+    if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'chroot isolation needs root (CAP_SYS_CHROOT and the right to set ids)');
+    this.pool = new WorkerPool(opts.poolSize ?? 1, { workerUrl: WORKER_URL });
+  }
+
+  async run(req: RunRequest): Promise<RunResult> {
+    const cancelled = () => new ExecutorError('TSBUILD_CANCELLED', this.closed ? 'the executor is closed' : 'run cancelled', { cause: req.signal?.reason });
+    if (this.closed || req.signal?.aborted) throw cancelled();
+    this.check(req);
+    const started = performance.now();
+    const { upperdir, workdir } = req.rootfs;
+    const base = workdir ?? mkdtempSync(join(tmpdir(), 'tsbuild-run-'));
+    const root = join(base, `chroot-${randomBytes(6).toString('hex')}`);
+    mkdirSync(root, { mode: 0o755 });
+    const dirs = [root, ...(workdir === undefined ? [base] : [])];
+    const real = realpathSync(root);
+    const state: { pid?: number } = {};
+    live.set(real, state);
+    onExit();
+    try {
+      const baseline = materialise(req.rootfs.lowerdirs, root);
+      const hostname = req.process.hostname ?? 'tsbuild';
+      const ignored = placeRootFiles(root, {
+        hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
+        resolvConf: req.resolvConf ?? hostResolvConf(),
+        hostname: `${hostname}\n`,
+      }, req.mounts ?? []);
+      if (this.closed || req.signal?.aborted) throw cancelled();
+      const plan: ChrootPlan = {
+        root: real,
+        process: { args: req.process.args, env: req.process.env, cwd: req.process.cwd, user: req.process.user },
+        stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
+        closeRangeCloexec: (cloexecProbe ??= closeRangeProbe(0xfffffffe, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0),
+      };
+      const taken = await this.pool.take();
+      if (this.closed || req.signal?.aborted) {
+        await discard(taken);
+        this.pool.refill();
+        throw cancelled();
+      }
+      const outcome = await this.supervise(taken.worker, plan, req, state);
+      if (upperdir !== undefined) writeChanges(root, req.rootfs.lowerdirs, upperdir, baseline, ignored);
+      return { ...outcome, durationMs: performance.now() - started };
+    } finally {
+      if (state.pid !== undefined) sweep(state.pid, real);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      live.delete(real);
+    }
+  }
+
+  /** What this mode cannot do, refused before anything is made. */
+  private check(req: RunRequest): void {
+    if (req.rootfs.upperdir !== undefined && req.rootfs.workdir === undefined) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'rootfs.workdir is required with rootfs.upperdir');
+    const limit = firstLimit(req.limits);
+    if (limit) throw new CgroupUnavailableError(limit, `${limit}: resource limits need cgroups, which chroot isolation does not use (run where the sandbox can start: tsbuild info says what is missing)`);
+    if (req.network === 'none') throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', "network 'none' needs a network namespace, which chroot isolation cannot create: the command would reach the network (tsbuild info says what is missing for the sandbox)");
+    if (req.ports && req.ports.length > 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'publishing ports needs the sandbox: in chroot isolation the command uses the host\'s network, so it listens on the host\'s ports itself');
+    if (req.rootfs.readonly) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'a read-only root needs the sandbox: chroot isolation cannot mount');
+    if (req.network === 'private' && !this.noticed) {
+      this.noticed = true;
+      this.opts.onNotice?.("chroot isolation has no network namespace: commands asking for a network of their own use the host's network");
+    }
+  }
+
+  private supervise(worker: Worker, plan: ChrootPlan, req: RunRequest, state: { pid?: number }): Promise<Omit<RunResult, 'durationMs'>> {
+    let outcome: { result: Omit<RunResult, 'durationMs'> } | { error: ExecutorError } | undefined;
+    let cancelled = false;
+    let done = false;
+    const kill = () => {
+      if (state.pid !== undefined) sweep(state.pid, plan.root);
+    };
+    const onAbort = () => {
+      if (outcome) return;
+      cancelled = true;
+      kill();
+    };
+    const send = (m: ToChroot) => worker.postMessage(m);
+    let refilled = false;
+    const refill = () => {
+      if (!refilled) this.pool.refill();
+      refilled = true;
+    };
+    const finished = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromChroot) => {
+        switch (m.type) {
+          case 'started':
+            state.pid = m.pid;
+            refill();
+            if (cancelled) kill();
+            break;
+          case 'stdout':
+            req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+            break;
+          case 'stderr':
+            req.onStderr?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+            break;
+          case 'exited': {
+            // The command is a zombie until the worker reaps it: its pid names its session and group.
+            kill();
+            const signal = m.signal ?? undefined;
+            const exitCode = m.code ?? 128 + (signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0);
+            outcome = { result: { exitCode, ...(signal ? { signal } : {}) } };
+            break;
+          }
+          case 'failed':
+            refill();
+            outcome = m.code === 'TSBUILD_SANDBOX_UNSUPPORTED' ? { error: new ExecutorError(m.code, m.message) } : { result: { exitCode: m.exitCode, setupError: m.message } };
+            break;
+          case 'done':
+            done = true;
+            break;
+        }
+      });
+      worker.once('error', (err) => {
+        kill();
+        outcome ??= { error: new ExecutorError('TSBUILD_SANDBOX_SETUP', `chroot worker failed: ${err.message}`, { cause: err }) };
+      });
+      worker.once('exit', () => {
+        refill();
+        resolve();
+      });
+    });
+    const entry = { kill: onAbort, finished };
+    this.running.add(entry);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    send({ type: 'run', plan });
+    const stopStdin = pipeStdin(req.stdin, send);
+    return finished.then(() => {
+      stopStdin();
+      req.signal?.removeEventListener('abort', onAbort);
+      this.running.delete(entry);
+      if (!done && state.pid !== undefined) {
+        kill();
+        try {
+          waitid(P.PID, state.pid, W.NOHANG);
+        } catch {
+          /* reaped */
+        }
+      }
+      if (cancelled) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled', { cause: req.signal?.reason });
+      if (!outcome) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'chroot worker ended without a result');
+      if ('error' in outcome) throw outcome.error;
+      return outcome.result;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const running = [...this.running];
+    for (const r of running) r.kill();
+    await Promise.allSettled(running.map((r) => r.finished));
+    await this.pool.close();
+  }
+}
+
+function firstLimit(limits: Limits | undefined): string | undefined {
+  if (!limits) return undefined;
+  return Object.entries(limits).find(([, v]) => v !== undefined)?.[0];
+}
+
+let resolvConf: string | undefined;
+function hostResolvConf(): string {
+  if (resolvConf === undefined) {
+    try {
+      resolvConf = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      resolvConf = '';
+    }
+  }
+  return resolvConf;
+}

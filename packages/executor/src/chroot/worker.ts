@@ -1,0 +1,191 @@
+/**
+ * A chroot worker thread, used for one run: it takes a filesystem context of its own
+ * (unshare(CLONE_FS), which needs no privilege), starts the watchdog, chroots into the
+ * run's private root, resolves the user there, creates the working directory, drops to
+ * the command's credentials (raw per-thread calls, as the sandbox worker does) and
+ * spawns the command in a new session with posix_spawn. Then it streams the output,
+ * reports the exit (the command left a zombie until the main thread has killed what it
+ * left behind), closes the watchdog's pipe and ends.
+ *
+ * The watchdog is the host's /bin/sh, started before the chroot with the read end of a
+ * pipe only this thread writes: it reads the command's pid, waits for EOF and kills the
+ * command's process group. EOF comes when the run ends, or when tsbuild dies, even by
+ * `kill -9`, so the command does not outlive tsbuild (a process that left the process
+ * group can; see sweep.ts). Without /bin/sh on the host there is no watchdog.
+ */
+import { existsSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { parentPort } from 'node:worker_threads';
+import { ExecutorError } from '../errors.js';
+import * as libc from '../libc.js';
+import { enterWorkdir, environment, readRootFile } from '../sandbox/command-env.js';
+import { dropPrivileges } from '../sandbox/credentials.js';
+import { fdSealer } from '../sandbox/fds.js';
+import { SetupError } from '../sandbox/setup-error.js';
+import { CannotStart } from '../sandbox/setup.js';
+import { aboveStdio, findExecutable, spawnCommand, spawnWith, type Spawned } from '../sandbox/spawn.js';
+import { processUser } from '../sandbox/user.js';
+import { UserResolutionError } from '../user/index.js';
+import type { ChrootPlan, FromChroot, ToChroot } from './protocol.js';
+
+const port = parentPort!;
+const post = (m: FromChroot) => port.postMessage(m);
+const POLL_MS = [1, 1, 1, 2, 2, 5, 5, 10, 10, 20, 20, 50];
+const WNOWAIT = 0x01000000;
+const WATCH_SCRIPT = 'read pgid || exit 0; while read -r _; do :; done; kill -KILL -"$pgid" 2>/dev/null; exit 0';
+
+interface Started extends Spawned {
+  stdin?: number;
+  stdout: number;
+  stderr: number;
+}
+
+function startWatchdog(): { pidfd: number; control: number } | undefined {
+  if (!existsSync('/bin/sh')) return undefined;
+  const [r, w] = libc.pipe2().map(aboveStdio) as [number, number];
+  try {
+    const s = spawnWith('/bin/sh', ['tsbuild-chroot-watch', '-c', WATCH_SCRIPT], [], (fa) => {
+      libc.spawnAddDup2(fa, r, 0);
+      libc.spawnAddOpen(fa, 1, '/dev/null', libc.O.WRONLY);
+      libc.spawnAddOpen(fa, 2, '/dev/null', libc.O.WRONLY);
+    });
+    return { pidfd: s.pidfd, control: w };
+  } catch (err) {
+    libc.close(w);
+    throw err;
+  } finally {
+    libc.close(r);
+  }
+}
+
+function start(plan: ChrootPlan, watch: { control: number } | undefined): Started {
+  const proc = plan.process;
+  if (proc.args.length === 0) throw new SetupError('no command to run');
+  const sealer = fdSealer({ closeRangeCloexec: plan.closeRangeCloexec });
+  try {
+    libc.chroot(plan.root);
+    libc.chdir('/');
+  } catch (err) {
+    sealer.close();
+    throw new SetupError('chroot', err);
+  }
+  let user;
+  try {
+    user = processUser(proc.user, { passwd: readRootFile('/etc/passwd'), group: readRootFile('/etc/group') });
+  } catch (err) {
+    sealer.close();
+    if (err instanceof UserResolutionError) throw new SetupError(err.message);
+    throw err;
+  }
+  try {
+    enterWorkdir(proc.cwd, user);
+  } catch (err) {
+    sealer.close();
+    throw err;
+  }
+  const env = environment(proc.env, user.home);
+  const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
+  const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
+  const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
+  try {
+    sealer.seal();
+    try {
+      dropPrivileges(user, { seccomp: false });
+    } catch (err) {
+      throw new SetupError('credentials', err);
+    }
+    const found = findExecutable(proc.args[0]!, env.PATH);
+    if (typeof found !== 'string') {
+      throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
+    }
+    const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    let spawned: Spawned;
+    try {
+      spawned = spawnCommand(found, proc.args, envp, { stdin: inRead, stdout: outWrite, stderr: errWrite });
+    } catch (err) {
+      const errno = (err as { errno?: string }).errno;
+      throw new CannotStart(errno === 'ENOENT' ? 127 : 126, `exec ${JSON.stringify(found)}: ${errno ?? (err as Error).message}`);
+    }
+    if (watch) writeSync(watch.control, `${spawned.pid}\n`);
+    return { ...spawned, stdin: inWrite, stdout: outRead, stderr: errRead };
+  } catch (err) {
+    for (const fd of [outRead, errRead, inWrite]) if (fd !== undefined) libc.close(fd);
+    throw err;
+  } finally {
+    for (const fd of [outWrite, errWrite, inRead]) if (fd !== undefined) libc.close(fd);
+  }
+}
+
+function run(plan: ChrootPlan): void {
+  let watch: { pidfd: number; control: number } | undefined;
+  let cmd: Started | undefined;
+  const finish = (last?: FromChroot) => {
+    if (watch) {
+      libc.close(watch.control);
+      libc.waitid(libc.P.PIDFD, watch.pidfd, 0);
+    }
+    if (cmd) libc.waitid(libc.P.PIDFD, cmd.pidfd, 0);
+    if (last) post(last);
+    post({ type: 'done' });
+    process.exit(0);
+  };
+  try {
+    libc.unshare(libc.CLONE.FS);
+    watch = startWatchdog();
+    cmd = start(plan, watch);
+  } catch (err) {
+    const e = err instanceof ExecutorError ? err : new SetupError('chroot setup', err);
+    finish({ type: 'failed', code: e.code, message: e.message, exitCode: err instanceof CannotStart ? err.exitCode : 125 });
+    return;
+  }
+  const c = cmd;
+  post({ type: 'started', pid: c.pid });
+  let open = 2;
+  let exited = false;
+  const ended = () => {
+    if (exited && open === 0) finish();
+  };
+  let polls = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = () => {
+    if (exited) return;
+    clearTimeout(timer);
+    const st = libc.waitid(libc.P.PIDFD, c.pidfd, libc.W.NOHANG | WNOWAIT);
+    if (!st) {
+      timer = setTimeout(poll, POLL_MS[Math.min(polls++, POLL_MS.length - 1)]);
+      return;
+    }
+    exited = true;
+    post(st.code === libc.CLD.EXITED ? { type: 'exited', code: st.status, signal: null } : { type: 'exited', code: null, signal: signalName(st.status) });
+    ended();
+  };
+  for (const [fd, type] of [[c.stdout, 'stdout'], [c.stderr, 'stderr']] as const) {
+    const s = new Socket({ fd, readable: true, writable: false });
+    s.on('data', (data: Buffer) => post({ type, data }));
+    s.on('error', () => {});
+    s.on('close', () => {
+      open--;
+      poll();
+      ended();
+    });
+  }
+  if (c.stdin !== undefined) {
+    const stdin = new Socket({ fd: c.stdin, readable: false, writable: true });
+    stdin.on('error', () => {});
+    port.on('message', (m: ToChroot) => {
+      if (m.type === 'stdin') stdin.write(m.data);
+      else if (m.type === 'stdin-end') stdin.end();
+    });
+  }
+  poll();
+}
+
+function signalName(n: number): string {
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
+}
+
+port.once('message', (m: ToChroot) => {
+  if (m.type === 'run') run(m.plan);
+});
+post({ type: 'ready', tid: libc.gettid() });
