@@ -60,7 +60,8 @@ export function kernelFeatures(env: NodeJS.ProcessEnv = process.env): KernelFeat
   return out;
 }
 
-function fallbacksFrom(value: string | undefined): Array<keyof KernelFeatures> {
+/** The features TSBUILD_SANDBOX_FALLBACKS (its value here) turns off; an unknown name is an error. */
+export function fallbacksFrom(value: string | undefined): Array<keyof KernelFeatures> {
   if (!value) return [];
   const keys = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (keys.includes('all')) return Object.values(FALLBACK_KEYS);

@@ -1,4 +1,4 @@
-/** @tsbuild/executor: runs processes in fresh namespaces. Knows directories and processes, never images. */
+/** @tsbuild/executor: runs processes in fresh namespaces, or chrooted where none can be made (isolation.ts). Knows directories and processes, never images. */
 export * from './errors.js';
 export type { Executor, Limits, MountSpec, NetworkMode, PortSpec, ProcessSpec, RootfsSpec, RunRequest, RunResult, UserSpec } from './types.js';
 export { createExecutor, type ExecutorOptions } from './executor.js';

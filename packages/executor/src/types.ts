@@ -18,6 +18,11 @@
  *   the upper dir holds exactly what the command changed. Only then does `run()`
  *   resolve: the caller may diff the upper dir at once.
  *
+ * In chroot isolation (`createExecutor({ isolation: 'chroot' })`, chroot/executor.ts) the
+ * same holds without namespaces or mounts, except what a chroot cannot give, refused with
+ * an error before anything runs: `network: 'none'`, ports, limits, a read-only root and
+ * writable bind mounts; `private` runs on the host's network.
+ *
  * ```ts
  * const ex = createExecutor();
  * const r = await ex.run({

@@ -18,18 +18,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { CgroupUnavailableError, ExecutorError } from '../errors.js';
+import { fallbacksFrom, FALLBACKS_ENV } from '../features.js';
 import { closeRangeProbe, CLOSE_RANGE_CLOEXEC, P, W, waitid } from '../libc.js';
 import { discard, WorkerPool } from '../pool.js';
 import { pipeStdin } from '../stdin.js';
 import type { Executor, Limits, RunRequest, RunResult } from '../types.js';
 import { writeChanges } from './changes.js';
-import type { ChrootPlan, FromChroot, ToChroot } from './protocol.js';
-import { placeRootFiles } from './root-files.js';
-import { materialise } from './snapshot.js';
+import type { ChrootPlan, FromChroot, Prepared, ToChroot } from './protocol.js';
 import { sweep } from './sweep.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -55,6 +55,15 @@ function onExit(): void {
 }
 
 let cloexecProbe: boolean | undefined;
+
+/**
+ * close_range(CLOSE_RANGE_CLOEXEC) works here, unless TSBUILD_SANDBOX_FALLBACKS turns it
+ * off (features.ts: the other kernel features are the sandbox's, which this mode cannot probe).
+ */
+function closeRangeCloexec(): boolean {
+  cloexecProbe ??= closeRangeProbe(0xfffffffe, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0;
+  return cloexecProbe && !fallbacksFrom(process.env[FALLBACKS_ENV]).includes('closeRangeCloexec');
+}
 
 export function createChrootExecutor(opts: ChrootOptions = {}): Executor {
   return new ChrootExecutor(opts);
@@ -86,19 +95,20 @@ class ChrootExecutor implements Executor {
     live.set(real, state);
     onExit();
     try {
-      const baseline = materialise(req.rootfs.lowerdirs, root);
       const hostname = req.process.hostname ?? 'tsbuild';
-      const ignored = placeRootFiles(root, {
-        hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-        resolvConf: req.resolvConf ?? hostResolvConf(),
-        hostname: `${hostname}\n`,
-      }, req.mounts ?? []);
-      if (this.closed || req.signal?.aborted) throw cancelled();
       const plan: ChrootPlan = {
         root: real,
+        lowerdirs: req.rootfs.lowerdirs,
+        files: {
+          hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
+          resolvConf: req.resolvConf ?? hostResolvConf(),
+          hostname: `${hostname}\n`,
+        },
+        mounts: req.mounts ?? [],
+        cancel: new SharedArrayBuffer(4),
         process: { args: req.process.args, env: req.process.env, cwd: req.process.cwd, user: req.process.user },
         stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
-        closeRangeCloexec: (cloexecProbe ??= closeRangeProbe(0xfffffffe, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0),
+        closeRangeCloexec: closeRangeCloexec(),
       };
       const taken = await this.pool.take();
       if (this.closed || req.signal?.aborted) {
@@ -106,12 +116,16 @@ class ChrootExecutor implements Executor {
         this.pool.refill();
         throw cancelled();
       }
-      const outcome = await this.supervise(taken.worker, plan, req, state);
-      if (upperdir !== undefined) writeChanges(root, req.rootfs.lowerdirs, upperdir, baseline, ignored);
-      return { ...outcome, durationMs: performance.now() - started };
+      const { result, prepared } = await this.supervise(taken.worker, plan, req, state);
+      // On this thread: comparing is fast and new entries move by rename (see changes.ts).
+      if (upperdir !== undefined && prepared) {
+        writeChanges(real, req.rootfs.lowerdirs, upperdir, new Map(prepared.baseline), { paths: new Set(prepared.ignored.paths), created: new Set(prepared.ignored.created) });
+      }
+      return { ...result, durationMs: performance.now() - started };
     } finally {
-      if (state.pid !== undefined) sweep(state.pid, real);
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      // The command is reaped by now: its pid no longer names the run, its root still does.
+      if (state.pid !== undefined) sweep(undefined, real);
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
       live.delete(real);
     }
   }
@@ -130,7 +144,8 @@ class ChrootExecutor implements Executor {
     }
   }
 
-  private supervise(worker: Worker, plan: ChrootPlan, req: RunRequest, state: { pid?: number }): Promise<Omit<RunResult, 'durationMs'>> {
+  private supervise(worker: Worker, plan: ChrootPlan, req: RunRequest, state: { pid?: number }): Promise<{ result: Omit<RunResult, 'durationMs'>; prepared?: Prepared }> {
+    let prepared: Prepared | undefined;
     let outcome: { result: Omit<RunResult, 'durationMs'> } | { error: ExecutorError } | undefined;
     let cancelled = false;
     let done = false;
@@ -140,6 +155,8 @@ class ChrootExecutor implements Executor {
     const onAbort = () => {
       if (outcome) return;
       cancelled = true;
+      // Still copying: the worker stops at its next directory and starts nothing.
+      Atomics.store(new Int32Array(plan.cancel), 0, 1);
       kill();
     };
     const send = (m: ToChroot) => worker.postMessage(m);
@@ -151,6 +168,9 @@ class ChrootExecutor implements Executor {
     const finished = new Promise<void>((resolve) => {
       worker.on('message', (m: FromChroot) => {
         switch (m.type) {
+          case 'prepared':
+            prepared = m;
+            break;
           case 'started':
             state.pid = m.pid;
             refill();
@@ -208,7 +228,7 @@ class ChrootExecutor implements Executor {
       if (cancelled) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled', { cause: req.signal?.reason });
       if (!outcome) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'chroot worker ended without a result');
       if ('error' in outcome) throw outcome.error;
-      return outcome.result;
+      return { result: outcome.result, ...(prepared ? { prepared } : {}) };
     });
   }
 

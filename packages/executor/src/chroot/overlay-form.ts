@@ -9,7 +9,7 @@
 import type { BigIntStats } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
 import { getXattr, mknodAt, setXattr } from '../libc.js';
-import { SyscallError } from '../errors.js';
+import { ExecutorError, SyscallError } from '../errors.js';
 
 export const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'] as const;
 const S_IFCHR = 0o020000;
@@ -26,9 +26,17 @@ export function isOpaque(dir: Buffer): boolean {
   return OPAQUE_XATTRS.some((name) => getXattr(dir, name)?.toString() === 'y');
 }
 
-/** A 0:0 character device: allowed to anyone since Linux 5.8, to CAP_MKNOD before. */
+/**
+ * A 0:0 character device: allowed to anyone since Linux 5.8, to CAP_MKNOD before; but
+ * never on overlayfs itself (EPERM), which is what a container's root filesystem is.
+ */
 export function makeWhiteout(path: Buffer): void {
-  mknodAt(path, S_IFCHR, 0n);
+  try {
+    mknodAt(path, S_IFCHR, 0n);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.errno !== 'EPERM') throw err;
+    throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `cannot record a deletion at ${path.toString('latin1')}: mknod of a 0:0 device (an overlay whiteout) was refused (EPERM); overlayfs refuses them, and a container's root filesystem is one: put tsbuild's store ($TSBUILD_ROOT, /var/lib/tsbuild) on a volume (docker run -v /var/lib/tsbuild)`, { cause: err });
+  }
 }
 
 /**

@@ -1,29 +1,48 @@
 /**
- * Messages between the chroot executor (main thread) and a chroot worker thread:
+ * Messages between the chroot executor (main thread) and a chroot worker thread, used for
+ * one run. The worker copies the root (so the copy of a whole tree never blocks
+ * tsbuild's event loop) and says what it recorded, then starts the command:
  *
- *   worker: ready ─ main: run(plan) ─ worker: started ─ stdout/stderr* ─ exited ─ done
- *                                            └──────── failed (could not start) ── done
+ *   worker: ready ─ main: run(plan) ─ worker: prepared ─ started ─ stdout/stderr* ─ exited ─ done
+ *                                            └──────── failed (could not start) ──────────── done
  *
  * `exited` comes while the command is still a zombie (waitid WNOWAIT), so its pid, the
  * id of its session and process group, cannot be reused while the main thread kills
  * what it left behind (sweep.ts).
  */
 import type { ExecutorErrorCode } from '../errors.js';
-import type { UserSpec } from '../types.js';
+import type { MountSpec, UserSpec } from '../types.js';
+import type { RootFiles } from './root-files.js';
+import type { Stamp } from './snapshot.js';
+
+/** The baseline and the run's own paths (changes.ts), as plain data. */
+export interface Prepared {
+  baseline: Array<[string, Stamp]>;
+  ignored: { paths: string[]; created: string[] };
+}
 
 export interface ChrootPlan {
-  /** The private root (realpath). */
+  /** The private root (realpath): an empty directory the worker fills with the merged lower dirs and the run's files. */
   root: string;
+  lowerdirs: string[];
+  files: RootFiles;
+  mounts: MountSpec[];
   process: { args: string[]; env: string[]; cwd: string; user: UserSpec };
   stdin: 'ignore' | 'pipe';
+  /** Set to 1 by the main thread when the run is cancelled: the worker stops copying and starts nothing. */
+  cancel: SharedArrayBuffer;
   /** close_range(CLOSE_RANGE_CLOEXEC) works here (else fds are marked one by one). */
   closeRangeCloexec: boolean;
 }
 
-export type ToChroot = { type: 'run'; plan: ChrootPlan } | { type: 'stdin'; data: Uint8Array } | { type: 'stdin-end' };
+export type ToChroot =
+  | { type: 'run'; plan: ChrootPlan }
+  | { type: 'stdin'; data: Uint8Array }
+  | { type: 'stdin-end' };
 
 export type FromChroot =
   | { type: 'ready'; tid: number }
+  | ({ type: 'prepared' } & Prepared)
   | { type: 'started'; pid: number }
   | { type: 'stdout' | 'stderr'; data: Uint8Array }
   | { type: 'exited'; code: number | null; signal: string | null }

@@ -4,6 +4,7 @@
  * started outlives the run. Needs root.
  */
 import anyTest from 'ava';
+import koffi from 'koffi';
 import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupUnavailableError } from '../errors.js';
@@ -97,6 +98,21 @@ test('an abort kills the command and rejects with TSBUILD_CANCELLED; the private
   await t.throwsAsync(run, { code: 'TSBUILD_CANCELLED' });
   t.deepEqual(readdirSync(layer.workdir), []);
   t.false(existsSync(join(layer.upperdir, 'bin')));
+});
+
+test('no fd of tsbuild reaches the command, even an inheritable one (close_range, or each fd listed before the chroot)', async (t) => {
+  const lib = koffi.load('libc.so.6');
+  const dup = lib.func('int dup(int fd)');
+  const close = lib.func('int close(int fd)');
+  const leaky = dup(2) as number; // no O_CLOEXEC: inherited unless the run marks it
+  t.true(leaky > 2);
+  try {
+    const r = await sh(ex, [rootfs], `{ true <&${leaky}; } 2>/dev/null && echo open || echo closed; { true <&2; } && echo stderr-open`, { network: 'host' });
+    t.is(r.code, 0, r.err);
+    t.is(r.out, 'closed\nstderr-open\n');
+  } finally {
+    close(leaky);
+  }
 });
 
 test('exit codes 126 and 127 and an unknown user are results with setupError, as in the sandbox', async (t) => {

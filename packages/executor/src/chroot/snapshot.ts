@@ -46,13 +46,15 @@ export function stamp(st: BigIntStats): Stamp {
 /**
  * Write the merged view of `lowerdirs` into `dest`, an existing empty directory (which
  * takes the metadata of the view's root). Returns the baseline of every copied path.
+ * `stop` is called before each directory and may throw to end the copy.
  */
-export function materialise(lowerdirs: readonly string[], dest: string): Baseline {
+export function materialise(lowerdirs: readonly string[], dest: string, stop: () => void = () => {}): Baseline {
   const baseline: Baseline = new Map();
   const root = Buffer.from(dest);
   const dirs = lowerdirs.map((d) => Buffer.from(d));
 
   const copyDir = (from: readonly Buffer[], to: Buffer, rel: string) => {
+    stop();
     for (const [key, e] of mergedChildren(from)) {
       const target = child(to, Buffer.from(key, 'latin1'));
       const r = rel ? `${rel}/${key}` : key;

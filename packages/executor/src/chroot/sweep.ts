@@ -30,8 +30,12 @@ function rootOf(pid: number): string | undefined {
   }
 }
 
-/** The live processes of the run whose command has pid `leader` and root `root`. */
-export function runProcesses(leader: number, root: string): number[] {
+/**
+ * The live processes of the run whose command has pid `leader` and root `root`. `leader`
+ * only while that pid is still the command's (alive, or a zombie not yet reaped): a
+ * reaped pid can be another process's, session and group ids included.
+ */
+export function runProcesses(leader: number | undefined, root: string): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -39,13 +43,13 @@ export function runProcesses(leader: number, root: string): number[] {
     if (pid === process.pid) continue;
     const i = info(pid);
     if (!i || i.state === 'Z' || i.state === 'X') continue;
-    if (i.session === leader || i.pgrp === leader || rootOf(pid) === root) out.push(pid);
+    if ((leader !== undefined && (i.session === leader || i.pgrp === leader)) || rootOf(pid) === root) out.push(pid);
   }
   return out;
 }
 
-/** SIGKILL every process of the run until none is left; returns how many were killed. */
-export function sweep(leader: number, root: string): number {
+/** SIGKILL every process of the run until none is left (see runProcesses); returns how many were killed. */
+export function sweep(leader: number | undefined, root: string): number {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   let killed = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {

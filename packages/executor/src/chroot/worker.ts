@@ -28,6 +28,8 @@ import { aboveStdio, findExecutable, spawnCommand, spawnWith, type Spawned } fro
 import { processUser } from '../sandbox/user.js';
 import { UserResolutionError } from '../user/index.js';
 import type { ChrootPlan, FromChroot, ToChroot } from './protocol.js';
+import { placeRootFiles } from './root-files.js';
+import { materialise } from './snapshot.js';
 
 const port = parentPort!;
 const post = (m: FromChroot) => port.postMessage(m);
@@ -131,6 +133,15 @@ function run(plan: ChrootPlan): void {
     process.exit(0);
   };
   try {
+    // On the host's view, as tsbuild: the copy and the run's own files.
+    const flag = new Int32Array(plan.cancel);
+    const stop = () => {
+      if (Atomics.load(flag, 0) !== 0) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled');
+    };
+    const baseline = materialise(plan.lowerdirs, plan.root, stop);
+    const ignored = placeRootFiles(plan.root, plan.files, plan.mounts);
+    post({ type: 'prepared', baseline: [...baseline], ignored: { paths: [...ignored.paths], created: [...ignored.created] } });
+    stop();
     libc.unshare(libc.CLONE.FS);
     watch = startWatchdog();
     cmd = start(plan, watch);
