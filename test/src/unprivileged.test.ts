@@ -11,6 +11,9 @@
  * with `tsbuild run`, and the fixtures must pass the same checks as images built on the
  * host (helpers/differential.ts).
  *
+ * The store in the container is on the container's own filesystem (docker's overlay2), as
+ * it is in a CI job.
+ *
  * Skipped where dockerd cannot run at all (.ci/run starts one for this test); the apt and
  * node workloads are skipped when the mirror or the registry cannot be reached.
  */
