@@ -87,6 +87,11 @@ RUN mkdir -p /made/sub /data/old && echo made > /made/file && ln -s file /made/l
 RUN rm /made/link && rm -rf /data && mkdir /data && echo new > /data/new
 `;
 
+/** On top of the image above as the sandbox built it (its layers hold a whiteout and an opaque directory). */
+const ON_LAYERS_DOCKERFILE = `FROM sandbox-built:test
+RUN ls -A /data /made > /listing && rm /made/file
+`;
+
 /** fixtures/<name> prepared (prepare.sh) into `dest`, its links as they are. */
 async function prepared(name: string, dest: string): Promise<void> {
   const dir = await prepareFixture(name);
@@ -107,6 +112,16 @@ async function runOffline() {
   await prepared('busybox', join(ctx, 'busybox'));
   await mkdir(join(ctx, 'run-chown'));
   await writeFile(join(ctx, 'run-chown', 'Dockerfile'), CHOWN_DOCKERFILE);
+  await mkdir(join(ctx, 'on-layers'));
+  await writeFile(join(ctx, 'on-layers', 'Dockerfile'), ON_LAYERS_DOCKERFILE);
+  // The same two builds on the host, in the sandbox, to compare with and to build on.
+  const sandboxStore = join(work, 'sandbox-store');
+  for (const args of [['-t', 'busybox:latest', join(ctx, 'busybox')], ['-t', 'chowned:test', '-t', 'sandbox-built:test', join(ctx, 'run-chown')]]) {
+    const b = await tsbuild(['build', '-q', ...EPOCH, ...args], { root: sandboxStore });
+    if (b.code !== 0) throw new Error(`building ${args.at(-1)} on the host: ${b.stderr}`);
+  }
+  const saved = await tsbuild(['save', 'sandbox-built:test', '-o', join(ctx, 'sandbox-built.tar')], { root: sandboxStore });
+  if (saved.code !== 0) throw new Error(`tsbuild save: ${saved.stderr}`);
   const steps: Step[] = [
     { name: 'status', argv: ['cat', '/proc/self/status'] },
     { name: 'unshare', argv: ['unshare', '--mount', 'true'] },
@@ -114,6 +129,8 @@ async function runOffline() {
     { name: 'busybox', argv: build('busybox:latest', '/ctx/busybox', EPOCH) },
     { name: 'sandbox', argv: ['tsbuild', 'build', '--progress', 'plain', '--isolation', 'sandbox', '/ctx/busybox'] },
     { name: 'run-chown', argv: build('chowned:test', '/ctx/run-chown', [...EPOCH, '-o', 'type=oci,dest=/out/chowned.tar']) },
+    { name: 'load-layers', argv: ['tsbuild', 'load', '-i', '/ctx/sandbox-built.tar'] },
+    { name: 'on-layers', argv: build('on-layers:test', '/ctx/on-layers', ['-o', 'type=oci,dest=/out/on-layers.tar']) },
   ];
   for (const name of SAMPLE) {
     await prepared(name, join(ctx, name));
@@ -129,7 +146,7 @@ async function runOffline() {
     env: { TSBUILD_ROOT: '/var/lib/tsbuild-in-container' },
     steps,
   });
-  return { ...res, ctx, out, work, seconds: Math.round((Date.now() - started) / 1000) };
+  return { ...res, sandboxStore, out, work, seconds: Math.round((Date.now() - started) / 1000) };
 }
 test.after.always(async () => {
   const o = await offlineRun?.catch(() => undefined);
@@ -169,14 +186,21 @@ test('busybox with RUN steps in the container: chown, deletions and a replaced d
   t.is(res.stdout, ['1000:1000 755 /made', '1000:1000 755 /made/sub', '1000:1000 640 /made/file', '/data:', 'new', '', '/made:', 'file', 'sub', 'new', ''].join('\n'));
 
   // The same two builds on the host, in the sandbox: the same layers, the same image.
-  const host = join(await tempDir('unpriv-sandbox', t), 'store');
-  for (const [tag, dir] of [['busybox:latest', 'busybox'], ['chowned:test', 'run-chown']] as const) {
-    const b = await tsbuild(['build', '-q', '-t', tag, ...EPOCH, join(o.ctx, dir)], { root: host });
-    t.is(b.code, 0, b.stderr);
-  }
-  const [inContainer, onHost] = await Promise.all([root, host].map(async (r) => JSON.parse((await tsbuild(['inspect', 'chowned:test'], { root: r })).stdout) as Array<{ Id: string; RootFS: { Layers: string[] } }>));
+  const [inContainer, onHost] = await Promise.all([root, o.sandboxStore].map(async (r) => JSON.parse((await tsbuild(['inspect', 'chowned:test'], { root: r })).stdout) as Array<{ Id: string; RootFS: { Layers: string[] } }>));
   t.deepEqual(inContainer![0]!.RootFS.Layers, onHost![0]!.RootFS.Layers, 'the layers (diff ids) equal those the sandbox makes');
   t.is(inContainer![0]!.Id, onHost![0]!.Id, 'the image equals the one the sandbox makes');
+});
+
+test('FROM an image whose layers hold a whiteout and an opaque directory: unpacked and built on in the container', async (t) => {
+  if (!(await image(t))) return;
+  const o = (await offline())!;
+  const load = o.steps.get('load-layers')!;
+  t.is(load.code, 0, load.stderr);
+  assertBuilt(t, 'FROM sandbox-built + RUN', o.steps.get('on-layers'));
+  const root = await hostStore(t, join(o.out, 'on-layers.tar'));
+  const res = await tsbuild(['run', 'on-layers:test', 'sh', '-c', 'cat /listing; ls -A /made'], { root });
+  t.is(res.code, 0, res.stderr);
+  t.is(res.stdout, '/data:\nnew\n\n/made:\nfile\nsub\nsub\n');
 });
 
 for (const name of SAMPLE) {
