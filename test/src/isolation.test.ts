@@ -78,6 +78,20 @@ test('without CAP_SYS_ADMIN, auto picks chroot, says why once, and RUN steps and
   t.regex(none.stderr, /network 'none' needs a network namespace/);
 });
 
+test('without CAP_SYS_ADMIN, a replaced directory comes out opaque, and its image loads and runs there', async (t) => {
+  const root = await busyboxStore(t);
+  const work = await tempDir('iso-opaque', t);
+  await writeFile(join(work, 'Dockerfile'), 'FROM busybox\nRUN mkdir /d && touch /d/old\nRUN rm -rf /d && mkdir /d && touch /d/new\n');
+  const built = await withoutSysAdmin(['build', '-q', '-t', 'opaque', '-o', `type=oci,dest=${work}/opaque.tar`, work], root);
+  t.is(built.code, 0, built.stderr);
+  const other = join(work, 'store2');
+  const loaded = await withoutSysAdmin(['load', '-i', `${work}/opaque.tar`], other);
+  t.is(loaded.code, 0, loaded.stderr);
+  const ran = await withoutSysAdmin(['run', '--network', 'host', 'opaque', 'ls', '/d'], other);
+  t.is(ran.code, 0, ran.stderr);
+  t.is(ran.stdout, 'new\n', 'the lower /d/old stays hidden');
+});
+
 test('RUN --network=none in chroot isolation is an error at its line', async (t) => {
   const root = await busyboxStore(t);
   const work = await tempDir('iso-none', t);

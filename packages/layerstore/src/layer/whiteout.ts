@@ -11,7 +11,7 @@
  * read the overlay form. Names are bytes.
  */
 import type { BigIntStats, Stats } from 'node:fs';
-import { getXattr, mknod, S_IFCHR, setXattr } from '../sys/libc.js';
+import { getXattr, mknod, S_IFCHR, setXattr, SysError } from '../sys/libc.js';
 
 export const WHITEOUT_PREFIX = Buffer.from('.wh.');
 export const AUFS_META_PREFIX = Buffer.from('.wh..wh.');
@@ -63,6 +63,17 @@ export function isOpaque(host: Buffer): boolean {
   return OPAQUE_XATTRS.some((name) => getXattr(host, name)?.toString() === 'y');
 }
 
+/**
+ * `trusted.overlay.opaque`, as overlayfs mounted by root reads it; where trusted
+ * attributes cannot be set (no CAP_SYS_ADMIN: a container with docker's default
+ * capabilities, where builds run in chroot isolation), `user.overlay.opaque`, which
+ * isOpaque reads too.
+ */
 export function markOpaque(host: Buffer): void {
-  setXattr(host, OPAQUE_XATTRS[0]!, Buffer.from('y'));
+  try {
+    setXattr(host, OPAQUE_XATTRS[0]!, Buffer.from('y'));
+  } catch (err) {
+    if (!(err instanceof SysError) || !['EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(err.errno)) throw err;
+    setXattr(host, OPAQUE_XATTRS[1]!, Buffer.from('y'));
+  }
 }
