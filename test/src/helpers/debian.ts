@@ -31,7 +31,8 @@ export async function reachable(url: string): Promise<boolean> {
   return fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(15_000) }).then((r) => r.ok, () => false);
 }
 
-async function debootstrapped(mirror: string): Promise<string> {
+/** The debootstrapped root filesystem (made on first use, then reused), as a directory on the host. */
+export async function debianRootfs(mirror: string): Promise<string> {
   if (await stat(join(ROOTFS, 'usr/bin/apt-get')).then(() => true, () => false)) return ROOTFS;
   const partial = `${ROOTFS}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
@@ -50,7 +51,7 @@ async function debootstrapped(mirror: string): Promise<string> {
 
 /** A new store holding debian:bookworm (its root is returned); the caller removes its parent. */
 export async function debianStore(mirror: string): Promise<string> {
-  const rootfs = await debootstrapped(mirror);
+  const rootfs = await debianRootfs(mirror);
   const ctx = await tempDir('debian-ctx');
   const dir = await tempDir('debian-store');
   try {
