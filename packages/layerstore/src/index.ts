@@ -35,7 +35,7 @@ export { fileChunks } from './store/fsutil.js';
 
 // Layers: root filesystems over snapshots, tree copies, diffs into layers, sizes.
 export { RootFs, type Entry, type RootFsOptions } from './layer/rootfs.js';
-export type { OverlayXattrs } from './layer/whiteout.js';
+export type { OverlayForm, OverlayXattrs, WhiteoutForm } from './layer/whiteout.js';
 export { Copier, type CopyOptions, type CopySource } from './layer/copy-tree.js';
 export { applyTar, type ApplyOptions } from './layer/apply.js';
 export { commitLayer, type CommittedLayer } from './layer/commit.js';

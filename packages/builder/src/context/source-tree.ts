@@ -3,7 +3,7 @@
  * a RootFs (read through, never written) plus a visibility rule.
  */
 import { stat } from 'node:fs/promises';
-import { RootFs, joinComponents, type Components, type OverlayXattrs } from '@tsbuild/layerstore';
+import { RootFs, joinComponents, type Components, type OverlayForm } from '@tsbuild/layerstore';
 import { BuildError } from '../errors.js';
 import { loadDockerignore, type IgnoreMatcher } from './dockerignore.js';
 
@@ -50,10 +50,10 @@ function contextTree(dir: string, matcher: IgnoreMatcher, ignoreFile: string | u
 }
 
 /** A stage's or image's root filesystem as a COPY source: its snapshots (in the store's overlay form), top first. */
-export function layersTree(snapshots: readonly string[], what: string, scratchDir: string, id: string, overlayXattrs: OverlayXattrs): SourceTree {
+export function layersTree(snapshots: readonly string[], what: string, scratchDir: string, id: string, overlayForm: OverlayForm): SourceTree {
   const [top, ...rest] = snapshots;
   return {
-    root: new RootFs({ upper: top ?? scratchDir, lowers: rest, overlayXattrs }),
+    root: new RootFs({ upper: top ?? scratchDir, lowers: rest, overlayForm }),
     id,
     what,
     keepOwners: true,

@@ -56,7 +56,7 @@ export async function runContainer(store: Store, executor: Executor, image: Stor
     const upper = join(work, 'upper');
     await mkdir(upper);
     await mkdir(join(work, 'work'));
-    const root = new RootFs({ upper, lowers, overlayXattrs: store.overlayXattrs });
+    const root = new RootFs({ upper, lowers, overlayForm: store.overlayForm });
     const userSpec = opts.user ?? c?.User ?? '';
     const files = await readUserFiles(root);
     let user: ResolvedUser;

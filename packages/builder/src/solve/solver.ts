@@ -207,14 +207,14 @@ export class Solver {
     const other = stageByRef(this.opts.plan.stages, ref, stage.index);
     if (other) {
       const state = await this.solve(other);
-      return layersTree(lowerDirs(state), `stage ${JSON.stringify(other.name ?? String(other.index))}`, this.opts.tmpDir, state.cacheKey, this.opts.store.overlayXattrs);
+      return layersTree(lowerDirs(state), `stage ${JSON.stringify(other.name ?? String(other.index))}`, this.opts.tmpDir, state.cacheKey, this.opts.store.overlayForm);
     }
     if (/^\d+$/.test(ref) || this.opts.plan.stages.some((s) => s.name === ref.toLowerCase())) {
       throw new BuildError('TSBUILD_UNKNOWN_STAGE', `--from=${ref}: stage ${ref} is not defined before this one`);
     }
     try {
       const state = await this.imageBase(ref, stage.from.location);
-      return layersTree(lowerDirs(state), `image ${JSON.stringify(ref)}`, this.opts.tmpDir, state.cacheKey, this.opts.store.overlayXattrs);
+      return layersTree(lowerDirs(state), `image ${JSON.stringify(ref)}`, this.opts.tmpDir, state.cacheKey, this.opts.store.overlayForm);
     } catch (err) {
       if (err instanceof BuildError && err.code === 'TSBUILD_SOURCE_NOT_FOUND') {
         throw new BuildError('TSBUILD_UNKNOWN_STAGE', `--from=${ref}: no stage named ${JSON.stringify(ref)} and no such image in the local store`);

@@ -26,7 +26,7 @@ export async function layerStep(state: StageState, opts: LayerStepOptions, fill:
   const snap = await opts.store.snapshots.prepare();
   try {
     const lowers = opts.detached ? [] : lowerDirs(state);
-    const root = new RootFs({ upper: snap.path, lowers, whiteouts: 'overlay', overlayXattrs: opts.store.overlayXattrs });
+    const root = new RootFs({ upper: snap.path, lowers, whiteouts: 'overlay', overlayForm: opts.store.overlayForm });
     await fill(root, { upper: snap.path, lowers });
     const layer = await commitLayer(opts.store, snap.path, opts.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: opts.sourceDateEpoch });
     const chain = chainIds([...state.config.rootfs.diff_ids, layer.diffId]).at(-1)!;

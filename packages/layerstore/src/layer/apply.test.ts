@@ -13,7 +13,7 @@ import { applyTar, type ApplyOptions } from './apply.js';
 import { RootFs } from './rootfs.js';
 import { isWhiteout } from './whiteout.js';
 import { lowerUpper, tempDir } from '../testing/fstree.js';
-import { bothWays } from '../testing/both-ways.js';
+import { bothWays, testForm } from '../testing/both-ways.js';
 import { char, chunks, dir, entries, fifo, file, hardlink, MTIME, opaque, symlink, tarBytes, whiteout, type Piece } from '../testing/tarbuild.js';
 import { encodeHeader } from '../tar/index.js';
 
@@ -85,12 +85,15 @@ test('removing a directory then recreating its child does not resurrect lower co
   t.deepEqual(Object.keys(flat).sort(), ['a', 'a/b', 'a/b/again', 'd', 'd/x', 'd/y', 'f', 'h1', 'h2', 's']);
 });
 
-test('whiteouts in overlay form are 0:0 character devices, only for names that exist below', async (t) => {
+test('whiteouts in overlay form (the store form) are made only for names that exist below', async (t) => {
   const { lower, upper } = await lowerUpper(t);
+  const form = testForm();
+  const whiteoutAt = async (rel: string) => isWhiteout(await lstat(join(upper, rel)), Buffer.from(join(upper, rel)), form.whiteout);
   await apply(new RootFs({ upper: lower }), LOWER);
-  await apply(new RootFs({ upper, lowers: [lower] }), [whiteout('a/old'), whiteout('nothing'), whiteout('d'), file('mine', 'm'), whiteout('mine')]);
-  t.true(isWhiteout(await lstat(join(upper, 'a/old'))));
-  t.true(isWhiteout(await lstat(join(upper, 'd'))));
+  await apply(new RootFs({ upper, lowers: [lower], overlayForm: form }), [whiteout('a/old'), whiteout('nothing'), whiteout('d'), file('mine', 'm'), whiteout('mine')]);
+  t.true(await whiteoutAt('a/old'));
+  t.true(await whiteoutAt('d'));
+  t.is((await lstat(join(upper, 'd'))).isCharacterDevice(), form.whiteout === 'device');
   await t.throwsAsync(lstat(join(upper, 'nothing')));
   t.is(await readFile(join(upper, 'mine'), 'utf8'), 'm');
   t.deepEqual((await readdir(join(lower, 'd'))).sort(), ['x', 'y'], 'the lower snapshot is untouched');

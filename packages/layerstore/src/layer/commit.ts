@@ -23,7 +23,7 @@ export interface CommittedLayer {
 /** Write the diff of an overlay upper dir as an uncompressed layer blob. */
 export async function commitLayer(store: Store, upperDir: string, opts: DiffOptions = {}): Promise<CommittedLayer> {
   const content = { size: 0 };
-  const stream = Readable.from(writeTar(countingContent(diffEntries(upperDir, { overlayXattrs: store.overlayXattrs, ...opts }), content)), { objectMode: false, highWaterMark: 1 << 20 });
+  const stream = Readable.from(writeTar(countingContent(diffEntries(upperDir, { overlayForm: store.overlayForm, ...opts }), content)), { objectMode: false, highWaterMark: 1 << 20 });
   const res = await store.blobs.write(stream, { what: `layer of ${upperDir}` });
   // What `images` and `history` show for it, known now without reading the layer again.
   await recordContentSize(store, res.digest, res.digest, content.size);

@@ -125,8 +125,8 @@ test('output is deterministic, sorted bytewise, clamps times to SOURCE_DATE_EPOC
   setXattr(join(upper, 'b'), 'user.overlay.opaque', Buffer.from('y'));
 
   // A rootless store's form (user.overlay.opaque); a root store's does not read it.
-  const one = await layerOf(upper, { sourceDateEpoch: 5000, overlayXattrs: 'user' });
-  t.deepEqual(await layerOf(upper, { sourceDateEpoch: 5000, overlayXattrs: 'user' }), one);
+  const one = await layerOf(upper, { sourceDateEpoch: 5000, overlayForm: { opaque: 'user', whiteout: 'device' } });
+  t.deepEqual(await layerOf(upper, { sourceDateEpoch: 5000, overlayForm: { opaque: 'user', whiteout: 'device' } }), one);
   t.false((await headers(await layerOf(upper, { sourceDateEpoch: 5000 }))).some((h) => h.name.toString() === 'b/.wh..wh..opq'));
   const hs = await headers(one);
   t.deepEqual(

@@ -3,7 +3,7 @@
  *
  * Deterministic: depth-first, names sorted bytewise within each directory, numeric
  * owners, no uname/gname, times in whole seconds clamped to SOURCE_DATE_EPOCH when
- * given. Overlay whiteouts (0:0 char devices) become `.wh.<name>` and opaque
+ * given. Overlay whiteouts (in the store's form, whiteout.ts) become `.wh.<name>` and opaque
  * directories get a `.wh..wh..opq` entry first: this is the one place whiteouts
  * are written. Hardlinked files become tar links to the first
  * name seen. Sockets are skipped. Bodies are streamed from disk.
@@ -14,7 +14,7 @@ import type { TarHeader, TarWriteEntry } from '../tar/index.js';
 import { getXattr, listXattrs, majorOf, minorOf } from '../sys/libc.js';
 import { OWNER_XATTR, readOwnerRecord } from './owner-record.js';
 import { isOverlayXattr } from './rootfs.js';
-import { isOpaque, isWhiteout, OPAQUE_MARKER, whiteoutName, type OverlayXattrs } from './whiteout.js';
+import { DEVICE_FORM, isOpaque, isWhiteout, OPAQUE_MARKER, whiteoutName, type OverlayForm } from './whiteout.js';
 import { hostPath, joinComponents, type Components } from './paths.js';
 import { fileChunks } from '../store/fsutil.js';
 
@@ -23,8 +23,8 @@ export interface DiffOptions {
   sourceDateEpoch?: number;
   /** Extended attributes not to carry into the layer (besides overlay internals). */
   skipXattr?: (name: string) => boolean;
-  /** The overlay form of the upper dir (whiteout.ts): `user` when overlayfs ran with userxattr (rootless). Default `trusted`. */
-  overlayXattrs?: OverlayXattrs;
+  /** The overlay form of the upper dir (whiteout.ts): the store's. Default DEVICE_FORM. */
+  overlayForm?: OverlayForm;
 }
 
 const defaultSkip = (name: string) => name === 'security.selinux';
@@ -34,6 +34,7 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
   const skip = opts.skipXattr ?? defaultSkip;
   const clamp = (seconds: number) => (opts.sourceDateEpoch !== undefined && seconds > opts.sourceDateEpoch ? opts.sourceDateEpoch : seconds);
   const upper = Buffer.from(upperDir);
+  const form = opts.overlayForm ?? DEVICE_FORM;
 
   async function* walk(dir: Components): AsyncGenerator<TarWriteEntry> {
     const names = (await readdir(hostPath(upper, dir), { encoding: 'buffer' })).sort(Buffer.compare);
@@ -51,7 +52,7 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
         size: 0,
         mtime,
       };
-      if (isWhiteout(st)) {
+      if (isWhiteout(st, host, form.whiteout)) {
         yield { header: whiteoutHeader(Buffer.concat([prefixOf(dir), whiteoutName(name)]), clamp(0)) };
         continue;
       }
@@ -59,7 +60,7 @@ export async function* diffEntries(upperDir: string, opts: DiffOptions = {}): As
       const xattrs = readXattrs(host, skip);
       if (st.isDirectory()) {
         yield { header: { ...base, ...(xattrs ? { xattrs } : {}), type: 'directory', name: Buffer.concat([rel, Buffer.from('/')]) } };
-        if (isOpaque(host, opts.overlayXattrs)) {
+        if (isOpaque(host, form.opaque)) {
           yield { header: whiteoutHeader(Buffer.concat([rel, Buffer.from('/'), OPAQUE_MARKER]), clamp(0)) };
         }
         yield* walk(cs);

@@ -22,7 +22,7 @@ import type { Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { LayerstoreError } from '../errors.js';
 import { isDotDot, show, splitPath, type Components } from './paths.js';
-import { isOpaque, isWhiteout, type OverlayXattrs } from './whiteout.js';
+import { DEVICE_FORM, isOpaque, isWhiteout, mayBeWhiteout, WHITEOUT_XATTR, type OverlayForm } from './whiteout.js';
 
 const MAX_LINKS = 255;
 
@@ -33,9 +33,9 @@ export interface Entry {
   stat: Stats;
 }
 
-/** Extended attributes that describe overlay internals, never copied between layers. */
+/** Extended attributes that describe overlay internals (and the `xattr` whiteout form's marker), never copied between layers. */
 export function isOverlayXattr(name: string): boolean {
-  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === WHITEOUT_XATTR;
 }
 
 /** What is known about one canonical path. Names are latin1 strings, so any bytes survive. */
@@ -93,8 +93,8 @@ export class OverlayView {
   /** lstat of lower paths listed by readdir, by `${layer}:${rel}`. */
   private readonly lowerStats = new Map<string, Stats | null>();
 
-  /** @param overlayXattrs the store's overlay form (whiteout.ts): which opaque xattr its snapshots carry. */
-  constructor(upper: string, lowers: readonly string[], readonly overlayXattrs: OverlayXattrs = 'trusted') {
+  /** @param overlayForm the store's overlay form (whiteout.ts): its snapshots' opaque xattr and whiteouts. */
+  constructor(upper: string, lowers: readonly string[], readonly overlayForm: OverlayForm = DEVICE_FORM) {
     this.upper = Buffer.from(upper);
     this.lowers = lowers.map((l) => Buffer.from(l));
     this.bases = [this.upper, ...this.lowers].map((b) => b.toString('latin1'));
@@ -163,12 +163,11 @@ export class OverlayView {
       for (const d of readdirSync(this.host(li, rel), { encoding: 'buffer', withFileTypes: true })) {
         const k = d.name.toString('latin1');
         if (decided.has(k)) continue;
-        // Only a character device can be a whiteout.
-        if (!d.isCharacterDevice()) decided.set(k, true);
+        if (!mayBeWhiteout(d, this.overlayForm.whiteout)) decided.set(k, true);
         else {
           const childRel = rel === '' ? k : `${rel}/${k}`;
           const st = li === 0 ? lstatOrNull(this.host(0, childRel)) : this.lowerStat(li, childRel);
-          decided.set(k, st !== null && !isWhiteout(st));
+          decided.set(k, st !== null && !isWhiteout(st, this.host(li, childRel), this.overlayForm.whiteout));
         }
       }
     }
@@ -213,7 +212,7 @@ export class OverlayView {
         const host = this.host(0, node.rel);
         const st = lstatOrNull(host);
         if (st) {
-          if (isWhiteout(st)) return { entry: undefined, next: nothingAt(node) };
+          if (isWhiteout(st, host, this.overlayForm.whiteout)) return { entry: undefined, next: nothingAt(node) };
           entry = { layer: 0, host, stat: st };
           if (!st.isDirectory()) return { entry, next: nothingAt(node) };
           upper = true;
@@ -235,7 +234,7 @@ export class OverlayView {
   protected cutsLowers(node: PathNode): boolean {
     if (node.fresh) return true;
     if (node.opaque !== undefined) return node.opaque;
-    const v = isOpaque(this.host(0, node.rel), this.overlayXattrs);
+    const v = isOpaque(this.host(0, node.rel), this.overlayForm.opaque);
     if (node.upperDir) node.opaque = v;
     return v;
   }
@@ -249,13 +248,13 @@ export class OverlayView {
       const host = this.host(li, node.rel);
       const st = lstatOrNull(host);
       if (!st) continue;
-      if (isWhiteout(st)) break;
+      if (isWhiteout(st, host, this.overlayForm.whiteout)) break;
       if (!entry) {
         entry = { layer: li, host, stat: st };
         if (!st.isDirectory()) break;
       } else if (!st.isDirectory()) break;
       dirs.push(li);
-      if (isOpaque(host, this.overlayXattrs)) break;
+      if (isOpaque(host, this.overlayForm.opaque)) break;
     }
     node.lower = { entry, dirs };
     this.keep(node);

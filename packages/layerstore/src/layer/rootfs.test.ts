@@ -11,6 +11,7 @@ import { cleanComponents, joinComponents, type Components } from './paths.js';
 import { RootFs } from './rootfs.js';
 import { isWhiteout } from './whiteout.js';
 import { lowerUpper, nodeOf, readTree, tempDir, withOverlay, type Node } from '../testing/fstree.js';
+import { testForm } from '../testing/both-ways.js';
 
 const cs = (p: string): Components => cleanComponents(p);
 const str = (c: Components) => joinComponents(c).toString('latin1');
@@ -208,13 +209,13 @@ test('remove writes a whiteout only in overlay mode and only over lower entries'
   const { base, lower, upper } = await lowerUpper(t);
   await build(lower, ['d/x=x', 'f=f']);
   await build(upper, ['mine=m', 'd/up=u']);
-  const root = new RootFs({ upper, lowers: [lower] });
+  const form = testForm();
+  const root = new RootFs({ upper, lowers: [lower], overlayForm: form });
   t.is(root.whiteoutMode, 'overlay');
   await root.remove(cs('f'));
   await root.remove(cs('mine'));
   await root.remove(cs('d'));
-  t.true(isWhiteout(await lstat(join(upper, 'f'))));
-  t.true(isWhiteout(await lstat(join(upper, 'd'))));
+  for (const rel of ['f', 'd']) t.true(isWhiteout(await lstat(join(upper, rel)), Buffer.from(join(upper, rel)), form.whiteout));
   await t.throwsAsync(lstat(join(upper, 'mine')));
   t.deepEqual(await root.readdir([]), []);
   t.true((await lstat(join(lower, 'd/x'))).isFile(), 'lower untouched');

@@ -1,7 +1,8 @@
 /**
  * A writable root filesystem made of one upper directory over read-only lower
- * directories (topmost first), with overlayfs's rules: a 0:0 character device in a
- * higher layer hides the name below it (a whiteout), a directory marked
+ * directories (topmost first), with overlayfs's rules: a whiteout in a higher layer
+ * (a 0:0 character device, or in the `xattr` form a marked empty file: whiteout.ts)
+ * hides the name below it, a directory marked
  * `trusted.overlay.opaque=y` hides everything below it, directories merge, and any
  * other entry hides what is below. Changes go to the upper directory only, in
  * overlay form, so the upper directory can be diffed into a layer and then used as
@@ -32,7 +33,7 @@ import { LayerstoreError, TarError } from '../errors.js';
 import { childRel, lstatOrNull, NO_LAYERS, OverlayView, type At, type Entry, type PathNode } from './overlay-view.js';
 import { hostPath, show, type Components } from './paths.js';
 import { copyMetaSync, setMeta } from './meta.js';
-import { makeWhiteout, markOpaque, type OverlayXattrs } from './whiteout.js';
+import { makeWhiteout, markOpaque, type OverlayForm } from './whiteout.js';
 
 export { isOverlayXattr, type Entry } from './overlay-view.js';
 
@@ -41,15 +42,15 @@ export interface RootFsOptions {
   lowers?: readonly string[];
   /** How removals are recorded: overlay whiteouts (default when there are lowers) or plain deletion. */
   whiteouts?: 'overlay' | 'delete';
-  /** The store's overlay form (whiteout.ts): the opaque xattr to read and write. Default `trusted`. */
-  overlayXattrs?: OverlayXattrs;
+  /** The store's overlay form (whiteout.ts): the opaque xattr and the whiteouts to read and write. Default DEVICE_FORM. */
+  overlayForm?: OverlayForm;
 }
 
 export class RootFs extends OverlayView {
   readonly whiteoutMode: 'overlay' | 'delete';
 
   constructor(opts: RootFsOptions) {
-    super(opts.upper, opts.lowers ?? [], opts.overlayXattrs);
+    super(opts.upper, opts.lowers ?? [], opts.overlayForm);
     this.whiteoutMode = opts.whiteouts ?? (this.lowers.length > 0 ? 'overlay' : 'delete');
   }
 
@@ -93,7 +94,7 @@ export class RootFs extends OverlayView {
         // What we remove here hid a lower entry: the directory replacing it must hide it
         // too, so it is made over a whiteout (opaque), as if the lower entry was removed.
         this.forget(parent.node, name);
-        makeWhiteout(host);
+        makeWhiteout(host, this.overlayForm.whiteout);
         this.ensureDirAt(cs);
         return { host, existingDir: true };
       }
@@ -125,14 +126,14 @@ export class RootFs extends OverlayView {
     rmSync(host, { recursive: true, force: true });
     const whiteout = this.whiteoutMode === 'overlay' && (opts.keepWhiteout ?? true) && this.lowers.length > 0 && this.lowerOf(node).entry !== undefined;
     this.forget(parent.node, name);
-    if (whiteout) makeWhiteout(host);
+    if (whiteout) makeWhiteout(host, this.overlayForm.whiteout);
   }
 
   /** Mark an upper directory opaque: nothing below it shows through. */
   async makeOpaque(cs: Components): Promise<void> {
     const { node } = this.ensureDirAt(cs);
     if (this.whiteoutMode === 'overlay') {
-      markOpaque(this.host(0, node.rel), this.overlayXattrs);
+      markOpaque(this.host(0, node.rel), this.overlayForm.opaque);
       node.opaque = true;
     }
     node.fresh = true;
@@ -209,7 +210,7 @@ export class RootFs extends OverlayView {
     }
     setMeta(host, { uid: create.uid ?? 0, gid: create.gid ?? 0, mode: create.mode ?? 0o755, xattrs: [], times: undefined });
     if (overWhiteout) {
-      markOpaque(host, this.overlayXattrs);
+      markOpaque(host, this.overlayForm.opaque);
       node.opaque = true;
       node.fresh = true;
     } else if (parent.node.fresh || this.lowers.length === 0 || this.lowerOf(node).entry === undefined) {

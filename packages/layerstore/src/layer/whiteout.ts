@@ -4,13 +4,30 @@
  *   in a layer tar   `.wh.<name>` hides <name> of the layers below; `.wh..wh..opq` in a
  *                    directory hides all its lower children; other `.wh..wh.` names are
  *                    AUFS metadata, skipped; `.wh.`, `.wh..`, `.wh...` are invalid
- *   in a snapshot    (overlay form) a 0:0 character device hides the name; a directory
- *                    with an overlay opaque attribute of `y` hides all lower children
+ *   in a snapshot    (overlay form) a whiteout hides the name; a directory with an
+ *                    overlay opaque attribute of `y` hides all lower children
+ *
+ * A store's overlay form (OverlayForm, decided once when it is opened: store/overlay-form.ts)
+ * says which opaque attribute its snapshots carry and what a whiteout is there:
+ *   `device`  a 0:0 character device, overlayfs's own whiteout;
+ *   `xattr`   an empty regular file carrying `user.tsbuild.whiteout`, for a store where
+ *             0:0 devices cannot be made: overlayfs refuses them (EPERM) on its own mounts,
+ *             and a container's root filesystem is one. A 0:0 device is read as a whiteout
+ *             in both forms. The marker is tsbuild's own rather than overlayfs's "xattr
+ *             whiteout" (Linux 6.7: `*.overlay.whiteout` on the file, and `*.overlay.opaque`
+ *             set to `x` on its directory): that form keeps its directory mark in the same
+ *             attribute as the opaque mark, so a directory cannot be opaque and hold a whiteout
+ *             at once, and its namespace would follow the opaque form (trusted.overlay.* cannot
+ *             be set through another overlayfs before Linux 6.7). Nothing mounts overlayfs on
+ *             such a store: it happens only where the sandbox cannot run (chroot isolation,
+ *             whose executor reads both forms). Like `user.tsbuild.owner`, the marker never
+ *             crosses into a layer and is never taken from one (meta.ts, diff.ts).
  *
  * apply.ts reads the tar form, diff.ts writes it, rootfs.ts and overlay-view.ts make and
  * read the overlay form. Names are bytes.
  */
-import type { BigIntStats, Stats } from 'node:fs';
+import type { BigIntStats, Dirent, Stats } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { getXattr, mknod, S_IFCHR, setXattr } from '../sys/libc.js';
 
 export const WHITEOUT_PREFIX = Buffer.from('.wh.');
@@ -55,14 +72,43 @@ export type OverlayXattrs = 'trusted' | 'user';
 
 export const OPAQUE_XATTRS: Record<OverlayXattrs, string> = { trusted: 'trusted.overlay.opaque', user: 'user.overlay.opaque' };
 
-/** An overlay whiteout: a character device 0:0. */
-export function isWhiteout(st: Stats | BigIntStats): boolean {
-  return st.isCharacterDevice() && Number(st.rdev) === 0;
+/** What a whiteout is in a store's snapshots (see the top of the file). */
+export type WhiteoutForm = 'device' | 'xattr';
+
+/** A store's overlay form: the opaque attribute's namespace and the whiteout's form. */
+export interface OverlayForm {
+  readonly opaque: OverlayXattrs;
+  readonly whiteout: WhiteoutForm;
 }
 
-/** Make the overlay whiteout at `host` (nothing may be there). */
-export function makeWhiteout(host: Buffer): void {
-  mknod(host, S_IFCHR | 0o000, 0n);
+/** The form of a store opened as root on an ordinary filesystem. */
+export const DEVICE_FORM: OverlayForm = { opaque: 'trusted', whiteout: 'device' };
+
+/** The `xattr` form's marker on an empty regular file. */
+export const WHITEOUT_XATTR = 'user.tsbuild.whiteout';
+
+/**
+ * Is the entry at `host`, whose lstat is `st`, a whiteout? A 0:0 character device always
+ * is; in the `xattr` form, so is an empty regular file carrying the marker.
+ */
+export function isWhiteout(st: Stats | BigIntStats, host?: Buffer, form: WhiteoutForm = 'device'): boolean {
+  if (st.isCharacterDevice()) return Number(st.rdev) === 0;
+  return form === 'xattr' && host !== undefined && st.isFile() && Number(st.size) === 0 && getXattr(host, WHITEOUT_XATTR) !== undefined;
+}
+
+/** Can a directory entry of this type be a whiteout in `form` (so it needs a closer look)? */
+export function mayBeWhiteout(d: Dirent<Buffer>, form: WhiteoutForm = 'device'): boolean {
+  return d.isCharacterDevice() || (form === 'xattr' && d.isFile());
+}
+
+/** Make a whiteout at `host` (nothing may be there), in `form`. */
+export function makeWhiteout(host: Buffer, form: WhiteoutForm = 'device'): void {
+  if (form === 'device') {
+    mknod(host, S_IFCHR | 0o000, 0n);
+    return;
+  }
+  closeSync(openSync(host, 'wx', 0o000));
+  setXattr(host, WHITEOUT_XATTR, Buffer.from('y'));
 }
 
 /** The directory at `host` hides its lower children. */

@@ -28,7 +28,7 @@ export async function cloneStore(from: Store, prefix = 'clone-'): Promise<Store>
     await link(join(from.blobs.dir, b), join(blobs, b)).catch(() => copyFile(join(from.blobs.dir, b), join(blobs, b)));
   }
   await copyFile(from.tags.path, join(root, 'index.json')).catch(() => {});
-  return Store.open(root, { overlayXattrs: from.overlayXattrs });
+  return Store.open(root, { overlayForm: from.overlayForm });
 }
 
 /** Close a clone and remove it with everything in it. */

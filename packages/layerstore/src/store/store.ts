@@ -15,8 +15,8 @@
  * more than seven methods on purpose: they are the one place where an image is more
  * than a blob, and callers reach the parts through the fields above for anything else.
  */
-import type { OverlayXattrs } from '../layer/whiteout.js';
-import { overlayFormOfThisProcess } from './overlay-form.js';
+import type { OverlayForm } from '../layer/whiteout.js';
+import { overlayFormOfThisProcess, whiteoutFormIn } from './overlay-form.js';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, isDigest, type Digest } from '../digest.js';
@@ -70,7 +70,7 @@ export class Store {
   private constructor(
     readonly root: string,
     /** The overlay form of this store's snapshots (layer/whiteout.ts, store/overlay-form.ts). */
-    readonly overlayXattrs: OverlayXattrs,
+    readonly overlayForm: OverlayForm,
   ) {
     this.blobs = new BlobStore(root);
     this.locksDir = join(root, 'locks');
@@ -90,14 +90,22 @@ export class Store {
   }
 
   /** Open (creating if needed) the store at `root`, and clean what crashed writers left. */
-  static async open(root: string = defaultStoreRoot(), opts: { overlayXattrs?: OverlayXattrs } = {}): Promise<Store> {
-    const store = new Store(root, opts.overlayXattrs ?? overlayFormOfThisProcess());
+  static async open(root: string = defaultStoreRoot(), opts: { overlayForm?: Partial<OverlayForm> } = {}): Promise<Store> {
+    const tmpDir = join(root, 'tmp');
+    let form: OverlayForm;
     try {
       await mkdir(root, { recursive: true, mode: 0o711 });
+      await mkdir(tmpDir, { recursive: true });
+      form = { opaque: opts.overlayForm?.opaque ?? overlayFormOfThisProcess(), whiteout: opts.overlayForm?.whiteout ?? whiteoutFormIn(tmpDir) };
+    } catch (err) {
+      if (err instanceof LayerstoreError) throw err;
+      throw ioError(`open store at ${root}`, err);
+    }
+    const store = new Store(root, form);
+    try {
       await store.blobs.init();
       await store.snapshots.init();
       await mkdir(store.locksDir, { recursive: true });
-      await mkdir(store.tmpDir, { recursive: true });
       await mkdir(store.cacheDir, { recursive: true });
       const layoutFile = join(root, 'oci-layout');
       const layout = await readFile(layoutFile, 'utf8').catch(() => undefined);

@@ -38,7 +38,7 @@ export async function ensureSnapshots(store: Store, layers: readonly Descriptor[
     const snap = await store.snapshots.prepare();
     const content = { size: 0 };
     try {
-      const root = new RootFs({ upper: snap.path, lowers: [...out].reverse(), whiteouts: 'overlay', overlayXattrs: store.overlayXattrs });
+      const root = new RootFs({ upper: snap.path, lowers: [...out].reverse(), whiteouts: 'overlay', overlayForm: store.overlayForm });
       const stream = await layerAsStream(store, layers[i]!, diffIds[i]!);
       await applyTar(root, countingContent(readTar(stream), content), { whiteouts: true, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
       out.push(await snap.commit(chain));

@@ -3,6 +3,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { isWhiteout } from '../layer/whiteout.js';
+import { testForm } from './both-ways.js';
 import type { Harness } from './victim.js';
 
 /** A path in the harness's view of the applied layers (a Buffer for names that are not UTF-8). */
@@ -16,5 +17,6 @@ export async function sameInode(t: ExecutionContext, h: Harness, a: string, b: s
 }
 
 export async function upperWhiteout(t: ExecutionContext, h: Harness, rel: string): Promise<void> {
-  t.true(isWhiteout(await lstat(join(h.dest, rel))), `${rel} is a whiteout in the upper dir`);
+  const host = join(h.dest, rel);
+  t.true(isWhiteout(await lstat(host), Buffer.from(host), testForm().whiteout), `${rel} is a whiteout in the upper dir`);
 }
