@@ -131,6 +131,7 @@ class SandboxExecutor implements Executor {
     const started = performance.now();
     const id = randomBytes(8).toString('hex');
     if (req.rootfs.upperdir !== undefined && req.rootfs.workdir === undefined) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'rootfs.workdir is required with rootfs.upperdir');
+    if (req.rootfs.whiteouts === 'xattr') throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', "rootfs.whiteouts 'xattr' needs chroot isolation: the sandbox's overlayfs records deletions as 0:0 devices (a store where those cannot be made is on overlayfs, where the sandbox cannot run)");
     checkPorts(req.network, req.ports);
     const helper = req.network === 'private' ? chooseHelper(this.helperWanted()) : undefined;
     const throwaway = req.rootfs.upperdir === undefined ? mkdtempSync(join(tmpdir(), 'tsbuild-run-')) : undefined;

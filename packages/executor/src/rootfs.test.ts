@@ -43,6 +43,14 @@ test('the upper dir holds what the command changed and no mount-point stubs (scr
   t.deepEqual(tree(layer.upperdir), ['bin', 'bin/ls (whiteout)', 'data', 'data/f']);
 });
 
+test('the sandbox refuses whiteouts in the xattr form: its overlayfs records deletions as 0:0 devices', async (t) => {
+  const layer = fx.layer();
+  const err = await t.throwsAsync(sh(ex, [scratch], 'true', { rootfs: { lowerdirs: [scratch], ...layer, whiteouts: 'xattr' } }));
+  t.is((err as { code?: string }).code, 'TSBUILD_SANDBOX_UNSUPPORTED');
+  t.regex(err!.message, /rootfs\.whiteouts 'xattr' needs chroot isolation/);
+  t.deepEqual(readdirSync(layer.upperdir), [], 'nothing was run');
+});
+
 test('no stub for /etc/hosts and friends, and /etc is not copied up (image rootfs)', async (t) => {
   const layer = fx.layer();
   const r = await sh(ex, [rootfs], 'cat /etc/hosts /etc/resolv.conf /etc/hostname > /dev/null && touch /root/x', { rootfs: { lowerdirs: [rootfs], ...layer } });

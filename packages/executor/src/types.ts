@@ -46,6 +46,14 @@ export interface RootfsSpec {
   workdir?: string;
   /** Mount the root read-only (mounts on top of it stay as they are). */
   readonly?: boolean;
+  /**
+   * How deletions are recorded in `upperdir` (the layer store's whiteout form): `device`
+   * (default) a 0:0 character device, as overlayfs writes them; `xattr` an empty file
+   * marked `user.tsbuild.whiteout`, for an upper dir where 0:0 devices cannot be made
+   * (on overlayfs itself). Only chroot isolation writes `xattr`; the sandbox, whose
+   * overlayfs makes the whiteouts, refuses it. The lower dirs are read in either form.
+   */
+  whiteouts?: 'device' | 'xattr';
 }
 
 /**

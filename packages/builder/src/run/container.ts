@@ -68,7 +68,7 @@ export async function runContainer(store: Store, executor: Executor, image: Stor
     }
     if (envValue(env, 'HOME') === undefined) env.push(`HOME=${user.home}`);
     return await executor.run({
-      rootfs: { lowerdirs: lowers, upperdir: upper, workdir: join(work, 'work') },
+      rootfs: { lowerdirs: lowers, upperdir: upper, workdir: join(work, 'work'), whiteouts: store.overlayForm.whiteout },
       process: { args: argv, env, cwd: opts.workdir ?? (c?.WorkingDir || '/'), user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname },
       mounts: opts.mounts,
       network: opts.network,

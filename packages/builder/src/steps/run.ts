@@ -98,7 +98,7 @@ async function runInSandbox(
       const result: RunResult = await ctx
         .executor()
         .run({
-          rootfs: { lowerdirs: dirs.lowers, upperdir: dirs.upper, workdir: join(work, 'w') },
+          rootfs: { lowerdirs: dirs.lowers, upperdir: dirs.upper, workdir: join(work, 'w'), whiteouts: ctx.store.overlayForm.whiteout },
           process: { args, env: processEnv, cwd: p.workdir, user: { uid: user.uid, gid: user.gid, groups: user.groups }, hostname: SANDBOX_HOSTNAME },
           network: p.network === 'default' ? 'private' : p.network,
           mounts,

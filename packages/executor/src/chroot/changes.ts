@@ -5,7 +5,7 @@
  *
  * - a new or changed entry is moved there (a rename, so contents are not copied again;
  *   a copy only where the two are on different filesystems);
- * - a deleted name becomes a whiteout; a directory that was removed and made again
+ * - a deleted name becomes a whiteout (in the store's form, `whiteouts`); a directory that was removed and made again
  *   (another inode) comes whole and opaque, hiding what the lower layers had in it;
  * - a directory is written when something below it changed or its own metadata did.
  *
@@ -24,7 +24,7 @@ import type { BigIntStats } from 'node:fs';
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync } from 'node:fs';
 import { copyEntry, type Baseline } from './snapshot.js';
 import { contentXattrs, copyMeta, copyTimes } from './meta.js';
-import { child, makeWhiteout, markOpaque, mergedChildren, type MergedEntry } from './overlay-form.js';
+import { child, makeWhiteout, markOpaque, mergedChildren, type MergedEntry, type WhiteoutForm } from './overlay-form.js';
 
 export interface Ignored {
   /** Paths relative to the root (latin1, no leading slash) that are the run's own. */
@@ -35,7 +35,7 @@ export interface Ignored {
 
 const S_IFMT = 0o170000n;
 
-export function writeChanges(root: string, lowerdirs: readonly string[], upper: string, baseline: Baseline, ignore: Ignored): void {
+export function writeChanges(root: string, lowerdirs: readonly string[], upper: string, baseline: Baseline, ignore: Ignored, whiteouts: WhiteoutForm = 'device'): void {
   const holdsIgnored = (rel: string) => {
     const prefix = `${rel}/`;
     for (const p of [...ignore.paths, ...ignore.created]) if (p.startsWith(prefix)) return true;
@@ -89,7 +89,7 @@ export function writeChanges(root: string, lowerdirs: readonly string[], upper: 
       const r = rel ? `${rel}/${key}` : key;
       if (present.has(key) || ignore.paths.has(r)) continue;
       ensure();
-      makeWhiteout(child(upperDir, Buffer.from(key, 'latin1')));
+      makeWhiteout(child(upperDir, Buffer.from(key, 'latin1')), whiteouts);
     }
   };
 

@@ -119,7 +119,7 @@ class ChrootExecutor implements Executor {
       const { result, prepared } = await this.supervise(taken.worker, plan, req, state);
       // On this thread: comparing is fast and new entries move by rename (see changes.ts).
       if (upperdir !== undefined && prepared) {
-        writeChanges(real, req.rootfs.lowerdirs, upperdir, new Map(prepared.baseline), { paths: new Set(prepared.ignored.paths), created: new Set(prepared.ignored.created) });
+        writeChanges(real, req.rootfs.lowerdirs, upperdir, new Map(prepared.baseline), { paths: new Set(prepared.ignored.paths), created: new Set(prepared.ignored.created) }, req.rootfs.whiteouts ?? 'device');
       }
       return { ...result, durationMs: performance.now() - started };
     } finally {

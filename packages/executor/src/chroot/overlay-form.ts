@@ -1,25 +1,33 @@
 /**
  * The overlay form of a layer directory, as the layer store's snapshots and the builder's
- * diff read it (mirrored here: the executor imports no other package): a character device
- * 0:0 hides a name of the layers below; a directory whose `trusted.overlay.opaque` or
+ * diff read it (mirrored here: the executor imports no other package): a whiteout hides a
+ * name of the layers below; a directory whose `trusted.overlay.opaque` or
  * `user.overlay.opaque` attribute is `y` hides all their children of that directory.
- * Attributes under `trusted.overlay.` and `user.overlay.` are overlayfs's own and never
- * copied.
+ * A whiteout has one of two forms, the store's (RootfsSpec.whiteouts): `device`, a 0:0
+ * character device, or `xattr`, an empty regular file marked `user.tsbuild.whiteout`, for
+ * a store where 0:0 devices cannot be made (on overlayfs, a container's root filesystem).
+ * Both are read; the store's is written. Attributes under `trusted.overlay.` and
+ * `user.overlay.`, and the marker, are never copied.
  */
 import type { BigIntStats } from 'node:fs';
-import { lstatSync, readdirSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { getXattr, mknodAt, setXattr } from '../libc.js';
 import { ExecutorError, SyscallError } from '../errors.js';
 
 export const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'] as const;
+export const WHITEOUT_XATTR = 'user.tsbuild.whiteout';
 const S_IFCHR = 0o020000;
 
+export type WhiteoutForm = 'device' | 'xattr';
+
 export function isOverlayXattr(name: string): boolean {
-  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === WHITEOUT_XATTR;
 }
 
-export function isWhiteout(st: BigIntStats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0n;
+/** A whiteout in either form: a 0:0 character device, or an empty regular file with the marker. */
+export function isWhiteout(st: BigIntStats, path: Buffer): boolean {
+  if (st.isCharacterDevice()) return st.rdev === 0n;
+  return st.isFile() && st.size === 0n && getXattr(path, WHITEOUT_XATTR) !== undefined;
 }
 
 export function isOpaque(dir: Buffer): boolean {
@@ -27,15 +35,21 @@ export function isOpaque(dir: Buffer): boolean {
 }
 
 /**
- * A 0:0 character device: allowed to anyone since Linux 5.8, to CAP_MKNOD before; but
- * never on overlayfs itself (EPERM), which is what a container's root filesystem is.
+ * A whiteout in `form`. `xattr`: an empty file with the marker. `device`: a 0:0 character
+ * device: allowed to anyone since Linux 5.8, to CAP_MKNOD before; but never on overlayfs
+ * itself (EPERM), where the store decides on the `xattr` form when it is opened.
  */
-export function makeWhiteout(path: Buffer): void {
+export function makeWhiteout(path: Buffer, form: WhiteoutForm = 'device'): void {
+  if (form === 'xattr') {
+    closeSync(openSync(path, 'wx', 0o000));
+    setXattr(path, WHITEOUT_XATTR, Buffer.from('y'));
+    return;
+  }
   try {
     mknodAt(path, S_IFCHR, 0n);
   } catch (err) {
     if (!(err instanceof SyscallError) || err.errno !== 'EPERM') throw err;
-    throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `cannot record a deletion at ${path.toString('latin1')}: mknod of a 0:0 device (an overlay whiteout) was refused (EPERM); overlayfs refuses them, and a container's root filesystem is one: put tsbuild's store ($TSBUILD_ROOT, /var/lib/tsbuild) on a volume (docker run -v /var/lib/tsbuild)`, { cause: err });
+    throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `cannot record a deletion at ${path.toString('latin1')}: mknod of a 0:0 device (an overlay whiteout) was refused (EPERM); overlayfs refuses them (a container's root filesystem is one): record deletions as marked files there (rootfs.whiteouts 'xattr', which the layer store chooses when it opens a store on such a filesystem)`, { cause: err });
   }
 }
 
@@ -83,7 +97,7 @@ export function mergedChildren(dirs: readonly Buffer[]): Map<string, MergedEntry
       if (out.has(key) || hidden.has(key)) continue;
       const host = child(dir, name);
       const st = lstatSync(host, { bigint: true });
-      if (isWhiteout(st)) {
+      if (isWhiteout(st, host)) {
         hidden.add(key);
         continue;
       }

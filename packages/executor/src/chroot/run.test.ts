@@ -8,6 +8,7 @@ import koffi from 'koffi';
 import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupUnavailableError } from '../errors.js';
+import { getXattr } from '../libc.js';
 import { ex, fx, rootfs, rootOnly, sandboxSuite } from '../testing/harness.js';
 import { sh } from '../testing/fixture.js';
 
@@ -44,6 +45,18 @@ test('the run gets /etc/hosts, /etc/resolv.conf, /etc/hostname and the OCI devic
   t.is(r.out, 'buildkitsandbox\n2\n4\nfull null random shm tty urandom zero ');
   t.deepEqual(readdirSync(layer.upperdir), ['etc']);
   t.deepEqual(readdirSync(join(layer.upperdir, 'etc')), ['mine']);
+});
+
+test('deletions are recorded in the form the request asks (the store\'s): 0:0 devices, or marked empty files', async (t) => {
+  for (const form of ['device', 'xattr'] as const) {
+    const layer = fx.layer();
+    const r = await sh(ex, [rootfs], 'rm /etc/group', { rootfs: { lowerdirs: [rootfs], ...layer, ...(form === 'device' ? {} : { whiteouts: form }) }, network: 'host' });
+    t.is(r.code, 0, r.err);
+    const st = lstatSync(join(layer.upperdir, 'etc/group'));
+    t.is(st.isCharacterDevice(), form === 'device', form);
+    t.is(st.isFile() && st.size === 0, form === 'xattr', form);
+    t.is(getXattr(Buffer.from(join(layer.upperdir, 'etc/group')), 'user.tsbuild.whiteout')?.toString(), form === 'xattr' ? 'y' : undefined, form);
+  }
 });
 
 test('a private network runs on the host network, told once; none, ports, limits, read-only roots and writable binds are refused', async (t) => {

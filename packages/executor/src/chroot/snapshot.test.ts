@@ -11,13 +11,15 @@ import { join } from 'node:path';
 import { getXattr, setTimesNs, setXattr } from '../libc.js';
 import { rootOnly } from '../testing/harness.js';
 import { writeChanges } from './changes.js';
-import { isOpaque, makeWhiteout, markOpaque } from './overlay-form.js';
+import { isOpaque, isWhiteout, makeWhiteout, markOpaque, type WhiteoutForm } from './overlay-form.js';
 import { materialise } from './snapshot.js';
 
 const test = rootOnly(anyTest);
 const b = (p: string) => Buffer.from(p);
 const st = (p: string): BigIntStats => lstatSync(p, { bigint: true });
-const isWhiteout = (p: string) => st(p).isCharacterDevice() && st(p).rdev === 0n;
+/** The form of the whiteout at `p`, if it is one. */
+const whiteoutAt = (p: string): WhiteoutForm | undefined => (isWhiteout(st(p), b(p)) ? (st(p).isCharacterDevice() ? 'device' : 'xattr') : undefined);
+const FORMS: WhiteoutForm[] = ['device', 'xattr'];
 
 let base: string;
 test.before(() => {
@@ -32,8 +34,8 @@ function dir(name: string): string {
   return d;
 }
 
-/** Two layers: `low` (bottom) and `top` with a whiteout, an opaque dir and a replaced entry. */
-function layers(): { top: string; low: string } {
+/** Two layers: `low` (bottom) and `top` with a whiteout (in `form`), an opaque dir and a replaced entry. */
+function layers(form: WhiteoutForm): { top: string; low: string } {
   const low = dir('low');
   mkdirSync(join(low, 'etc'));
   writeFileSync(join(low, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
@@ -57,7 +59,7 @@ function layers(): { top: string; low: string } {
 
   const top = dir('top');
   mkdirSync(join(top, 'etc'));
-  makeWhiteout(b(join(top, 'etc/gone')));
+  makeWhiteout(b(join(top, 'etc/gone')), form);
   mkdirSync(join(top, 'opq'));
   markOpaque(b(join(top, 'opq')));
   writeFileSync(join(top, 'opq/shown'), 'top');
@@ -71,141 +73,145 @@ function names(d: string): string[] {
   return readdirSync(d).sort();
 }
 
-test('the copy is the merged view: whiteouts hide, opaque dirs hide, directories merge, a dir over a file wins', (t) => {
-  const { top, low } = layers();
-  const root = dir('root');
-  materialise([top, low], root);
-  t.deepEqual(names(join(root, 'etc')), ['passwd']);
-  t.deepEqual(names(join(root, 'opq')), ['shown']);
-  t.deepEqual(names(join(root, 'merged')), ['from-low', 'from-top']);
-  t.true(st(join(root, 'was-file')).isDirectory());
-  t.false(isOpaque(b(join(root, 'opq'))), 'overlay attributes are not copied');
-});
+for (const form of FORMS) {
+  test(`${form}: the copy is the merged view: whiteouts hide, opaque dirs hide, directories merge, a dir over a file wins`, (t) => {
+    const { top, low } = layers(form);
+    const root = dir('root');
+    materialise([top, low], root);
+    t.deepEqual(names(join(root, 'etc')), ['passwd']);
+    t.deepEqual(names(join(root, 'opq')), ['shown']);
+    t.deepEqual(names(join(root, 'merged')), ['from-low', 'from-top']);
+    t.true(st(join(root, 'was-file')).isDirectory());
+    t.false(isOpaque(b(join(root, 'opq'))), 'overlay attributes are not copied');
+  });
 
-test('the copy keeps owners, modes, setuid bits, nanosecond times, xattrs, and symlinks as links', (t) => {
-  const { top, low } = layers();
-  const root = dir('root');
-  materialise([top, low], root);
-  const o = st(join(root, 'owned'));
-  t.is(o.uid, 1000n);
-  t.is(o.gid, 2000n);
-  t.is(o.mode & 0o7777n, 0o640n);
-  t.is(o.mtimeNs, st(join(low, 'owned')).mtimeNs);
-  t.is(st(join(root, 'setuid')).mode & 0o7777n, 0o4755n);
-  t.is(getXattr(b(join(root, 'with-xattr')), 'user.tsbuild')?.toString(), 'value');
-  t.not(st(join(root, 'linked-a')).ino, st(join(low, 'linked-a')).ino, 'a copy, not a link to the layer');
-  t.not(st(join(root, 'linked-a')).ino, st(join(root, 'linked-b')).ino, 'hardlinks of the layers are broken, as overlayfs breaks them on copy-up');
-  t.is(readlinkSync(join(root, 'abs-link')), '/etc/passwd');
-  t.is(readlinkSync(join(root, 'climbing-link')), '../../../../outside');
-  t.is(st(join(root, 'merged')).mtimeNs, st(join(top, 'merged')).mtimeNs, 'directory times are set after their entries');
-});
+  test(`${form}: the copy keeps owners, modes, setuid bits, nanosecond times, xattrs, and symlinks as links`, (t) => {
+    const { top, low } = layers(form);
+    const root = dir('root');
+    materialise([top, low], root);
+    const o = st(join(root, 'owned'));
+    t.is(o.uid, 1000n);
+    t.is(o.gid, 2000n);
+    t.is(o.mode & 0o7777n, 0o640n);
+    t.is(o.mtimeNs, st(join(low, 'owned')).mtimeNs);
+    t.is(st(join(root, 'setuid')).mode & 0o7777n, 0o4755n);
+    t.is(getXattr(b(join(root, 'with-xattr')), 'user.tsbuild')?.toString(), 'value');
+    t.not(st(join(root, 'linked-a')).ino, st(join(low, 'linked-a')).ino, 'a copy, not a link to the layer');
+    t.not(st(join(root, 'linked-a')).ino, st(join(root, 'linked-b')).ino, 'hardlinks of the layers are broken, as overlayfs breaks them on copy-up');
+    t.is(readlinkSync(join(root, 'abs-link')), '/etc/passwd');
+    t.is(readlinkSync(join(root, 'climbing-link')), '../../../../outside');
+    t.is(st(join(root, 'merged')).mtimeNs, st(join(top, 'merged')).mtimeNs, 'directory times are set after their entries');
+  });
+}
 
-/** Copy the layers, change the copy with `change`, and return the upper dir writeChanges makes. */
-function changed(change: (root: string) => void): { upper: string; top: string; low: string } {
-  const { top, low } = layers();
+/** Copy the layers, change the copy with `change`, and return the upper dir writeChanges makes (whiteouts in `form`). */
+function changed(form: WhiteoutForm, change: (root: string) => void): { upper: string; top: string; low: string } {
+  const { top, low } = layers(form);
   const root = dir('root');
   const baseline = materialise([top, low], root);
   change(root);
   const upper = dir('upper');
-  writeChanges(root, [top, low], upper, baseline, { paths: new Set(), created: new Set() });
+  writeChanges(root, [top, low], upper, baseline, { paths: new Set(), created: new Set() }, form);
   return { upper, top, low };
 }
 
-test('nothing changed: the upper dir stays empty (even for entries whose ctime moved)', (t) => {
-  const { upper } = changed((root) => {
-    chmodSync(join(root, 'owned'), 0o640); // same mode: ctime moves, nothing changes
-    chownSync(join(root, 'etc/passwd'), 0, 0);
+for (const form of FORMS) {
+  test(`${form}: nothing changed: the upper dir stays empty (even for entries whose ctime moved)`, (t) => {
+    const { upper } = changed(form, (root) => {
+      chmodSync(join(root, 'owned'), 0o640); // same mode: ctime moves, nothing changes
+      chownSync(join(root, 'etc/passwd'), 0, 0);
+    });
+    t.deepEqual(names(upper), []);
   });
-  t.deepEqual(names(upper), []);
-});
 
-test('a deleted name becomes a whiteout; a new file, a changed owner, mode and xattr come up', (t) => {
-  const { upper } = changed((root) => {
-    unlinkSync(join(root, 'etc/passwd'));
-    writeFileSync(join(root, 'etc/new'), 'new');
-    chownSync(join(root, 'owned'), 1001, 2000);
-    chmodSync(join(root, 'setuid'), 0o755);
-    setXattr(b(join(root, 'with-xattr')), 'user.tsbuild', b('other'));
+  test(`${form}: a deleted name becomes a whiteout; a new file, a changed owner, mode and xattr come up`, (t) => {
+    const { upper } = changed(form, (root) => {
+      unlinkSync(join(root, 'etc/passwd'));
+      writeFileSync(join(root, 'etc/new'), 'new');
+      chownSync(join(root, 'owned'), 1001, 2000);
+      chmodSync(join(root, 'setuid'), 0o755);
+      setXattr(b(join(root, 'with-xattr')), 'user.tsbuild', b('other'));
+    });
+    t.deepEqual(names(upper), ['etc', 'owned', 'setuid', 'with-xattr']);
+    t.is(whiteoutAt(join(upper, 'etc/passwd')), form);
+    t.is(readFileSync(join(upper, 'etc/new'), 'utf8'), 'new');
+    t.is(st(join(upper, 'owned')).uid, 1001n);
+    t.is(st(join(upper, 'setuid')).mode & 0o7777n, 0o755n);
+    t.is(getXattr(b(join(upper, 'with-xattr')), 'user.tsbuild')?.toString(), 'other');
+    t.false(isOpaque(b(join(upper, 'etc'))));
   });
-  t.deepEqual(names(upper), ['etc', 'owned', 'setuid', 'with-xattr']);
-  t.true(isWhiteout(join(upper, 'etc/passwd')));
-  t.is(readFileSync(join(upper, 'etc/new'), 'utf8'), 'new');
-  t.is(st(join(upper, 'owned')).uid, 1001n);
-  t.is(st(join(upper, 'setuid')).mode & 0o7777n, 0o755n);
-  t.is(getXattr(b(join(upper, 'with-xattr')), 'user.tsbuild')?.toString(), 'other');
-  t.false(isOpaque(b(join(upper, 'etc'))));
-});
 
-test('same size and mtime but other content is a change', (t) => {
-  const { upper } = changed((root) => {
-    const p = join(root, 'etc/passwd');
-    const before = st(p);
-    writeFileSync(p, 'ROOT:x:0:0::/root:/bin/sh\n');
-    utimesSync(p, new Date(Number(before.atimeMs)), new Date(Number(before.mtimeMs)));
-    const s = st(p);
-    t.is(s.size, before.size);
+  test(`${form}: same size and mtime but other content is a change`, (t) => {
+    const { upper } = changed(form, (root) => {
+      const p = join(root, 'etc/passwd');
+      const before = st(p);
+      writeFileSync(p, 'ROOT:x:0:0::/root:/bin/sh\n');
+      utimesSync(p, new Date(Number(before.atimeMs)), new Date(Number(before.mtimeMs)));
+      const s = st(p);
+      t.is(s.size, before.size);
+    });
+    t.deepEqual(names(join(upper, 'etc')), ['passwd']);
+    t.is(readFileSync(join(upper, 'etc/passwd'), 'utf8'), 'ROOT:x:0:0::/root:/bin/sh\n');
   });
-  t.deepEqual(names(join(upper, 'etc')), ['passwd']);
-  t.is(readFileSync(join(upper, 'etc/passwd'), 'utf8'), 'ROOT:x:0:0::/root:/bin/sh\n');
-});
 
-test('a directory removed and made again comes whole and opaque; a file replaced by a dir and a dir by a file come up as they are', (t) => {
-  const { upper } = changed((root) => {
-    rmSync(join(root, 'merged'), { recursive: true });
-    mkdirSync(join(root, 'merged'));
-    writeFileSync(join(root, 'merged/only'), 'only');
-    rmSync(join(root, 'setuid'));
-    mkdirSync(join(root, 'setuid'));
-    rmSync(join(root, 'etc'), { recursive: true });
-    writeFileSync(join(root, 'etc'), 'a file now');
+  test(`${form}: a directory removed and made again comes whole and opaque; a file replaced by a dir and a dir by a file come up as they are`, (t) => {
+    const { upper } = changed(form, (root) => {
+      rmSync(join(root, 'merged'), { recursive: true });
+      mkdirSync(join(root, 'merged'));
+      writeFileSync(join(root, 'merged/only'), 'only');
+      rmSync(join(root, 'setuid'));
+      mkdirSync(join(root, 'setuid'));
+      rmSync(join(root, 'etc'), { recursive: true });
+      writeFileSync(join(root, 'etc'), 'a file now');
+    });
+    t.true(isOpaque(b(join(upper, 'merged'))));
+    t.deepEqual(names(join(upper, 'merged')), ['only']);
+    t.true(st(join(upper, 'setuid')).isDirectory());
+    t.false(isOpaque(b(join(upper, 'setuid'))), 'nothing below to hide');
+    t.true(st(join(upper, 'etc')).isFile());
   });
-  t.true(isOpaque(b(join(upper, 'merged'))));
-  t.deepEqual(names(join(upper, 'merged')), ['only']);
-  t.true(st(join(upper, 'setuid')).isDirectory());
-  t.false(isOpaque(b(join(upper, 'setuid'))), 'nothing below to hide');
-  t.true(st(join(upper, 'etc')).isFile());
-});
 
-test('new hardlinks come up linked, with every name; symlinks come up as links, never followed', (t) => {
-  const { upper } = changed((root) => {
-    writeFileSync(join(root, 'n1'), 'new');
-    linkSync(join(root, 'n1'), join(root, 'n2'));
-    linkSync(join(root, 'etc/passwd'), join(root, 'passwd-link'));
-    unlinkSync(join(root, 'abs-link'));
-    symlinkSync('/nonexistent/outside', join(root, 'abs-link'));
-    renameSync(join(root, 'climbing-link'), join(root, 'moved-link'));
+  test(`${form}: new hardlinks come up linked, with every name; symlinks come up as links, never followed`, (t) => {
+    const { upper } = changed(form, (root) => {
+      writeFileSync(join(root, 'n1'), 'new');
+      linkSync(join(root, 'n1'), join(root, 'n2'));
+      linkSync(join(root, 'etc/passwd'), join(root, 'passwd-link'));
+      unlinkSync(join(root, 'abs-link'));
+      symlinkSync('/nonexistent/outside', join(root, 'abs-link'));
+      renameSync(join(root, 'climbing-link'), join(root, 'moved-link'));
+    });
+    t.is(st(join(upper, 'n1')).ino, st(join(upper, 'n2')).ino);
+    t.is(st(join(upper, 'passwd-link')).ino, st(join(upper, 'etc/passwd')).ino, 'the linked lower file comes up with its new name');
+    t.is(readlinkSync(join(upper, 'abs-link')), '/nonexistent/outside');
+    t.is(whiteoutAt(join(upper, 'climbing-link')), form);
+    t.is(readlinkSync(join(upper, 'moved-link')), '../../../../outside');
   });
-  t.is(st(join(upper, 'n1')).ino, st(join(upper, 'n2')).ino);
-  t.is(st(join(upper, 'passwd-link')).ino, st(join(upper, 'etc/passwd')).ino, 'the linked lower file comes up with its new name');
-  t.is(readlinkSync(join(upper, 'abs-link')), '/nonexistent/outside');
-  t.true(isWhiteout(join(upper, 'climbing-link')));
-  t.is(readlinkSync(join(upper, 'moved-link')), '../../../../outside');
-});
 
-test('writing or removing one name of a hardlinked lower file changes that name only, as on overlayfs', (t) => {
-  const { upper } = changed((root) => {
-    writeFileSync(join(root, 'linked-a'), 'written', { flag: 'a' });
-    unlinkSync(join(root, 'linked-b'));
+  test(`${form}: writing or removing one name of a hardlinked lower file changes that name only, as on overlayfs`, (t) => {
+    const { upper } = changed(form, (root) => {
+      writeFileSync(join(root, 'linked-a'), 'written', { flag: 'a' });
+      unlinkSync(join(root, 'linked-b'));
+    });
+    t.deepEqual(names(upper), ['linked-a', 'linked-b']);
+    t.is(readFileSync(join(upper, 'linked-a'), 'utf8'), 'one inode, two nameswritten');
+    t.is(whiteoutAt(join(upper, 'linked-b')), form);
   });
-  t.deepEqual(names(upper), ['linked-a', 'linked-b']);
-  t.is(readFileSync(join(upper, 'linked-a'), 'utf8'), 'one inode, two nameswritten');
-  t.true(isWhiteout(join(upper, 'linked-b')));
-});
 
-test('paths the run put in are never part of the result, nor the directories made for them', (t) => {
-  const { top, low } = layers();
-  const root = dir('root');
-  const baseline = materialise([top, low], root);
-  mkdirSync(join(root, 'dev'));
-  writeFileSync(join(root, 'dev/null'), '');
-  const etc = st(join(root, 'etc'));
-  writeFileSync(join(root, 'etc/hosts'), 'mine');
-  setTimesNs(b(join(root, 'etc')), etc.atimeNs, etc.mtimeNs);
-  mkdirSync(join(root, 'run'));
-  writeFileSync(join(root, 'run/made-by-command'), 'x');
-  mkdirSync(join(root, 'run/mnt'));
-  const upper = dir('upper');
-  writeChanges(root, [top, low], upper, baseline, { paths: new Set(['dev/null', 'etc/hosts', 'run/mnt']), created: new Set(['dev', 'run']) });
-  t.deepEqual(names(upper), ['run']);
-  t.deepEqual(names(join(upper, 'run')), ['made-by-command']);
-});
+  test(`${form}: paths the run put in are never part of the result, nor the directories made for them`, (t) => {
+    const { top, low } = layers(form);
+    const root = dir('root');
+    const baseline = materialise([top, low], root);
+    mkdirSync(join(root, 'dev'));
+    writeFileSync(join(root, 'dev/null'), '');
+    const etc = st(join(root, 'etc'));
+    writeFileSync(join(root, 'etc/hosts'), 'mine');
+    setTimesNs(b(join(root, 'etc')), etc.atimeNs, etc.mtimeNs);
+    mkdirSync(join(root, 'run'));
+    writeFileSync(join(root, 'run/made-by-command'), 'x');
+    mkdirSync(join(root, 'run/mnt'));
+    const upper = dir('upper');
+    writeChanges(root, [top, low], upper, baseline, { paths: new Set(['dev/null', 'etc/hosts', 'run/mnt']), created: new Set(['dev', 'run']) }, form);
+    t.deepEqual(names(upper), ['run']);
+    t.deepEqual(names(join(upper, 'run')), ['made-by-command']);
+  });
+}
