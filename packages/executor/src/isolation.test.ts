@@ -49,6 +49,17 @@ test('without CAP_SYS_ADMIN unshare is refused, auto picks chroot, and a command
   t.is(readFileSync(join(layer.upperdir, 'made'), 'utf8'), 'made\n');
 });
 
+test('under a seccomp filter that refuses unshare for every flag (as docker\'s default profile does), chroot still runs a command', async (t) => {
+  const layer = fx.layer();
+  const { stdout } = await promisify(execFile)('setpriv', ['--inh-caps=-sys_admin', '--bounding-set=-sys_admin', process.execPath, CHILD, rootfs, layer.upperdir, layer.workdir, 'seccomp']);
+  const got = JSON.parse(stdout) as { report: IsolationReport; mode: string; exitCode: number; out: string };
+  t.is(got.report.auto, 'chroot');
+  t.is(got.mode, 'chroot');
+  t.is(got.exitCode, 0, got.out);
+  t.is(got.out, '0\n');
+  t.is(readFileSync(join(layer.upperdir, 'made'), 'utf8'), 'made\n');
+});
+
 test('a machine where nothing can run: the error names what is missing', async (t) => {
   const dropped = '-sys_admin,-sys_chroot';
   const script = `import { resolveIsolation } from ${JSON.stringify(new URL('./isolation.js', import.meta.url).href)};
