@@ -45,6 +45,8 @@ const live = new Map<string, RunState>();
 interface RunState {
   runner?: number;
   pid?: number;
+  /** The private root, and the directory made for it when the request has no work dir. */
+  dirs: string[];
 }
 let exitHook = false;
 function onExit(): void {
@@ -53,8 +55,8 @@ function onExit(): void {
   process.on('exit', () => {
     for (const [root, run] of live) {
       if (run.runner !== undefined) kill(run.runner);
-      if (run.pid !== undefined) sweep(run.pid, root);
-      rmSync(root, { recursive: true, force: true });
+      sweep(run.pid, root);
+      for (const d of run.dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 }
@@ -96,7 +98,7 @@ class ChrootExecutor implements Executor {
     mkdirSync(root, { mode: 0o755 });
     const dirs = [root, ...(workdir === undefined ? [base] : [])];
     const real = realpathSync(root);
-    const state: RunState = {};
+    const state: RunState = { dirs };
     live.set(real, state);
     onExit();
     let ran = false;

@@ -33,9 +33,8 @@ interface Starting {
 }
 
 function start(): Starting {
-  // --input-type (tsbuild started with -e) would make node refuse the runner's file.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const child = fork(RUNNER, [String(process.pid)], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // None of tsbuild's node options: with -e or -p they hold a program, which the runner would run instead.
+  const child = fork(RUNNER, [String(process.pid)], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-STDERR_KEEP)));
   idle(child, true);
