@@ -49,6 +49,26 @@ test('without CAP_SYS_ADMIN unshare is refused, auto picks chroot, and a command
   t.is(readFileSync(join(layer.upperdir, 'made'), 'utf8'), 'made\n');
 });
 
+test('under a seccomp filter that refuses unshare for every flag (as docker\'s default profile does), chroot still runs a command', async (t) => {
+  const layer = fx.layer();
+  const { stdout } = await promisify(execFile)('setpriv', ['--inh-caps=-sys_admin', '--bounding-set=-sys_admin', process.execPath, CHILD, rootfs, layer.upperdir, layer.workdir, 'seccomp']);
+  const got = JSON.parse(stdout) as { report: IsolationReport; mode: string; exitCode: number; out: string };
+  t.is(got.report.auto, 'chroot');
+  t.is(got.mode, 'chroot');
+  t.is(got.exitCode, 0, got.out);
+  t.is(got.out, '0\n');
+  t.is(readFileSync(join(layer.upperdir, 'made'), 'utf8'), 'made\n');
+});
+
+test('the sandbox asked for where it cannot start: the error gives the probe\'s reason and names the mode that can run', async (t) => {
+  const script = `import { resolveIsolation } from ${JSON.stringify(new URL('./isolation.js', import.meta.url).href)};
+try { resolveIsolation('sandbox'); console.log('no error'); } catch (e) { console.log(e.code + ' ' + e.message); }`;
+  const file = join(fx.path('script'), 'sandbox.mjs');
+  writeFileSync(file, script);
+  const { stdout } = await promisify(execFile)('setpriv', ['--inh-caps=-sys_admin', '--bounding-set=-sys_admin', process.execPath, file]);
+  t.is(stdout, 'TSBUILD_SANDBOX_UNSUPPORTED sandbox not available: cannot create namespaces: unshare(CLONE_NEWNS): EPERM; use --isolation chroot, or auto (which picks chroot here)\n');
+});
+
 test('a machine where nothing can run: the error names what is missing', async (t) => {
   const dropped = '-sys_admin,-sys_chroot';
   const script = `import { resolveIsolation } from ${JSON.stringify(new URL('./isolation.js', import.meta.url).href)};

@@ -185,7 +185,15 @@ export function resolveIsolation(wanted: Isolation): { mode: IsolationMode; reas
       ? 'rootless isolation is for non-root users (tsbuild re-executes itself in a user namespace when started by one); as root, use sandbox'
       : 'rootless isolation starts when tsbuild is started by a non-root user: it re-executes itself in a user namespace (its entry point did not)');
   }
-  if (wanted === 'sandbox') return { mode: 'sandbox', reason: 'asked for' };
+  if (wanted === 'sandbox') {
+    // Without CAP_SYS_ADMIN (a container with docker's default capabilities, a non-root
+    // user) it cannot start: probed then, to say why, as `tsbuild info` does.
+    if (!capCheck(effectiveCaps(), CAP_SYS_ADMIN, 'CAP_SYS_ADMIN').ok) {
+      const r = probeIsolation();
+      if (!r.modes.sandbox.ok) throw new IsolationUnavailableError(wanted, `sandbox not available: ${r.modes.sandbox.detail}; ${r.auto ? `use --isolation ${r.auto}, or auto (which picks ${r.auto} here)` : r.autoReason}`);
+    }
+    return { mode: 'sandbox', reason: 'asked for' };
+  }
   if (wanted === 'chroot') {
     const uid = process.getuid?.() ?? -1;
     if (uid !== 0) throw new IsolationUnavailableError(wanted, `chroot isolation needs root (running as uid ${uid})`);

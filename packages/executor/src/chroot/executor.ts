@@ -5,8 +5,10 @@
  *
  * One run: the lower directories are copied into a private root (snapshot.ts) in the
  * request's work dir (on the upper dir's filesystem, so changes move by rename), the
- * run's own files are put in (root-files.ts), the command runs chrooted there on a
- * single-use worker thread (worker.ts), every process it left is killed (sweep.ts), its
+ * run's own files are put in (root-files.ts), the command runs chrooted there by a
+ * single-use runner process (runner.ts, runners.ts: a process chroots itself without
+ * unshare(2), which docker's seccomp profile refuses), every process it left is killed
+ * (sweep.ts), its
  * changes are written into the upper dir in overlay form (changes.ts), and the private
  * root is removed. The Executor contract holds, except:
  *
@@ -21,18 +23,15 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node
 import { rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { CgroupUnavailableError, ExecutorError } from '../errors.js';
 import { fallbacksFrom, FALLBACKS_ENV } from '../features.js';
-import { closeRangeProbe, CLOSE_RANGE_CLOEXEC, P, W, waitid } from '../libc.js';
-import { discard, WorkerPool } from '../pool.js';
+import { closeRangeProbe, CLOSE_RANGE_CLOEXEC } from '../libc.js';
 import { pipeStdin } from '../stdin.js';
 import type { Executor, Limits, RunRequest, RunResult } from '../types.js';
 import { writeChanges } from './changes.js';
-import type { ChrootPlan, FromChroot, Prepared, ToChroot } from './protocol.js';
+import type { ChrootPlan, FromChroot, Prepared } from './protocol.js';
+import { discard, RunnerPool, type Runner } from './runners.js';
 import { sweep } from './sweep.js';
-
-const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 export interface ChrootOptions {
   poolSize?: number;
@@ -40,16 +39,24 @@ export interface ChrootOptions {
   onNotice?: (message: string) => void;
 }
 
-/** Runs in progress, killed and their roots removed if tsbuild exits meanwhile. */
-const live = new Map<string, { pid?: number }>();
+/** Runs in progress (their runner and command), killed and their roots removed if tsbuild exits meanwhile. */
+const live = new Map<string, RunState>();
+
+interface RunState {
+  runner?: number;
+  pid?: number;
+  /** The private root, and the directory made for it when the request has no work dir. */
+  dirs: string[];
+}
 let exitHook = false;
 function onExit(): void {
   if (exitHook) return;
   exitHook = true;
   process.on('exit', () => {
     for (const [root, run] of live) {
-      if (run.pid !== undefined) sweep(run.pid, root);
-      rmSync(root, { recursive: true, force: true });
+      if (run.runner !== undefined) kill(run.runner);
+      sweep(run.pid, root);
+      for (const d of run.dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 }
@@ -70,14 +77,14 @@ export function createChrootExecutor(opts: ChrootOptions = {}): Executor {
 }
 
 class ChrootExecutor implements Executor {
-  private readonly pool: WorkerPool;
+  private readonly pool: RunnerPool;
   private readonly running = new Set<{ kill(): void; finished: Promise<unknown> }>();
   private closed = false;
   private noticed = false;
 
   constructor(private readonly opts: ChrootOptions) {
     if (process.getuid?.() !== 0) throw new ExecutorError('TSBUILD_SANDBOX_UNSUPPORTED', 'chroot isolation needs root (CAP_SYS_CHROOT and the right to set ids)');
-    this.pool = new WorkerPool(opts.poolSize ?? 1, { workerUrl: WORKER_URL });
+    this.pool = new RunnerPool(opts.poolSize ?? 1);
   }
 
   async run(req: RunRequest): Promise<RunResult> {
@@ -91,9 +98,10 @@ class ChrootExecutor implements Executor {
     mkdirSync(root, { mode: 0o755 });
     const dirs = [root, ...(workdir === undefined ? [base] : [])];
     const real = realpathSync(root);
-    const state: { pid?: number } = {};
+    const state: RunState = { dirs };
     live.set(real, state);
     onExit();
+    let ran = false;
     try {
       const hostname = req.process.hostname ?? 'tsbuild';
       const plan: ChrootPlan = {
@@ -105,26 +113,26 @@ class ChrootExecutor implements Executor {
           hostname: `${hostname}\n`,
         },
         mounts: req.mounts ?? [],
-        cancel: new SharedArrayBuffer(4),
         process: { args: req.process.args, env: req.process.env, cwd: req.process.cwd, user: req.process.user },
         stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',
         closeRangeCloexec: closeRangeCloexec(),
       };
       const taken = await this.pool.take();
       if (this.closed || req.signal?.aborted) {
-        await discard(taken);
+        await discard(taken.child);
         this.pool.refill();
         throw cancelled();
       }
-      const { result, prepared } = await this.supervise(taken.worker, plan, req, state);
-      // On this thread: comparing is fast and new entries move by rename (see changes.ts).
+      ran = true;
+      const { result, prepared } = await this.supervise(taken, plan, req, state);
+      // In tsbuild: comparing is fast and new entries move by rename (see changes.ts).
       if (upperdir !== undefined && prepared) {
         writeChanges(real, req.rootfs.lowerdirs, upperdir, new Map(prepared.baseline), { paths: new Set(prepared.ignored.paths), created: new Set(prepared.ignored.created) }, req.rootfs.whiteouts ?? 'device');
       }
       return { ...result, durationMs: performance.now() - started };
     } finally {
-      // The command is reaped by now: its pid no longer names the run, its root still does.
-      if (state.pid !== undefined) sweep(undefined, real);
+      // The runner and the command are gone by now: the command's pid no longer names the run, its root still does.
+      if (ran) sweep(undefined, real);
       for (const d of dirs) await rm(d, { recursive: true, force: true });
       live.delete(real);
     }
@@ -144,89 +152,83 @@ class ChrootExecutor implements Executor {
     }
   }
 
-  private supervise(worker: Worker, plan: ChrootPlan, req: RunRequest, state: { pid?: number }): Promise<{ result: Omit<RunResult, 'durationMs'>; prepared?: Prepared }> {
+  private supervise(runner: Runner, plan: ChrootPlan, req: RunRequest, state: RunState): Promise<{ result: Omit<RunResult, 'durationMs'>; prepared?: Prepared }> {
+    const child = runner.child;
+    state.runner = runner.pid;
     let prepared: Prepared | undefined;
     let outcome: { result: Omit<RunResult, 'durationMs'> } | { error: ExecutorError } | undefined;
     let cancelled = false;
-    let done = false;
-    const kill = () => {
-      if (state.pid !== undefined) sweep(state.pid, plan.root);
+    // What the command left, not the runner (chrooted there too) while it still reports.
+    const sweepRun = () => {
+      if (state.pid !== undefined) sweep(state.pid, plan.root, runner.pid);
     };
     const onAbort = () => {
       if (outcome) return;
       cancelled = true;
-      // Still copying: the worker stops at its next directory and starts nothing.
-      Atomics.store(new Int32Array(plan.cancel), 0, 1);
-      kill();
+      // Still copying or running: the runner goes first (its watchdog then kills the command's group).
+      kill(runner.pid);
+      if (state.pid !== undefined) sweep(state.pid, plan.root);
     };
-    const send = (m: ToChroot) => worker.postMessage(m);
     let refilled = false;
     const refill = () => {
       if (!refilled) this.pool.refill();
       refilled = true;
     };
-    const finished = new Promise<void>((resolve) => {
-      worker.on('message', (m: FromChroot) => {
-        switch (m.type) {
-          case 'prepared':
-            prepared = m;
-            break;
-          case 'started':
-            state.pid = m.pid;
-            refill();
-            if (cancelled) kill();
-            break;
-          case 'stdout':
-            req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-            break;
-          case 'stderr':
-            req.onStderr?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-            break;
-          case 'exited': {
-            // The command is a zombie until the worker reaps it: its pid names its session and group.
-            kill();
-            const signal = m.signal ?? undefined;
-            const exitCode = m.code ?? 128 + (signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0);
-            outcome = { result: { exitCode, ...(signal ? { signal } : {}) } };
-            break;
-          }
-          case 'failed':
-            refill();
-            outcome = m.code === 'TSBUILD_SANDBOX_UNSUPPORTED' ? { error: new ExecutorError(m.code, m.message) } : { result: { exitCode: m.exitCode, setupError: m.message } };
-            break;
-          case 'done':
-            done = true;
-            break;
+    child.on('message', (m: FromChroot) => {
+      switch (m.type) {
+        case 'prepared':
+          prepared = m;
+          break;
+        case 'started':
+          state.pid = m.pid;
+          refill();
+          if (cancelled) onAbort();
+          break;
+        case 'stdout':
+          req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+          break;
+        case 'stderr':
+          req.onStderr?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+          break;
+        case 'exited': {
+          // The command is a zombie until the runner reaps it: its pid names its session and group.
+          sweepRun();
+          const signal = m.signal ?? undefined;
+          const exitCode = m.code ?? 128 + (signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0);
+          outcome = { result: { exitCode, ...(signal ? { signal } : {}) } };
+          break;
         }
-      });
-      worker.once('error', (err) => {
-        kill();
-        outcome ??= { error: new ExecutorError('TSBUILD_SANDBOX_SETUP', `chroot worker failed: ${err.message}`, { cause: err }) };
-      });
-      worker.once('exit', () => {
-        refill();
-        resolve();
-      });
+        case 'failed':
+          refill();
+          outcome = m.code === 'TSBUILD_SANDBOX_UNSUPPORTED' ? { error: new ExecutorError(m.code, m.message) } : { result: { exitCode: m.exitCode, setupError: m.message } };
+          break;
+        case 'done':
+          break;
+      }
+    });
+    // Every message has arrived once the channel is closed, and the runner is gone once it exited.
+    const finished = Promise.all([
+      new Promise((resolve) => child.once('disconnect', resolve)),
+      new Promise((resolve) => child.once('exit', resolve)),
+    ]).then(() => refill());
+    child.on('error', (err) => {
+      outcome ??= { error: new ExecutorError('TSBUILD_SANDBOX_SETUP', `chroot runner failed: ${err.message}`, { cause: err }) };
+      onAbort();
     });
     const entry = { kill: onAbort, finished };
     this.running.add(entry);
     req.signal?.addEventListener('abort', onAbort, { once: true });
-    send({ type: 'run', plan });
-    const stopStdin = pipeStdin(req.stdin, send);
+    runner.send({ type: 'run', plan });
+    const stopStdin = pipeStdin(req.stdin, runner.send);
     return finished.then(() => {
       stopStdin();
       req.signal?.removeEventListener('abort', onAbort);
       this.running.delete(entry);
-      if (!done && state.pid !== undefined) {
-        kill();
-        try {
-          waitid(P.PID, state.pid, W.NOHANG);
-        } catch {
-          /* reaped */
-        }
-      }
+      state.runner = undefined;
+      // A runner that died before it reported the exit may leave the command behind.
+      if (!outcome) sweepRun();
       if (cancelled) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled', { cause: req.signal?.reason });
-      if (!outcome) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', 'chroot worker ended without a result');
+      if (!outcome) throw new ExecutorError('TSBUILD_SANDBOX_SETUP', `chroot runner ended (${child.signalCode ?? child.exitCode}) without a result${runner.stderr() ? `: ${runner.stderr().trim()}` : ''}`);
       if ('error' in outcome) throw outcome.error;
       return { result: outcome.result, ...(prepared ? { prepared } : {}) };
     });
@@ -239,6 +241,15 @@ class ChrootExecutor implements Executor {
     for (const r of running) r.kill();
     await Promise.allSettled(running.map((r) => r.finished));
     await this.pool.close();
+  }
+}
+
+/** SIGKILL a runner (it may be gone). */
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
   }
 }
 

@@ -1,14 +1,15 @@
 /**
- * Messages between the chroot executor (main thread) and a chroot worker thread, used for
- * one run. The worker copies the root (so the copy of a whole tree never blocks
- * tsbuild's event loop) and says what it recorded, then starts the command:
+ * Messages between the chroot executor (in tsbuild) and a chroot runner (runner.ts, a
+ * process of its own used for one run, over its IPC channel). The runner copies the root
+ * (so the copy of a whole tree never blocks tsbuild's event loop) and says what it
+ * recorded, then starts the command:
  *
- *   worker: ready ─ main: run(plan) ─ worker: prepared ─ started ─ stdout/stderr* ─ exited ─ done
- *                                            └──────── failed (could not start) ──────────── done
+ *   runner: ready ─ tsbuild: run(plan) ─ runner: prepared ─ started ─ stdout/stderr* ─ exited ─ done
+ *                                                 └──────── failed (could not start) ──────────── done
  *
  * `exited` comes while the command is still a zombie (waitid WNOWAIT), so its pid, the
- * id of its session and process group, cannot be reused while the main thread kills
- * what it left behind (sweep.ts).
+ * id of its session and process group, cannot be reused while tsbuild kills what it
+ * left behind (sweep.ts). A run is cancelled by killing its runner.
  */
 import type { ExecutorErrorCode } from '../errors.js';
 import type { MountSpec, UserSpec } from '../types.js';
@@ -22,15 +23,13 @@ export interface Prepared {
 }
 
 export interface ChrootPlan {
-  /** The private root (realpath): an empty directory the worker fills with the merged lower dirs and the run's files. */
+  /** The private root (realpath): an empty directory the runner fills with the merged lower dirs and the run's files. */
   root: string;
   lowerdirs: string[];
   files: RootFiles;
   mounts: MountSpec[];
   process: { args: string[]; env: string[]; cwd: string; user: UserSpec };
   stdin: 'ignore' | 'pipe';
-  /** Set to 1 by the main thread when the run is cancelled: the worker stops copying and starts nothing. */
-  cancel: SharedArrayBuffer;
   /** close_range(CLOSE_RANGE_CLOEXEC) works here (else fds are marked one by one). */
   closeRangeCloexec: boolean;
 }
@@ -41,7 +40,7 @@ export type ToChroot =
   | { type: 'stdin-end' };
 
 export type FromChroot =
-  | { type: 'ready'; tid: number }
+  | { type: 'ready'; pid: number }
   | ({ type: 'prepared' } & Prepared)
   | { type: 'started'; pid: number }
   | { type: 'stdout' | 'stderr'; data: Uint8Array }

@@ -33,14 +33,15 @@ function rootOf(pid: number): string | undefined {
 /**
  * The live processes of the run whose command has pid `leader` and root `root`. `leader`
  * only while that pid is still the command's (alive, or a zombie not yet reaped): a
- * reaped pid can be another process's, session and group ids included.
+ * reaped pid can be another process's, session and group ids included. `spare`: a
+ * process left out (the run's runner, chrooted there too, while it still reports).
  */
-export function runProcesses(leader: number | undefined, root: string): number[] {
+export function runProcesses(leader: number | undefined, root: string, spare?: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || pid === spare) continue;
     const i = info(pid);
     if (!i || i.state === 'Z' || i.state === 'X') continue;
     if ((leader !== undefined && (i.session === leader || i.pgrp === leader)) || rootOf(pid) === root) out.push(pid);
@@ -49,11 +50,11 @@ export function runProcesses(leader: number | undefined, root: string): number[]
 }
 
 /** SIGKILL every process of the run until none is left (see runProcesses); returns how many were killed. */
-export function sweep(leader: number | undefined, root: string): number {
+export function sweep(leader: number | undefined, root: string, spare?: number): number {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   let killed = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const found = runProcesses(leader, root);
+    const found = runProcesses(leader, root, spare);
     if (found.length === 0) break;
     for (const pid of found) {
       try {

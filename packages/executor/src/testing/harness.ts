@@ -57,7 +57,9 @@ export function sandboxSuite(test: TestFn<unknown>, opts: SandboxSuiteOptions = 
   });
 
   test.after(opts.title ?? 'no mount and no process of ours is left on the host', async (t) => {
+    // Closed first: what an executor keeps ready (the chroot mode's runner processes) goes with it.
     await opts.close?.();
+    await ex?.close();
     t.deepEqual(newMounts(before, [fx.dir]), []);
     if (opts.leftovers) t.deepEqual(opts.leftovers(), []);
     t.deepEqual(descendants(), []);

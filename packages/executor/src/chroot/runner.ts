@@ -1,22 +1,26 @@
 /**
- * A chroot worker thread, used for one run: it takes a filesystem context of its own
- * (unshare(CLONE_FS), which needs no privilege), starts the watchdog, chroots into the
- * run's private root, resolves the user there, creates the working directory, drops to
- * the command's credentials (raw per-thread calls, as the sandbox worker does) and
- * spawns the command in a new session with posix_spawn. Then it streams the output,
- * reports the exit (the command left a zombie until the main thread has killed what it
- * left behind), closes the watchdog's pipe and ends.
+ * A chroot runner: a node process of its own (runners.ts starts it with an IPC channel),
+ * used for one run. It copies the run's root, starts the watchdog, chroots itself into
+ * the private root (chroot(2) needs only CAP_SYS_CHROOT, which docker grants and its
+ * seccomp profile allows; a process has a filesystem context of its own, so no unshare),
+ * resolves the user there, creates the working directory, drops to the command's
+ * credentials (raw per-thread calls, as the sandbox worker does) and spawns the command
+ * in a new session with posix_spawn. Then it streams the output, reports the exit (the
+ * command left a zombie until tsbuild has killed what it left behind), closes the
+ * watchdog's pipe and ends.
+ *
+ * It dies with tsbuild: PR_SET_PDEATHSIG (SIGKILL) until it drops its credentials
+ * (which clears it), and when its IPC channel closes after that.
  *
  * The watchdog is the host's /bin/sh, started before the chroot with the read end of a
- * pipe only this thread writes: it reads the command's pid, waits for EOF and kills the
- * command's process group. EOF comes when the run ends, or when tsbuild dies, even by
- * `kill -9`, so the command does not outlive tsbuild (a process that left the process
- * group can; see sweep.ts). Without /bin/sh on the host there is no watchdog.
+ * pipe only this process writes: it reads the command's pid, waits for EOF and kills the
+ * command's process group. EOF comes when the run ends, or when the runner dies, even
+ * with tsbuild by `kill -9`, so the command does not outlive tsbuild (a process that left
+ * the process group can; see sweep.ts). Without /bin/sh on the host there is no watchdog.
  */
 import { existsSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { parentPort } from 'node:worker_threads';
 import { ExecutorError } from '../errors.js';
 import * as libc from '../libc.js';
 import { enterWorkdir, environment, readRootFile } from '../sandbox/command-env.js';
@@ -31,10 +35,10 @@ import type { ChrootPlan, FromChroot, ToChroot } from './protocol.js';
 import { placeRootFiles } from './root-files.js';
 import { materialise } from './snapshot.js';
 
-const port = parentPort!;
-const post = (m: FromChroot) => port.postMessage(m);
+const post = (m: FromChroot, then?: () => void) => process.send!(m, undefined, undefined, then);
 const POLL_MS = [1, 1, 1, 2, 2, 5, 5, 10, 10, 20, 20, 50];
 const WNOWAIT = 0x01000000;
+const SIGKILL = 9;
 const WATCH_SCRIPT = 'read pgid || exit 0; while read -r _; do :; done; kill -KILL -"$pgid" 2>/dev/null; exit 0';
 
 interface Started extends Spawned {
@@ -129,20 +133,15 @@ function run(plan: ChrootPlan): void {
     }
     if (cmd) libc.waitid(libc.P.PIDFD, cmd.pidfd, 0);
     if (last) post(last);
-    post({ type: 'done' });
-    process.exit(0);
+    // Sent in order: once `done` is written, so is everything before it.
+    post({ type: 'done' }, () => process.exit(0));
   };
   try {
-    // On the host's view, as tsbuild: the copy and the run's own files.
-    const flag = new Int32Array(plan.cancel);
-    const stop = () => {
-      if (Atomics.load(flag, 0) !== 0) throw new ExecutorError('TSBUILD_CANCELLED', 'run cancelled');
-    };
-    const baseline = materialise(plan.lowerdirs, plan.root, stop);
+    // On the host's view, as tsbuild: the copy and the run's own files. A cancelled run's
+    // runner is killed, so the copy needs no check of its own.
+    const baseline = materialise(plan.lowerdirs, plan.root);
     const ignored = placeRootFiles(plan.root, plan.files, plan.mounts);
     post({ type: 'prepared', baseline: [...baseline], ignored: { paths: [...ignored.paths], created: [...ignored.created] } });
-    stop();
-    libc.unshare(libc.CLONE.FS);
     watch = startWatchdog();
     cmd = start(plan, watch);
   } catch (err) {
@@ -184,7 +183,7 @@ function run(plan: ChrootPlan): void {
   if (c.stdin !== undefined) {
     const stdin = new Socket({ fd: c.stdin, readable: false, writable: true });
     stdin.on('error', () => {});
-    port.on('message', (m: ToChroot) => {
+    process.on('message', (m: ToChroot) => {
       if (m.type === 'stdin') stdin.write(m.data);
       else if (m.type === 'stdin-end') stdin.end();
     });
@@ -196,7 +195,12 @@ function signalName(n: number): string {
   return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? `SIG${n}`;
 }
 
-port.once('message', (m: ToChroot) => {
+// Killed when tsbuild (the parent, whose pid is the argument) dies; it may have died already.
+// Dropping credentials clears that signal: from then on the channel's end says it.
+libc.prctl(libc.PR.SET_PDEATHSIG, SIGKILL);
+if (process.ppid !== Number(process.argv[2])) process.exit(0);
+process.once('disconnect', () => process.exit(0));
+process.once('message', (m: ToChroot) => {
   if (m.type === 'run') run(m.plan);
 });
-post({ type: 'ready', tid: libc.gettid() });
+post({ type: 'ready', pid: process.pid });
