@@ -10,7 +10,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI, NO_HOST_REGISTRY_CONFIG, REPO, tsbuild, type CliResult } from './helpers/cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, outputOf, REPO, tsbuild, type CliResult } from './helpers/cli.js';
 import { busyboxStore } from './helpers/busybox.js';
 import { tempDir } from './helpers/fixtures.js';
 import { processesMatching } from './helpers/host.js';
@@ -31,19 +31,13 @@ const DOCKERFILE = [
 
 /** The CLI with capabilities taken away first (setpriv from util-linux), as a container without --privileged has them. */
 function withoutSysAdmin(args: string[], root: string, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--inh-caps=-sys_admin', '--bounding-set=-sys_admin', process.execPath, CLI, ...args], {
+  return outputOf(
+    spawn('setpriv', ['--inh-caps=-sys_admin', '--bounding-set=-sys_admin', process.execPath, CLI, ...args], {
       cwd: REPO,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', TSBUILD_ROOT: root, ...NO_HOST_REGISTRY_CONFIG, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+    }),
+  );
 }
 
 test('chroot isolation builds the image the sandbox builds', async (t) => {

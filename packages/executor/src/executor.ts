@@ -6,9 +6,9 @@
  * makes the upper dir exactly the command's changes.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { enterMemfd } from './cgroup/enter.js';
@@ -31,7 +31,9 @@ import { userNamespace } from './rootless/namespace.js';
 import { removeStubs } from './stubs.js';
 import { copyRoot, finishCopiedRoot, type CopiedRoot } from './sandbox/copied-root.js';
 import { pipeStdin } from './stdin.js';
+import { hostResolvConf } from './host-resolv-conf.js';
 import type { Executor, RunRequest, RunResult } from './types.js';
+import { bytesOf, exitOf } from './sandbox/output.js';
 
 const SIGKILL = 9;
 
@@ -58,17 +60,6 @@ function onExit(): void {
   });
 }
 
-let hostResolvConf: string | undefined;
-function defaultResolvConf(): string {
-  if (hostResolvConf === undefined) {
-    try {
-      hostResolvConf = readFileSync('/etc/resolv.conf', 'utf8');
-    } catch {
-      hostResolvConf = '';
-    }
-  }
-  return hostResolvConf;
-}
 
 export interface ExecutorOptions {
   /** Sandbox workers kept started and idle (default 2). */
@@ -240,15 +231,13 @@ class SandboxExecutor implements Executor {
             cgroup?.started();
             break;
           case 'stdout':
-            req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+            req.onStdout?.(bytesOf(m.data));
             break;
           case 'stderr':
-            req.onStderr?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+            req.onStderr?.(bytesOf(m.data));
             break;
           case 'exited': {
-            const signal = m.signal ?? undefined;
-            const exitCode = m.code ?? 128 + (signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0);
-            outcome = { result: { exitCode, ...(signal ? { signal } : {}), durationMs: 0 } };
+            outcome = { result: { ...exitOf(m), durationMs: 0 } };
             break;
           }
           case 'failed':
@@ -379,7 +368,7 @@ function makePlan(req: RunRequest, mountpoint: string, throwaway: string | undef
     ...(helper ? { netHelper: helper.kind } : {}),
     files: {
       hosts: req.etcHosts ?? `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-      resolvConf: req.resolvConf ?? (req.network === 'private' ? sandboxResolvConf(defaultResolvConf(), sandboxLayout().dns, { forwardAll: helper?.kind === 'pasta' }) : defaultResolvConf()),
+      resolvConf: req.resolvConf ?? (req.network === 'private' ? sandboxResolvConf(hostResolvConf(), sandboxLayout().dns, { forwardAll: helper?.kind === 'pasta' }) : hostResolvConf()),
       hostname: `${hostname}\n`,
     },
     stdin: req.stdin && req.stdin !== 'ignore' ? 'pipe' : 'ignore',

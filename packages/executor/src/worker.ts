@@ -13,6 +13,7 @@ import type { FromWorker, SandboxPlan, ToWorker } from './protocol.js';
 import { prewarmNetwork, type NetworkHandoff, type Prewarmed } from './sandbox/network.js';
 import { prepareSeccomp } from './sandbox/seccomp.js';
 import { SetupError } from './sandbox/setup-error.js';
+import { streamOutput } from './sandbox/output.js';
 import { CannotStart, setupSandbox, type Command, type Sandbox } from './sandbox/setup.js';
 
 const port = parentPort!;
@@ -72,16 +73,11 @@ function run(plan: SandboxPlan): void {
     sb.init = { ...sb.init!, control: -1 };
     ended();
   };
-  for (const [fd, type] of [[cmd.stdout, 'stdout'], [cmd.stderr, 'stderr']] as const) {
-    const s = new Socket({ fd, readable: true, writable: false });
-    s.on('data', (data: Buffer) => post({ type, data }));
-    s.on('error', () => {});
-    s.on('close', () => {
-      open--;
-      poll();
-      ended();
-    });
-  }
+  streamOutput(cmd, (m) => post(m), () => {
+    open--;
+    poll();
+    ended();
+  });
   if (cmd.stdin !== undefined) {
     const stdin = new Socket({ fd: cmd.stdin, readable: false, writable: true });
     stdin.on('error', () => {}); // EPIPE when the command does not read its input

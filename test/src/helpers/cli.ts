@@ -73,17 +73,20 @@ export function tsbuild(args: string[], opts: CliOptions): Promise<CliResult> {
 
 /** Run any command; resolves with its output, rejects on a non-zero exit. */
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; allowFail?: boolean } = {}): Promise<CliResult> {
+  return outputOf(spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })).then((r) => {
+    if (r.code !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r;
+  });
+}
+
+/** A child's stdout and stderr as text, and how it ended, once it has closed. */
+export function outputOf(child: ChildProcess & { stdout: Readable; stderr: Readable }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const r = { code, signal, stdout, stderr };
-      if (code !== 0 && !opts.allowFail) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve(r);
-    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

@@ -8,7 +8,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI, NO_HOST_REGISTRY_CONFIG, run, type CliResult } from './cli.js';
+import { CLI, NO_HOST_REGISTRY_CONFIG, outputOf, run, type CliResult } from './cli.js';
 import { removeDir, tempDir } from './fixtures.js';
 
 export interface TestUser {
@@ -102,15 +102,7 @@ export function spawnAsUser(user: TestUser, argv: string[], env: Record<string, 
 
 /** Run `argv` as the user (spawnAsUser) to its end. */
 export function asUser(user: TestUser, argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawnAsUser(user, argv, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return outputOf(spawnAsUser(user, argv, env));
 }
 
 /** Pids of the processes whose real uid `owned` accepts. */

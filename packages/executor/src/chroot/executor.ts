@@ -19,9 +19,9 @@
  * - no /proc, /sys, /dev/pts or hostname of its own; a read-only root is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CgroupUnavailableError, ExecutorError } from '../errors.js';
 import { fallbacksFrom, FALLBACKS_ENV } from '../features.js';
@@ -32,6 +32,8 @@ import { writeChanges } from './changes.js';
 import type { ChrootPlan, FromChroot, Prepared } from './protocol.js';
 import { discard, RunnerPool, type Runner } from './runners.js';
 import { sweep } from './sweep.js';
+import { hostResolvConf } from '../host-resolv-conf.js';
+import { bytesOf, exitOf } from '../sandbox/output.js';
 
 export interface ChrootOptions {
   poolSize?: number;
@@ -185,17 +187,15 @@ class ChrootExecutor implements Executor {
           if (cancelled) onAbort();
           break;
         case 'stdout':
-          req.onStdout?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+          req.onStdout?.(bytesOf(m.data));
           break;
         case 'stderr':
-          req.onStderr?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+          req.onStderr?.(bytesOf(m.data));
           break;
         case 'exited': {
           // The command is a zombie until the runner reaps it: its pid names its session and group.
           sweepRun();
-          const signal = m.signal ?? undefined;
-          const exitCode = m.code ?? 128 + (signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0);
-          outcome = { result: { exitCode, ...(signal ? { signal } : {}) } };
+          outcome = { result: exitOf(m) };
           break;
         }
         case 'failed':
@@ -258,14 +258,3 @@ function firstLimit(limits: Limits | undefined): string | undefined {
   return Object.entries(limits).find(([, v]) => v !== undefined)?.[0];
 }
 
-let resolvConf: string | undefined;
-function hostResolvConf(): string {
-  if (resolvConf === undefined) {
-    try {
-      resolvConf = readFileSync('/etc/resolv.conf', 'utf8');
-    } catch {
-      resolvConf = '';
-    }
-  }
-  return resolvConf;
-}

@@ -27,8 +27,9 @@ import { enterWorkdir, environment, readRootFile } from '../sandbox/command-env.
 import { dropPrivileges } from '../sandbox/credentials.js';
 import { fdSealer } from '../sandbox/fds.js';
 import { SetupError } from '../sandbox/setup-error.js';
-import { CannotStart } from '../sandbox/setup.js';
-import { aboveStdio, findExecutable, spawnCommand, spawnWith, type Spawned } from '../sandbox/spawn.js';
+import { CannotStart, startCommand } from '../sandbox/start-command.js';
+import { streamOutput } from '../sandbox/output.js';
+import { aboveStdio, spawnCommand, spawnWith, type Spawned } from '../sandbox/spawn.js';
 import { processUser } from '../sandbox/user.js';
 import { UserResolutionError } from '../user/index.js';
 import type { ChrootPlan, FromChroot, ToChroot } from './protocol.js';
@@ -91,36 +92,25 @@ function start(plan: ChrootPlan, watch: { control: number } | undefined): Starte
     throw err;
   }
   const env = environment(proc.env, user.home);
-  const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
-  const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
-  const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
+  const started = startCommand(
+    { stdin: plan.stdin === 'pipe', args: proc.args, env },
+    () => {
+      sealer.seal();
+      try {
+        dropPrivileges(user, { seccomp: false });
+      } catch (err) {
+        throw new SetupError('credentials', err);
+      }
+    },
+    (found, argv, envp, stdio) => spawnCommand(found, argv, envp, stdio),
+  );
   try {
-    sealer.seal();
-    try {
-      dropPrivileges(user, { seccomp: false });
-    } catch (err) {
-      throw new SetupError('credentials', err);
-    }
-    const found = findExecutable(proc.args[0]!, env.PATH);
-    if (typeof found !== 'string') {
-      throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
-    }
-    const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    let spawned: Spawned;
-    try {
-      spawned = spawnCommand(found, proc.args, envp, { stdin: inRead, stdout: outWrite, stderr: errWrite });
-    } catch (err) {
-      const errno = (err as { errno?: string }).errno;
-      throw new CannotStart(errno === 'ENOENT' ? 127 : 126, `exec ${JSON.stringify(found)}: ${errno ?? (err as Error).message}`);
-    }
-    if (watch) writeSync(watch.control, `${spawned.pid}\n`);
-    return { ...spawned, stdin: inWrite, stdout: outRead, stderr: errRead };
+    if (watch) writeSync(watch.control, `${started.pid}\n`);
   } catch (err) {
-    for (const fd of [outRead, errRead, inWrite]) if (fd !== undefined) libc.close(fd);
+    for (const fd of [started.stdout, started.stderr, started.stdin]) if (fd !== undefined) libc.close(fd);
     throw err;
-  } finally {
-    for (const fd of [outWrite, errWrite, inRead]) if (fd !== undefined) libc.close(fd);
   }
+  return started;
 }
 
 function run(plan: ChrootPlan): void {
@@ -170,16 +160,11 @@ function run(plan: ChrootPlan): void {
     post(st.code === libc.CLD.EXITED ? { type: 'exited', code: st.status, signal: null } : { type: 'exited', code: null, signal: signalName(st.status) });
     ended();
   };
-  for (const [fd, type] of [[c.stdout, 'stdout'], [c.stderr, 'stderr']] as const) {
-    const s = new Socket({ fd, readable: true, writable: false });
-    s.on('data', (data: Buffer) => post({ type, data }));
-    s.on('error', () => {});
-    s.on('close', () => {
-      open--;
-      poll();
-      ended();
-    });
-  }
+  streamOutput(c, (m) => post(m), () => {
+    open--;
+    poll();
+    ended();
+  });
   if (c.stdin !== undefined) {
     const stdin = new Socket({ fd: c.stdin, readable: false, writable: true });
     stdin.on('error', () => {});

@@ -28,7 +28,8 @@ import { procFromInit, procWithPidns } from './proc.js';
 import { remountTree } from './remount.js';
 import { closeRoot, enterRoot, openRoot, step, targetMaker, type OpenRoot } from './root.js';
 import { SetupError, UnsupportedError } from './setup-error.js';
-import { aboveStdio, findExecutable, spawnCommand, spawnInit, type Spawned } from './spawn.js';
+import { aboveStdio, spawnCommand, spawnInit } from './spawn.js';
+import { startCommand, type Command } from './start-command.js';
 import type { TargetMaker } from './targets.js';
 import { checkCredentials } from './rootless.js';
 import { processUser, type ResolvedUser } from './user.js';
@@ -62,12 +63,6 @@ export interface Sandbox {
   netWait?: number;
   /** A network namespace the idle worker made (sandbox/network.ts). */
   prewarmed?: Prewarmed;
-}
-
-export interface Command extends Spawned {
-  stdin?: number;
-  stdout: number;
-  stderr: number;
 }
 
 /**
@@ -140,34 +135,22 @@ function build(plan: SandboxPlan, sb: Sandbox, onInit: (pid: number, pidfd: numb
     sb.netWait = undefined;
     awaitNetwork(wait, plan.netHelper ?? 'the network helper');
   }
-  const [outRead, outWrite] = libc.pipe2().map(aboveStdio) as [number, number];
-  const [errRead, errWrite] = libc.pipe2().map(aboveStdio) as [number, number];
-  const [inRead, inWrite] = plan.stdin === 'pipe' ? (libc.pipe2().map(aboveStdio) as [number, number]) : [undefined, undefined];
-  try {
-    step('close-on-exec', () => open.fds!.seal());
-    step('credentials', () => dropPrivileges(user, plan.userns ? { userns: plan.userns } : {}));
-    const found = findExecutable(proc.args[0]!, env.PATH);
-    if (typeof found !== 'string') {
-      throw new CannotStart(found.denied ? 126 : 127, `exec: ${JSON.stringify(proc.args[0])}: ${found.denied ? 'permission denied' : 'executable file not found in $PATH'}`);
-    }
-    let spawned: Spawned;
-    const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    const stdio = { stdin: inRead, stdout: outWrite, stderr: errWrite };
-    try {
+  return startCommand(
+    { stdin: plan.stdin === 'pipe', args: proc.args, env },
+    () => {
+      step('close-on-exec', () => open.fds!.seal());
+      step('credentials', () => dropPrivileges(user, plan.userns ? { userns: plan.userns } : {}));
+    },
+    (found, argv, envp, stdio) => {
       const cgroup = plan.cgroup;
-      spawned = cgroup ? spawnInCgroup(cgroup, (via) => spawnCommand(found, proc.args, envp, stdio, via)) : spawnCommand(found, proc.args, envp, stdio);
-    } catch (err) {
-      if (err instanceof EnterError && err.step === 'join') throw new SetupError(err.message);
-      const errno = (err as { errno?: string }).errno;
-      throw new CannotStart(errno === 'ENOENT' ? 127 : 126, `exec ${JSON.stringify(found)}: ${errno ?? (err as Error).message}`);
-    }
-    return { ...spawned, stdin: inWrite, stdout: outRead, stderr: errRead };
-  } catch (err) {
-    for (const fd of [outRead, errRead, inWrite]) if (fd !== undefined) libc.close(fd);
-    throw err;
-  } finally {
-    for (const fd of [outWrite, errWrite, inRead]) if (fd !== undefined) libc.close(fd);
-  }
+      try {
+        return cgroup ? spawnInCgroup(cgroup, (via) => spawnCommand(found, argv, envp, stdio, via)) : spawnCommand(found, argv, envp, stdio);
+      } catch (err) {
+        if (err instanceof EnterError && err.step === 'join') throw new SetupError(err.message);
+        throw err;
+      }
+    },
+  );
 }
 
 /**
@@ -185,10 +168,4 @@ function rootlessProc(plan: SandboxPlan, fn: () => number): number {
   }
 }
 
-/** The command could not be executed: 126 or 127, not a setup failure. */
-export class CannotStart extends SetupError {
-  constructor(readonly exitCode: number, message: string) {
-    super(message);
-  }
-}
-
+export { CannotStart, type Command } from './start-command.js';
