@@ -4,32 +4,20 @@
  */
 import anyTest from 'ava';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutorError } from './errors.js';
 import { createExecutor } from './executor.js';
 import { sh } from './testing/fixture.js';
 import { ex, fx, rootfs, rootOnly, sandboxSuite } from './testing/harness.js';
+import { exactly, processesMatching, SLOW, waitFor } from './testing/leaks.js';
 
 const test = rootOnly(anyTest);
 
 sandboxSuite(test, { executor: { poolSize: 3 } });
 
 /** Host processes whose command line is exactly `args`. */
-function processesRunning(args: string[]): number[] {
-  const want = args.join('\0') + '\0';
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'latin1') === want;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const processesRunning = (args: string[]) => processesMatching(exactly(...args));
 
 /**
  * The bound of every wait here, counted from the moment the command is known to run:
@@ -38,16 +26,7 @@ function processesRunning(args: string[]): number[] {
  * Waits end as soon as their condition holds, so a generous bound costs nothing when
  * things work.
  */
-const SLOW = 120_000;
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (cond()) return true;
-    await sleep(10);
-  }
-  return cond();
-}
 
 test('an AbortSignal kills a running sandbox promptly, with every process in it', async (t) => {
   const ac = new AbortController();

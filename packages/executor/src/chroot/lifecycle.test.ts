@@ -6,40 +6,17 @@
  */
 import anyTest from 'ava';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readdirSync } from 'node:fs';
 import { fx, rootfs, rootOnly, sandboxSuite } from '../testing/harness.js';
+import { exactly, processesMatching, SLOW, waitFor } from '../testing/leaks.js';
 
 const test = rootOnly(anyTest);
 sandboxSuite(test, { executor: false });
 
 const LIB = new URL('../index.js', import.meta.url).href;
-/** The bound of every wait, far above what ending a run takes on a loaded machine; waits end as soon as their condition holds. */
-const SLOW = 120_000;
 
-/** Host processes whose command line is `args` exactly, or (with `part`) contains it. */
-function processes(match: (cmdline: string) => boolean): number[] {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return match(readFileSync(`/proc/${n}/cmdline`, 'latin1'));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-const exactly = (...args: string[]) => (c: string) => c === `${args.join('\0')}\0`;
+const processes = processesMatching;
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (cond()) return true;
-    await sleep(20);
-  }
-  return cond();
-}
 
 /** A tsbuild stand-in that runs `script` as `user` in chroot isolation and never ends by itself. */
 function tsbuildRunning(script: string, user: string, extra = '', env: NodeJS.ProcessEnv = process.env) {

@@ -80,3 +80,33 @@ export function zombies(root = process.pid): number[] {
   }
   return out;
 }
+
+/** The bound of every wait for a process to start or end: far above what that takes on a loaded machine; a wait ends as soon as its condition holds. */
+export const SLOW = 120_000;
+
+/** Poll `cond` until it holds (true) or `ms` have passed (its last answer). */
+export async function waitFor(cond: () => boolean, ms: number = SLOW): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return cond();
+}
+
+/** Host processes whose command line (NUL-separated, as /proc shows it) `match` accepts. */
+export function processesMatching(match: (cmdline: string) => boolean): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        return match(readFileSync(`/proc/${n}/cmdline`, 'latin1'));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** A matcher for a command line that is exactly `args`. */
+export const exactly = (...args: string[]) => (cmdline: string) => cmdline === `${args.join('\0')}\0`;
